@@ -1,0 +1,47 @@
+# The two commands of the README: `make run` and `make test`. Both set themselves up.
+VENV := .venv
+PY := $(VENV)/bin/python
+CONFIG ?= config/filterproxy.yaml
+
+.PHONY: run test lint typecheck unit bench bench-classify bench-dns bench-http bench-incidents bench-gateway clean
+
+run:
+	scripts/bootstrap.sh run
+	$(VENV)/bin/filterproxy --config $(CONFIG) serve
+
+test:
+	scripts/bootstrap.sh test
+	$(VENV)/bin/ruff check filterproxy tests bench
+	$(VENV)/bin/mypy
+	$(VENV)/bin/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+
+lint:
+	$(VENV)/bin/ruff check filterproxy tests bench
+
+typecheck:
+	$(VENV)/bin/mypy
+
+bench: bench-classify bench-dns bench-http bench-incidents
+
+bench-classify:
+	scripts/bootstrap.sh bench
+	$(PY) -m bench.classify
+
+bench-dns:
+	scripts/bootstrap.sh bench
+	$(PY) -m bench.dns
+
+bench-http:
+	scripts/bootstrap.sh bench
+	$(PY) -m bench.http
+
+bench-incidents:
+	scripts/bootstrap.sh bench
+	$(PY) -m bench.incidents
+
+bench-gateway:
+	scripts/bootstrap.sh bench
+	$(PY) -m bench.gateway
+
+clean:
+	rm -rf $(VENV) var artifacts .mypy_cache .ruff_cache

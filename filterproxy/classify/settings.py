@@ -1,0 +1,97 @@
+"""Policy configuration: client groups, per-category actions and weekly time windows."""
+
+from __future__ import annotations
+
+import ipaddress
+from datetime import time
+from typing import Annotated, Literal
+
+from pydantic import BeforeValidator, Field, field_validator, model_validator
+
+from filterproxy.config.section import Section
+from filterproxy.model import POLICY_CATEGORIES, Action, Category
+
+Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+DAYS: tuple[Day, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class Window(Section):
+    """A weekly time window in which a category gets another action (e.g. social media at lunch)."""
+
+    days: list[Day] = Field(default=list(DAYS), description="Days of the week the window applies to.")
+    start: time = Field(description="Start time (inclusive), school local time, HH:MM.")
+    end: time = Field(description="End time (exclusive), school local time, HH:MM; may wrap past midnight.")
+    action: Action = Field(description="Action inside the window: block, log or allow.")
+
+
+def _shorthand(value: object) -> object:
+    """Accept ``social: allow`` as short for ``social: {action: allow}``."""
+    return {"action": value} if isinstance(value, str) else value
+
+
+class CategoryRule(Section):
+    """What a group does with one category, by default and inside time windows."""
+
+    action: Action = Field(default=Action.BLOCK, description="Action outside any window.")
+    windows: list[Window] = Field(default=[], description="Time windows with another action; first match wins.")
+
+
+RuleField = Annotated[CategoryRule, BeforeValidator(_shorthand)]
+
+
+class Group(Section):
+    """A set of clients (by network) sharing one policy."""
+
+    networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = Field(
+        default=[], description="Client networks (CIDR) in this group; the most specific match wins."
+    )
+    categories: dict[Category, RuleField] = Field(
+        default={},
+        description="Per-category rule (block | log | allow, with windows). Categories not named are blocked.",
+    )
+    safesearch: bool = Field(default=True, description="Enforce SafeSearch on Google, Bing and DuckDuckGo.")
+    youtube: Literal["strict", "moderate", "off"] = Field(
+        default="strict", description="YouTube restricted mode: strict, moderate or off."
+    )
+    intercept: bool = Field(
+        default=False, description="Full TLS interception for this group (needs the school CA on devices)."
+    )
+
+    @field_validator("categories")
+    @classmethod
+    def _illegal_stays_blocked(cls, value: dict[Category, CategoryRule]) -> dict[Category, CategoryRule]:
+        rule = value.get(Category.ILLEGAL)
+        if rule is not None and (rule.action is not Action.BLOCK or rule.windows):
+            raise ValueError("the 'illegal' category is always blocked and cannot be overridden")
+        return value
+
+
+def _default_groups() -> dict[str, Group]:
+    return {"pupils": Group(categories={c: CategoryRule() for c in POLICY_CATEGORIES})}
+
+
+class PolicySettings(Section):
+    """Groups of clients and what each may reach."""
+
+    timezone: str = Field(default="Europe/London", description="Time zone used for schedule windows.")
+    default_group: str = Field(
+        default="pupils", description="Group for clients that match no network: the strictest (pupil) policy."
+    )
+    groups: dict[str, Group] = Field(default_factory=_default_groups, description="Client groups by name.")
+
+    @model_validator(mode="after")
+    def _default_group_exists(self) -> PolicySettings:
+        if self.default_group not in self.groups:
+            raise ValueError(f"default_group {self.default_group!r} is not one of the groups {sorted(self.groups)}")
+        return self
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value

@@ -1,0 +1,69 @@
+"""The filterproxy error tree.
+
+Every error the package raises on purpose derives from :class:`FilterproxyError`;
+foreign exceptions (OSError, yaml.YAMLError, pydantic.ValidationError, psycopg errors)
+are translated at one boundary with ``raise ... from exc``::
+
+    FilterproxyError
+    ├── ConfigError              a configuration file or override is invalid (names file and field)
+    ├── ListError                a blocklist source could not be used
+    │   ├── ListFormatError      too many malformed lines (carries file, line, reason samples)
+    │   ├── ListFetchError       a list download failed (HTTP status, network, verification)
+    │   └── IndexFileError       a compiled index file is missing, truncated or of another version
+    ├── PolicyError              a request the policy refuses on principle
+    │   └── IllegalOverrideError an attempt to allow what an `illegal` feed lists
+    ├── IncidentError            the incident store failed
+    │   ├── StoreUnavailable     the store cannot be reached now (the spool takes over)
+    │   └── IncidentNotFound     no incident with that id
+    └── LifecycleError           a status transition the incident lifecycle does not allow
+"""
+
+from __future__ import annotations
+
+
+class FilterproxyError(Exception):
+    """Base of every error filterproxy raises on purpose."""
+
+
+class ConfigError(FilterproxyError):
+    """A configuration file or override is invalid."""
+
+
+class ListError(FilterproxyError):
+    """A blocklist source could not be used."""
+
+
+class ListFormatError(ListError):
+    """A list source has more malformed lines than its tolerated share."""
+
+
+class ListFetchError(ListError):
+    """Downloading a list source failed."""
+
+
+class IndexFileError(ListError):
+    """A compiled index file cannot be loaded."""
+
+
+class PolicyError(FilterproxyError):
+    """A request the policy refuses on principle."""
+
+
+class IllegalOverrideError(PolicyError):
+    """An attempt to allow a name or URL that an `illegal` feed lists."""
+
+
+class IncidentError(FilterproxyError):
+    """The incident store failed."""
+
+
+class StoreUnavailable(IncidentError):
+    """The incident store cannot be reached now."""
+
+
+class IncidentNotFound(IncidentError):
+    """No incident has the given id."""
+
+
+class LifecycleError(FilterproxyError):
+    """An incident status transition that the lifecycle does not allow."""

@@ -1,0 +1,53 @@
+"""List configuration: where category lists come from and how strictly they are parsed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+
+from filterproxy.config.section import Section
+from filterproxy.model import Category
+
+ListFormat = Literal["auto", "plain", "hosts", "adblock", "urls", "ut1", "rpz"]
+
+
+class SourceSettings(Section):
+    """One list source: a file, directory or tarball of one category."""
+
+    id: str = Field(description="Stable id shown in verdicts and incidents, e.g. 'ut1/gambling'.")
+    category: Category = Field(description="Category the entries belong to ('illegal' for IWF/CTIRU feeds).")
+    path: Path = Field(description="Local file, .gz, UT1 directory or .tar.gz; relative to the config file.")
+    format: ListFormat = Field(default="auto", description="List format; 'auto' guesses from name and content.")
+    url: str | None = Field(default=None, description="Where `filterproxy lists update` downloads it from.")
+    ut1_category: str | None = Field(default=None, description="UT1 folder inside a tarball, e.g. 'gambling'.")
+    licence: str = Field(default="", description="Licence of the list, shown in `lists stats` and the review.")
+    attribution: str = Field(default="", description="Attribution text required by the licence (CC BY...).")
+    enabled: bool = Field(default=True, description="Whether the source is used.")
+    max_bad_share: float | None = Field(
+        default=None, ge=0, le=1, description="Override of lists.max_bad_share for this source."
+    )
+
+
+class ListsSettings(Section):
+    """Category list sources and the school's own lists."""
+
+    sources_file: Path | None = Field(
+        default=None, description="YAML file with a `sources:` list (blocklists/sources.yaml)."
+    )
+    sources: list[SourceSettings] = Field(default=[], description="Sources in addition to sources_file.")
+    local_dir: Path | None = Field(
+        default=None, description="The school's local allow/deny lists; default <data_dir>/local."
+    )
+    max_bad_share: float = Field(
+        default=0.05, ge=0, le=1, description="Reject a source whose malformed lines exceed this share."
+    )
+    watch: bool = Field(default=True, description="Reload when a list file changes (checked every few seconds).")
+    watch_interval: float = Field(default=5.0, gt=0, description="Seconds between checks for changed files.")
+    update_interval_hours: float = Field(
+        default=24.0, ge=0, description="How often the service runs `lists update` itself; 0 disables it."
+    )
+    ip_format: Literal["reject", "iplist"] = Field(
+        default="iplist", description="IP entries in domain lists go to the IP list (never the domain index)."
+    )

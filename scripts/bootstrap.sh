@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Set up everything filterproxy needs on a fresh Debian 12 machine with Python 3.11:
+# the Debian packages the tests use (when missing), a virtualenv in .venv, and the package itself.
+#   scripts/bootstrap.sh            runtime only
+#   scripts/bootstrap.sh test       + test tools (dig, PostgreSQL, Prometheus, Chromium, nftables, iproute2)
+#   scripts/bootstrap.sh bench      + benchmark peers (dnsperf, unbound, dnsmasq, squid, squidGuard, e2guardian, wrk)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+profile="${1:-run}"
+
+need_apt=()
+want() { # want BINARY PACKAGE
+  command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ] || [ -x "/usr/lib/postgresql/15/bin/$1" ] || need_apt+=("$2")
+}
+case "$profile" in
+  test|bench)
+    want dig dnsutils
+    want pg_ctl postgresql
+    want promtool prometheus
+    want chromium chromium
+    want nft nftables
+    want ip iproute2
+    want curl curl
+    ;;
+esac
+if [ "$profile" = bench ]; then
+  want dnsperf dnsperf
+  want unbound unbound
+  want dnsmasq dnsmasq
+  want squid squid
+  want squidGuard squidguard
+  want e2guardian e2guardian
+  want wrk wrk
+fi
+if [ "${#need_apt[@]}" -gt 0 ]; then
+  echo "bootstrap: installing Debian packages: ${need_apt[*]}"
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+  # Debian starts some daemons on install; the tests and benchmarks run their own on loopback.
+  for svc in unbound dnsmasq squid e2guardian postgresql nginx prometheus; do
+    $SUDO systemctl stop "$svc" >/dev/null 2>&1 || $SUDO service "$svc" stop >/dev/null 2>&1 || true
+  done
+fi
+
+PY="${PYTHON:-python3}"
+if [ ! -x .venv/bin/python ]; then
+  "$PY" -m venv .venv
+fi
+stamp=".venv/.installed-$profile"
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+  .venv/bin/pip install -q --upgrade pip >/dev/null
+  if [ "$profile" = run ]; then
+    .venv/bin/pip install -q -e .
+  else
+    .venv/bin/pip install -q -e '.[dev]'
+  fi
+  touch "$stamp"
+fi
