@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import enum
 import ipaddress
-from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -75,9 +75,11 @@ class Reason(enum.StrEnum):
     UNLISTED = "unlisted"  # nothing matched
 
 
-@dataclass(frozen=True, slots=True)
-class Query:
-    """One question to the classifier: may this client reach this host (and path) now?"""
+class Query(NamedTuple):
+    """One question to the classifier: may this client reach this host (and path) now?
+
+    Immutable; a NamedTuple because one is built per DNS query and per HTTP request.
+    """
 
     client: IPAddress
     host: str  # a DNS name (any case, trailing dot allowed, IDN allowed) or an IP literal
@@ -85,9 +87,8 @@ class Query:
     path: str | None = None  # URL path and query, when known (HTTP, or intercepted HTTPS)
 
 
-@dataclass(frozen=True, slots=True)
-class Verdict:
-    """The classifier's answer.
+class Verdict(NamedTuple):
+    """The classifier's answer (immutable; a NamedTuple because it is built on every query).
 
     ``rule`` and ``host`` are high cardinality (for incidents and logs); ``label`` is built
     only from bounded sets and is safe as a Prometheus label value.
@@ -101,7 +102,7 @@ class Verdict:
     source: str | None = None  # the list source id (e.g. "ut1/gambling", "local/deny")
     rule: str | None = None  # the entry that matched: a domain suffix, "host/path" prefix or IP
     site: str = ""  # registrable domain (eTLD+1) for grouping incidents
-    extra_categories: tuple[Category, ...] = field(default=())  # other listed categories
+    extra_categories: tuple[Category, ...] = ()  # other listed categories
 
     @property
     def blocked(self) -> bool:

@@ -19,4 +19,6 @@ def registrable_domain(name: str) -> str:
     result = _EXTRACT(name)
     if result.domain and result.suffix:
         return f"{result.domain}.{result.suffix}"
+    if not result.suffix and "." in name and not result.ipv4:
+        return ".".join(name.rsplit(".", 2)[-2:])  # a TLD the snapshot does not know (e.g. .example)
     return name

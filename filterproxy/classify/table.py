@@ -74,6 +74,36 @@ class HashTable:
             if slot == size:
                 slot = 0
 
+    def get_suffixes(self, name: str) -> list[tuple[int, int]]:
+        """``(value, start)`` for every suffix of ``name`` in the table, most specific first.
+
+        The hot path of classification: the suffix loop and the probing are inlined here because
+        a generator and a method call per suffix cost more than the lookups themselves.
+        """
+        keys = self.keys
+        size = self.size
+        found: list[tuple[int, int]] = []
+        whole = int.from_bytes(name.encode("ascii", "replace"), "little")
+        start = 0
+        while True:
+            key = hash(whole >> (8 * start)) if start else hash(whole)
+            key = key or 1
+            slot = key % size
+            while True:
+                stored = keys[slot]
+                if stored == key:
+                    found.append((self.values[slot], start))
+                    break
+                if stored == _EMPTY:
+                    break
+                slot += 1
+                if slot == size:
+                    slot = 0
+            dot = name.find(".", start)
+            if dot < 0:
+                return found
+            start = dot + 1
+
     def __len__(self) -> int:
         return sum(1 for i in range(self.size) if self.keys[i] != _EMPTY)
 

@@ -1,0 +1,139 @@
+"""Building an :class:`Index` from entries, streaming: about 10 bytes per raw entry while building.
+
+Entries are reduced to their 61-bit key and a small *pair* id (category, source) as they arrive;
+no name string is kept. :meth:`IndexBuilder.build` then sizes the hash tables once and merges
+entries listed by several sources into interned combos.
+"""
+
+from __future__ import annotations
+
+import array
+import ipaddress
+import time
+from collections.abc import Iterable
+
+from filterproxy.classify.index import Combo, Index, Network, Pair, SourceInfo
+from filterproxy.classify.table import LOAD_FACTOR, HashTable, build_table, name_key
+from filterproxy.model import Category, IPAddress
+
+
+class IndexBuilder:
+    """Collect entries of many sources, then :meth:`build` one immutable index."""
+
+    def __init__(self) -> None:
+        self._pairs: dict[Pair, int] = {}
+        self._domain_keys = array.array("q")
+        self._domain_pairs = array.array("H")
+        self._url_keys = array.array("q")
+        self._url_pairs = array.array("H")
+        self._url_hosts = array.array("q")
+        self._ips: dict[IPAddress, set[int]] = {}
+        self._networks: dict[Network, set[int]] = {}
+
+    def pair(self, category: Category, source: str) -> int:
+        """The id of (category, source), allocated on first use."""
+        found = self._pairs.get((category, source))
+        if found is None:
+            found = self._pairs[(category, source)] = len(self._pairs)
+            if found > 0xFFFF:
+                raise ValueError("more than 65536 (category, source) pairs")
+        return found
+
+    def add_domain(self, name: str, pair: int) -> None:
+        self._domain_keys.append(name_key(name))
+        self._domain_pairs.append(pair)
+
+    def add_url(self, rule: str, pair: int) -> None:
+        """Add ``host/path`` (normalised host, lower-case path without trailing slash)."""
+        host, slash, path = rule.partition("/")
+        if not slash or not path:
+            self.add_domain(host, pair)
+            return
+        self._url_keys.append(name_key(host + "/" + path.lower().rstrip("/")))
+        self._url_pairs.append(pair)
+        self._url_hosts.append(name_key(host))
+
+    def add_ip(self, text: str, pair: int) -> None:
+        network = ipaddress.ip_network(text, strict=False)
+        if network.num_addresses == 1:
+            self._ips.setdefault(network.network_address, set()).add(pair)
+        else:
+            self._networks.setdefault(network, set()).add(pair)
+
+    def mark(self) -> tuple[int, int, int]:
+        """A position to :meth:`rollback` to when a source turns out to be unusable."""
+        return len(self._domain_keys), len(self._url_keys), len(self._url_hosts)
+
+    def rollback(self, mark: tuple[int, int, int], pair: int) -> None:
+        domains, urls, hosts = mark
+        del self._domain_keys[domains:], self._domain_pairs[domains:]
+        del self._url_keys[urls:], self._url_pairs[urls:], self._url_hosts[hosts:]
+        for table in (self._ips, self._networks):
+            for pairs in table.values():
+                pairs.discard(pair)
+
+    def build(self, sources: Iterable[SourceInfo] = (), fingerprint: str = "") -> Index:
+        interner = _Interner(self._pairs)
+        domains = _table(self._domain_keys, self._domain_pairs, interner)
+        urls = _table(self._url_keys, self._url_pairs, interner)
+        hosts = _table(self._url_hosts, array.array("H", bytes(2 * len(self._url_hosts))), interner)
+        ips = {ip: interner.of_pairs(pairs) for ip, pairs in self._ips.items() if pairs}
+        nets = tuple(
+            sorted(
+                ((net, interner.of_pairs(pairs)) for net, pairs in self._networks.items() if pairs),
+                key=lambda item: item[0].prefixlen,
+                reverse=True,
+            )
+        )
+        return Index(
+            combos=tuple(interner.combos),
+            domains=domains,
+            urls=urls,
+            url_hosts=hosts,
+            ips=ips,
+            networks=nets,
+            sources=tuple(sources),
+            built_at=time.time(),
+            fingerprint=fingerprint,
+        )
+
+
+class _Interner:
+    """Interns sets of pair ids as combo ids; combo ``i < len(pairs)`` is the single pair ``i``."""
+
+    def __init__(self, pairs: dict[Pair, int]) -> None:
+        self._by_id = {pid: pair for pair, pid in pairs.items()}
+        self._sets: list[frozenset[int]] = [frozenset((pid,)) for pid in range(len(pairs))]
+        self._ids: dict[frozenset[int], int] = {s: i for i, s in enumerate(self._sets)}
+        self._merged: dict[tuple[int, int], int] = {}
+
+    def of_pairs(self, pairs: Iterable[int]) -> int:
+        key = frozenset(pairs)
+        found = self._ids.get(key)
+        if found is None:
+            found = self._ids[key] = len(self._sets)
+            self._sets.append(key)
+        return found
+
+    def merge(self, old: int, new: int) -> int:
+        if old == new:
+            return old
+        found = self._merged.get((old, new))
+        if found is None:
+            found = self._merged[(old, new)] = self.of_pairs(self._sets[old] | self._sets[new])
+        return found
+
+    @property
+    def combos(self) -> list[Combo]:
+        return [Combo.of([self._by_id[pid] for pid in sorted(s)]) for s in self._sets]
+
+
+def _table(keys: array.array[int], values: array.array[int], interner: _Interner) -> HashTable | None:
+    if not keys:
+        return None
+    built_keys, built_values = build_table(zip(keys, values, strict=True), len(keys), interner.merge)
+    filled = [i for i, key in enumerate(built_keys) if key]
+    if len(filled) < 0.75 * LOAD_FACTOR * len(built_keys):  # many duplicates: size to the distinct count
+        pairs = ((built_keys[i], built_values[i]) for i in filled)
+        built_keys, built_values = build_table(pairs, len(filled), interner.merge)
+    return HashTable(built_keys, built_values)

@@ -1,0 +1,145 @@
+"""The category index: which lists name a domain, a URL prefix or an IP, without one str per entry.
+
+An :class:`Index` is immutable. Its big parts are :class:`~filterproxy.classify.table.HashTable`
+instances whose values are *combo* ids: a combo is the set of ``(category, source)`` pairs that
+list an entry, interned once (a few hundred distinct combos cover millions of entries).
+
+* ``domains``: key of a domain -> combo (an entry covers the domain and every subdomain)
+* ``urls``: key of ``host + path`` -> combo (UT1 ``urls`` and URL-level illegal feeds)
+* ``url_hosts``: key of a host that has URL entries -> 1, so most requests skip path probing
+* ``ips``: exact addresses and networks -> combo (IP entries never enter the domain table)
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+from filterproxy.classify.table import HashTable, name_key, suffix_keys
+from filterproxy.model import Category, IPAddress
+
+Pair = tuple[Category, str]  # (category, source id)
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+MAX_PATH_PREFIXES = 16
+
+
+@dataclass(frozen=True, slots=True)
+class Combo:
+    """The lists naming one entry: category -> first source id, in a stable order."""
+
+    sources: dict[Category, str]
+
+    @classmethod
+    def of(cls, pairs: Sequence[Pair]) -> Combo:
+        sources: dict[Category, str] = {}
+        for category, source in sorted(pairs):
+            sources.setdefault(category, source)
+        return cls(sources)
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """One index hit: the combo and the rule text that matched."""
+
+    combo: Combo
+    rule: str
+
+
+@dataclass(frozen=True, slots=True)
+class SourceInfo:
+    """What the index remembers about each source it was built from (for stats and the review)."""
+
+    id: str
+    category: Category
+    path: str
+    entries: int = 0
+    bad_lines: int = 0
+    skipped: int = 0
+    mtime: float = 0.0
+    size: int = 0
+    licence: str = ""
+    attribution: str = ""
+    errors: tuple[str, ...] = ()  # first few `file:line: reason` samples
+
+
+@dataclass(frozen=True, slots=True)
+class Index:
+    """An immutable, shareable category index."""
+
+    combos: tuple[Combo, ...]
+    domains: HashTable | None
+    urls: HashTable | None
+    url_hosts: HashTable | None
+    ips: dict[IPAddress, int] = field(default_factory=dict)
+    networks: tuple[tuple[Network, int], ...] = ()
+    sources: tuple[SourceInfo, ...] = ()
+    built_at: float = 0.0
+    fingerprint: str = ""
+
+    def match_domain(self, name: str) -> Iterator[Match]:
+        """Every listed suffix of ``name`` (most specific first)."""
+        table = self.domains
+        if table is None:
+            return
+        get = table.get
+        for key, start in suffix_keys(name):
+            combo = get(key)
+            if combo is not None:
+                yield Match(self.combos[combo], name[start:])
+
+    def match_url(self, name: str, path: str) -> Iterator[Match]:
+        """Every URL entry ``host/prefix`` covering ``name`` + ``path`` (normalised, lower case)."""
+        if self.urls is None or self.url_hosts is None:
+            return
+        has_host = self.url_hosts.get
+        prefixes: list[str] | None = None
+        for key, start in suffix_keys(name):
+            if has_host(key) is None:
+                continue
+            prefixes = prefixes if prefixes is not None else path_prefixes(path)
+            host = name[start:]
+            for prefix in prefixes:
+                rule = host + prefix
+                combo = self.urls.get(name_key(rule))
+                if combo is not None:
+                    yield Match(self.combos[combo], rule)
+
+    def has_url_entries(self, name: str) -> bool:
+        """Whether any URL-level entry exists under ``name`` or its parents."""
+        if self.url_hosts is None:
+            return False
+        has_host = self.url_hosts.get
+        return any(has_host(key) is not None for key, _ in suffix_keys(name))
+
+    def match_ip(self, address: IPAddress) -> Match | None:
+        combo = self.ips.get(address)
+        if combo is not None:
+            return Match(self.combos[combo], str(address))
+        for network, combo in self.networks:
+            if address in network:
+                return Match(self.combos[combo], str(network))
+        return None
+
+    @property
+    def entry_count(self) -> int:
+        return sum(s.entries for s in self.sources)
+
+
+def path_prefixes(path: str) -> list[str]:
+    """Candidate prefixes of a lower-cased path at '/' boundaries, longest first, query dropped last.
+
+    ``/en/page.html?x=1`` -> ``/en/page.html?x=1``, ``/en/page.html``, ``/en``.
+    """
+    out: list[str] = []
+    full = path.rstrip("/")
+    if full:
+        out.append(full)
+    bare = full.split("?", 1)[0].rstrip("/")
+    if bare and bare != full:
+        out.append(bare)
+    cut = bare.rfind("/")
+    while cut > 0 and len(out) < MAX_PATH_PREFIXES:
+        out.append(bare[:cut])
+        cut = bare.rfind("/", 0, cut)
+    return out
