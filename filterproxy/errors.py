@@ -15,7 +15,8 @@ are translated at one boundary with ``raise ... from exc``::
     ├── IncidentError            the incident store failed
     │   ├── StoreUnavailable     the store cannot be reached now (the spool takes over)
     │   └── IncidentNotFound     no incident with that id
-    └── LifecycleError           a status transition the incident lifecycle does not allow
+    ├── LifecycleError           a status transition the incident lifecycle does not allow
+    └── GatewayError             gateway mode cannot be set up (nft failed, interfaces not configured)
 """
 
 from __future__ import annotations
@@ -67,3 +68,7 @@ class IncidentNotFound(IncidentError):
 
 class LifecycleError(FilterproxyError):
     """An incident status transition that the lifecycle does not allow."""
+
+
+class GatewayError(FilterproxyError):
+    """Gateway mode cannot be set up: nft refused the ruleset, or the configuration is incomplete."""
