@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+import pytest
+from prometheus_client import generate_latest
+
+from filterproxy.metrics.registry import counter, gauge, histogram, new_registry
+
+
+@pytest.mark.parametrize(
+    ("make", "name", "labels", "message"),
+    [
+        (counter, "filterproxy_dns_queries", (), "_total"),
+        (counter, "dns_queries_total", (), "filterproxy_"),
+        (counter, "filterproxy_dns_queries_total", ("client",), "not bounded"),
+        (gauge, "filterproxy_http_x", ("domain",), "not bounded"),
+        (gauge, "filterproxy_http_x", ("user",), "not bounded"),
+        (histogram, "filterproxy_dns_latency", (), "_seconds"),
+        (histogram, "filterproxy_DNS_latency_seconds", (), "snake case"),
+    ],
+)
+def test_constructors_refuse_bad_names_and_unbounded_labels(
+    make: object, name: str, labels: tuple[str, ...], message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        make(new_registry(process=False), name, "doc", labels)  # type: ignore[operator]
+
+
+def test_constructors_build_working_metrics() -> None:
+    registry = new_registry(process=False)
+    counter(registry, "filterproxy_dns_answers_total", "d", ("rcode",)).labels("NOERROR").inc()
+    histogram(registry, "filterproxy_dns_latency_seconds", "d", ("protocol",)).labels("udp").observe(0.002)
+    text = generate_latest(registry).decode()
+    assert 'filterproxy_dns_answers_total{rcode="NOERROR"} 1.0' in text
+    assert 'filterproxy_dns_latency_seconds_bucket{le="0.0025",protocol="udp"} 1.0' in text
+    assert "process_" not in text
+
+
+def test_registries_are_private() -> None:
+    a, b = new_registry(process=False), new_registry(process=False)
+    counter(a, "filterproxy_x_y_total", "d")
+    counter(b, "filterproxy_x_y_total", "d")  # no clash: nothing goes to the global REGISTRY
