@@ -1,0 +1,1 @@
+"""Per-format line parsers. :mod:`filterproxy.lists.formats` is the public entry point."""

@@ -1,0 +1,94 @@
+"""What a list parser yields: an :class:`Entry` per listed name, URL or address, a :class:`BadLine` otherwise.
+
+The name checks here are the hot path of every list load: plain ASCII names are validated with one
+compiled pattern and never reach the IDN code; only non-ASCII names take
+:func:`filterproxy.classify.normalise.normalise_name`'s slow path.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+from filterproxy.classify.normalise import MAX_NAME, normalise_name
+
+EntryKind = Literal["domain", "url", "ip", "allow"]
+
+# One or more labels of 1-63 characters, no empty label: the whole structural check in one match.
+_NAME = re.compile(r"(?:[a-z0-9_-]{1,63}\.)*[a-z0-9_-]{1,63}")
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One listed item.
+
+    ``domain``/``allow``: a normalised name that covers itself and every subdomain.
+    ``url``: ``host/path`` (host normalised, ``www.`` stripped, path without a trailing ``/``).
+    ``ip``: an IPv4/IPv6 address or network in canonical text.
+    """
+
+    kind: EntryKind
+    value: str
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class BadLine:
+    """A line that yields no entry. ``unsupported`` marks valid syntax filterproxy does not act on
+    (adblock cosmetic rules, RPZ local data...): count it, but not towards the bad-line share."""
+
+    path: str
+    line: int
+    reason: str
+    text: str
+    unsupported: bool = False
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.reason}"
+
+
+def check_name(raw: str) -> str:
+    """The normalised name of one list entry, without a leading ``*.``; ValueError says why not.
+
+    Stricter than normalise_name on purpose: a wildcard is only allowed as the leftmost label,
+    and single-label names are refused because an entry covers all subdomains (``com`` would
+    block a whole top-level domain).
+    """
+    name = raw.lower().rstrip(".") if raw.isascii() else normalise_name(raw)
+    if name.startswith("*."):
+        name = name[2:]
+    if len(name) > MAX_NAME:
+        raise ValueError(f"name longer than {MAX_NAME} characters")
+    if _NAME.fullmatch(name) is None:
+        raise ValueError(_why_not(name))
+    if "." not in name:
+        raise ValueError("single-label name (would block a whole top-level domain)")
+    if name[-1].isdigit() and name.rpartition(".")[2].isdigit():
+        raise ValueError("numeric top-level label (an incomplete IP address?)")
+    return name
+
+
+def _why_not(name: str) -> str:
+    if not name:
+        return "empty name"
+    if "*" in name:
+        return "wildcard '*' only allowed as the leftmost label ('*.example.org')"
+    try:
+        normalise_name(name)
+    except ValueError as exc:
+        return str(exc)
+    return "label longer than 63 characters"
+
+
+def parse_ip(text: str) -> str | None:
+    """Canonical text of an IP address or CIDR network, None when ``text`` is not one."""
+    if not text or not (text[0].isdigit() or ":" in text):
+        return None
+    try:
+        if "/" in text:
+            return str(ipaddress.ip_network(text, strict=False))
+        return str(ipaddress.ip_address(text))
+    except ValueError:
+        return None

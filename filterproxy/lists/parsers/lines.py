@@ -1,0 +1,116 @@
+"""Plain domain lists, hosts files and UT1 ``urls`` files: one entry per line.
+
+Plain and hosts share one parser because real lists mix them: after the ``#`` comment is cut
+off, one token is a name (or an IP entry), several tokens are a hosts line (an address, then
+names). The common lines take a fast path of ``str`` methods only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+from filterproxy.lists.parsers.base import BadLine, Entry, check_name, parse_ip
+
+Parsed = Entry | BadLine
+
+#: Names hosts files map to themselves; never list entries.
+HOSTS_IGNORED = frozenset(
+    {
+        "localhost", "localhost.localdomain", "local", "broadcasthost", "0.0.0.0", "127.0.0.1", "::1",
+        "ip6-localhost", "ip6-loopback", "ip6-localnet", "ip6-mcastprefix", "ip6-allnodes",
+        "ip6-allrouters", "ip6-allhosts",
+    }
+)  # fmt: skip
+_SINKS = ("0.0.0.0 ", "127.0.0.1 ", "0.0.0.0\t", "127.0.0.1\t")
+
+
+def parse_domain_lines(lines: Iterable[str], path: str) -> Iterator[Parsed]:
+    """Parse a plain or hosts list; ``#`` starts a comment anywhere on a line."""
+    for number, raw in enumerate(lines, 1):
+        text = raw.strip()
+        if not text or text[0] == "#":
+            continue
+        if "#" in text:
+            text = text[: text.index("#")].rstrip()
+        if text.startswith(_SINKS):
+            yield from _hosts_names(text.split()[1:], number, path, raw)
+        elif " " in text or "\t" in text:
+            yield from _hosts_line(text, number, path, raw)
+        else:
+            yield _one(text, number, path, raw)
+
+
+def _one(text: str, number: int, path: str, raw: str) -> Parsed:
+    try:
+        return Entry("domain", check_name(text), number)
+    except ValueError as exc:
+        ip = parse_ip(text)
+        if ip is not None:
+            return Entry("ip", ip, number)
+        if "/" in text:
+            return BadLine(path, number, "URL in a domain list (use format 'urls')", raw.rstrip("\n"))
+        return BadLine(path, number, str(exc), raw.rstrip("\n"))
+
+
+def _hosts_line(text: str, number: int, path: str, raw: str) -> Iterator[Parsed]:
+    tokens = text.split()
+    if parse_ip(tokens[0]) is None:
+        yield BadLine(path, number, f"hosts line must start with an IP address, not {tokens[0][:40]!r}",
+                      raw.rstrip("\n"))  # fmt: skip
+        return
+    yield from _hosts_names(tokens[1:], number, path, raw)
+
+
+def _hosts_names(names: list[str], number: int, path: str, raw: str) -> Iterator[Parsed]:
+    for name in names:
+        if name in HOSTS_IGNORED or name.lower() in HOSTS_IGNORED:
+            continue
+        try:
+            yield Entry("domain", check_name(name), number)
+        except ValueError as exc:
+            yield BadLine(path, number, f"{name[:60]!r}: {exc}", raw.rstrip("\n"))
+
+
+def parse_url_lines(lines: Iterable[str], path: str) -> Iterator[Parsed]:
+    """Parse a UT1 ``urls`` file: ``host/path`` per line (a scheme, if present, is stripped).
+
+    A line without a path lists the whole host, so it becomes a domain entry, as in squidGuard.
+    """
+    for number, raw in enumerate(lines, 1):
+        text = raw.strip()
+        if not text or text[0] == "#":
+            continue
+        try:
+            yield url_entry(text, number)
+        except ValueError as exc:
+            yield BadLine(path, number, str(exc), raw.rstrip("\n"))
+
+
+def url_entry(text: str, number: int) -> Entry:
+    """The entry for one ``[scheme://]host[:port][/path]`` line; ValueError says why not."""
+    if " " in text or "\t" in text:
+        raise ValueError("space inside a URL")
+    rest = text.split("://", 1)[1] if "://" in text else text
+    host, slash, tail = rest.partition("/")
+    host = _url_host(host)
+    path = tail.split("#", 1)[0].rstrip("/")
+    if not slash or not path:
+        return Entry("ip" if parse_ip(host) else "domain", host, number)
+    return Entry("url", f"{host}/{path}", number)
+
+
+def _url_host(hostport: str) -> str:
+    hostport = hostport.rsplit("@", 1)[-1]
+    if hostport.startswith("["):
+        host = hostport[1 : hostport.find("]")]
+    else:
+        host = hostport.rsplit(":", 1)[0] if hostport.count(":") == 1 else hostport
+    ip = parse_ip(host)
+    if ip is not None and "/" not in ip:
+        return ip
+    name = check_name(host)
+    # squidGuard strips "www." from URL-list hosts; url entries cover subdomains, so the
+    # stripped host still matches www.<host> and the bare host, as squidGuard would.
+    if name.startswith("www.") and name.count(".") >= 2:
+        name = name[4:]
+    return name

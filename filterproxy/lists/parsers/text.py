@@ -1,0 +1,58 @@
+"""Opening list files as text lines: plain or gzip (by magic bytes, not by name), undecodable
+bytes replaced (so they fail as names, with their line number), only ``\\n`` ends a line."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import zlib
+from collections.abc import Generator, Iterator
+from pathlib import Path
+from typing import IO, cast
+
+from filterproxy.errors import ListError, ListFormatError
+
+GZIP_MAGIC = b"\x1f\x8b"
+_CORRUPT = (EOFError, zlib.error, gzip.BadGzipFile)
+
+
+def text_lines(binary: IO[bytes], display: str) -> Iterator[str]:
+    """Decoded lines of a binary stream, gunzipped when it starts with the gzip magic.
+
+    Corrupt or truncated gzip data raises :class:`ListFormatError`: a list cut short must
+    not pass as a shorter list.
+    """
+    if isinstance(binary, io.BufferedReader):
+        buffered = binary
+    else:
+        buffered = io.BufferedReader(cast(io.RawIOBase, binary))
+    stream: IO[bytes] = buffered
+    if buffered.peek(2)[:2] == GZIP_MAGIC:
+        stream = cast(IO[bytes], gzip.GzipFile(fileobj=buffered, mode="rb"))
+    reader = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="replace", newline="\n")
+    try:
+        yield from reader
+    except _CORRUPT as exc:
+        raise ListFormatError(f"{display}: corrupt or truncated gzip data ({exc})") from exc
+
+
+def file_lines(path: Path, display: str) -> Generator[str, None, None]:
+    """Lines of the list file at ``path``; an unreadable file raises :class:`ListError`."""
+    try:
+        handle = path.open("rb")
+    except OSError as exc:
+        raise ListError(f"{display}: cannot read list file: {exc.strerror or exc}") from exc
+    with handle:
+        try:
+            yield from text_lines(handle, display)
+        except OSError as exc:
+            raise ListError(f"{display}: cannot read list file: {exc.strerror or exc}") from exc
+
+
+def head_lines(path: Path, display: str, count: int = 64) -> list[str]:
+    """The first ``count`` lines of a list file (for format detection)."""
+    lines = file_lines(path, display)
+    try:
+        return [line for _, line in zip(range(count), lines, strict=False)]
+    finally:
+        lines.close()

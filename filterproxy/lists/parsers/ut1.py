@@ -1,0 +1,87 @@
+"""UT1 (Université Toulouse 1 Capitole) blacklists: one folder per category holding ``domains``
+(plain names and IPv4 addresses) and ``urls`` (``host/path``), as a directory tree, a tarball
+(``<cat>.tar.gz`` or the whole ``blacklists.tar.gz``), or flat ``<cat>.domains[.gz]`` /
+``<cat>.urls[.gz]`` files side by side."""
+
+from __future__ import annotations
+
+import tarfile
+import zlib
+from collections.abc import Iterator
+from pathlib import Path, PurePosixPath
+
+from filterproxy.errors import ListError, ListFormatError
+from filterproxy.lists.parsers.base import BadLine, Entry
+from filterproxy.lists.parsers.lines import parse_domain_lines, parse_url_lines
+from filterproxy.lists.parsers.text import file_lines, text_lines
+
+Parsed = Entry | BadLine
+_PARTS = ("domains", "urls")
+_Member = tuple[str, tarfile.TarInfo]
+
+
+def is_tarball(path: Path) -> bool:
+    """Whether ``path`` names a tar archive (by its suffix)."""
+    return path.name.endswith((".tar.gz", ".tgz", ".tar", ".tar.bz2", ".tar.xz"))
+
+
+def parse_ut1(path: Path, category: str | None, display: str) -> Iterator[Parsed]:
+    """Entries of one UT1 category; ``category`` may be None when only one is present."""
+    if path.is_dir():
+        files = _dir_files(path, category, display)
+        if not files:
+            raise ListError(f"{display}: no UT1 'domains' or 'urls' file for category {category!r}")
+        for part, file in files:
+            yield from _parse_part(part, file_lines(file, str(file)), str(file))
+    else:
+        yield from _parse_tar(path, category, display)
+
+
+def _parse_part(part: str, lines: Iterator[str], display: str) -> Iterator[Parsed]:
+    if part == "urls":
+        return parse_url_lines(lines, display)
+    return parse_domain_lines(lines, display)
+
+
+def _dir_files(path: Path, category: str | None, display: str) -> list[tuple[str, Path]]:
+    folders = [path] if category is None else [path / category, path / "blacklists" / category, path]
+    for folder in folders:
+        found = [(p, folder / n) for p in _PARTS for n in (p, f"{p}.gz") if (folder / n).is_file()]
+        if found:
+            return found
+    if category is None:
+        return []
+    return [(p, path / n) for p in _PARTS for n in (f"{category}.{p}", f"{category}.{p}.gz")
+            if (path / n).is_file()]  # fmt: skip
+
+
+def _parse_tar(path: Path, category: str | None, display: str) -> Iterator[Parsed]:
+    try:
+        with tarfile.open(path, "r:*") as tar:
+            members = _tar_members(tar, category, display)
+            for part, member in members:
+                handle = tar.extractfile(member)
+                if handle is None:
+                    raise ListError(f"{display}: {member.name} is not a regular file")
+                name = f"{display}!{member.name}"
+                yield from _parse_part(part, text_lines(handle, name), name)
+    except (tarfile.TarError, EOFError, zlib.error) as exc:
+        raise ListFormatError(f"{display}: not a readable tar archive ({exc})") from exc
+    except OSError as exc:
+        raise ListError(f"{display}: cannot read archive: {exc.strerror or exc}") from exc
+
+
+def _tar_members(tar: tarfile.TarFile, category: str | None, display: str) -> list[_Member]:
+    by_folder: dict[str, list[_Member]] = {}
+    for member in tar.getmembers():
+        parts = PurePosixPath(member.name).parts
+        if len(parts) >= 2 and parts[-1] in _PARTS and (member.isfile() or member.issym() or member.islnk()):
+            by_folder.setdefault(parts[-2], []).append((parts[-1], member))
+    if category is None:
+        if len(by_folder) != 1:
+            raise ListError(f"{display}: archive holds {len(by_folder)} UT1 categories "
+                            f"({', '.join(sorted(by_folder)[:10])}); set ut1_category")  # fmt: skip
+        return next(iter(by_folder.values()))
+    if category not in by_folder:
+        raise ListError(f"{display}: no UT1 category {category!r} in the archive")
+    return by_folder[category]
