@@ -1,0 +1,74 @@
+"""Running the ``nft`` program: the one place foreign errors become :class:`GatewayError`."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+import subprocess
+from typing import Any
+
+from filterproxy.errors import GatewayError
+
+TIMEOUT = 20.0  # seconds; nft answers in milliseconds unless the kernel is wedged
+
+
+class Nft:
+    """The nft program, run in the network namespace of the calling process."""
+
+    def __init__(self, program: str = "nft") -> None:
+        self.program = program
+
+    def _argv(self, args: list[str]) -> list[str]:
+        path = shutil.which(self.program)
+        if path is None:
+            raise GatewayError(f"{self.program!r} not found: install nftables (apt-get install nftables)")
+        return [path, *args]
+
+    def run(self, args: list[str], text: str | None = None) -> str:
+        """Run ``nft ARGS`` (feeding TEXT on stdin); return stdout or raise with nft's own message."""
+        argv = self._argv(args)
+        try:
+            done = subprocess.run(
+                argv, input=text, capture_output=True, text=True, timeout=TIMEOUT, check=False
+            )
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise GatewayError(f"running {' '.join(argv)} failed: {exc}") from exc
+        if done.returncode != 0:
+            raise GatewayError(f"nft {' '.join(args)} failed: {done.stderr.strip() or done.returncode}")
+        return done.stdout
+
+    def load(self, ruleset: str, *, check_only: bool = False) -> None:
+        """Load (or with ``check_only`` only validate) a ruleset as one atomic transaction."""
+        self.run(["-c", "-f", "-"] if check_only else ["-f", "-"], ruleset)
+
+    def table_json(self, table: str) -> list[dict[str, Any]] | None:
+        """``nft -j list table inet TABLE`` decoded, or None when the table does not exist."""
+        tables = json.loads(self.run(["-j", "list", "tables", "inet"]) or '{"nftables": []}')
+        names = {item["table"]["name"] for item in tables.get("nftables", []) if "table" in item}
+        if table not in names:
+            return None
+        listing = json.loads(self.run(["-j", "list", "table", "inet", table]))
+        items: list[dict[str, Any]] = listing.get("nftables", [])
+        return items
+
+    async def load_async(self, commands: str) -> None:
+        """Run a batch of commands without blocking the event loop (used by the steering set)."""
+        argv = self._argv(["-f", "-"])
+        try:
+            proc = await asyncio.create_subprocess_exec(
+                *argv,
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.DEVNULL,
+                stderr=asyncio.subprocess.PIPE,
+            )
+        except OSError as exc:
+            raise GatewayError(f"running {argv[0]} failed: {exc}") from exc
+        try:
+            _, err = await asyncio.wait_for(proc.communicate(commands.encode()), TIMEOUT)
+        except TimeoutError as exc:
+            proc.kill()
+            await proc.wait()
+            raise GatewayError(f"nft -f - did not finish in {TIMEOUT:.0f} s") from exc
+        if proc.returncode != 0:
+            raise GatewayError(f"nft -f - failed: {err.decode(errors='replace').strip() or proc.returncode}")
