@@ -27,6 +27,8 @@ class IndexBuilder:
         self._url_keys = array.array("q")
         self._url_pairs = array.array("H")
         self._url_hosts = array.array("q")
+        self._exception_keys = array.array("q")
+        self._exception_pairs = array.array("H")
         self._ips: dict[IPAddress, set[int]] = {}
         self._networks: dict[Network, set[int]] = {}
 
@@ -42,6 +44,15 @@ class IndexBuilder:
     def add_domain(self, name: str, pair: int) -> None:
         self._domain_keys.append(name_key(name))
         self._domain_pairs.append(pair)
+
+    def add_exception(self, name: str, pair: int) -> None:
+        """An allow entry inside a third-party list (adblock ``@@||d^``, RPZ rpz-passthru).
+
+        It cancels only its own source's category, for matches at the same or a less specific
+        level; it never overrides other lists, the school's lists or illegal feeds.
+        """
+        self._exception_keys.append(name_key(name))
+        self._exception_pairs.append(pair)
 
     def add_url(self, rule: str, pair: int) -> None:
         """Add ``host/path`` (normalised host, lower-case path without trailing slash)."""
@@ -60,12 +71,13 @@ class IndexBuilder:
         else:
             self._networks.setdefault(network, set()).add(pair)
 
-    def mark(self) -> tuple[int, int, int]:
+    def mark(self) -> tuple[int, int, int, int]:
         """A position to :meth:`rollback` to when a source turns out to be unusable."""
-        return len(self._domain_keys), len(self._url_keys), len(self._url_hosts)
+        return len(self._domain_keys), len(self._url_keys), len(self._url_hosts), len(self._exception_keys)
 
-    def rollback(self, mark: tuple[int, int, int], pair: int) -> None:
-        domains, urls, hosts = mark
+    def rollback(self, mark: tuple[int, int, int, int], pair: int) -> None:
+        domains, urls, hosts, exceptions = mark
+        del self._exception_keys[exceptions:], self._exception_pairs[exceptions:]
         del self._domain_keys[domains:], self._domain_pairs[domains:]
         del self._url_keys[urls:], self._url_pairs[urls:], self._url_hosts[hosts:]
         for table in (self._ips, self._networks):
@@ -77,6 +89,7 @@ class IndexBuilder:
         domains = _table(self._domain_keys, self._domain_pairs, interner)
         urls = _table(self._url_keys, self._url_pairs, interner)
         hosts = _table(self._url_hosts, array.array("H", bytes(2 * len(self._url_hosts))), interner)
+        exceptions = _table(self._exception_keys, self._exception_pairs, interner)
         ips = {ip: interner.of_pairs(pairs) for ip, pairs in self._ips.items() if pairs}
         nets = tuple(
             sorted(
@@ -90,6 +103,7 @@ class IndexBuilder:
             domains=domains,
             urls=urls,
             url_hosts=hosts,
+            exceptions=exceptions,
             ips=ips,
             networks=nets,
             sources=tuple(sources),

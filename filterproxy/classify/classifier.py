@@ -114,7 +114,7 @@ class Classifier:
                 found.append(Match(index.combos[combo], host[start:]))
         if path is not None and index.urls is not None:
             found.extend(index.match_url(host, normalise_path(path).lower()))
-        return found
+        return index.excepted(host, found) if found else found
 
     def _classify_ip(self, query: Query, group: str, address: IPAddress) -> Verdict:
         host = str(address)

@@ -7,6 +7,7 @@ list an entry, interned once (a few hundred distinct combos cover millions of en
 * ``domains``: key of a domain -> combo (an entry covers the domain and every subdomain)
 * ``urls``: key of ``host + path`` -> combo (UT1 ``urls`` and URL-level illegal feeds)
 * ``url_hosts``: key of a host that has URL entries -> 1, so most requests skip path probing
+* ``exceptions``: key of a domain -> combo of the lists that except it (adblock ``@@``)
 * ``ips``: exact addresses and networks -> combo (IP entries never enter the domain table)
 """
 
@@ -71,6 +72,7 @@ class Index:
     domains: HashTable | None
     urls: HashTable | None
     url_hosts: HashTable | None
+    exceptions: HashTable | None = None
     ips: dict[IPAddress, int] = field(default_factory=dict)
     networks: tuple[tuple[Network, int], ...] = ()
     sources: tuple[SourceInfo, ...] = ()
@@ -104,6 +106,28 @@ class Index:
                 combo = self.urls.get(name_key(rule))
                 if combo is not None:
                     yield Match(self.combos[combo], rule)
+
+    def excepted(self, name: str, matches: list[Match]) -> list[Match]:
+        """``matches`` less the categories a list's own exception cancels at the same or a deeper level."""
+        table = self.exceptions
+        if table is None or not matches:
+            return matches
+        hits = table.get_suffixes(name)
+        if not hits:
+            return matches
+        kept: list[Match] = []
+        for match in matches:
+            depth = len(name) - len(match.rule)  # start offset of the match in name
+            cancelled = {
+                c for combo, start in hits if start <= depth for c, s in self.combos[combo].sources.items()
+                if match.combo.sources.get(c) == s
+            }
+            if not cancelled:
+                kept.append(match)
+            elif len(cancelled) < len(match.combo.sources):
+                rest = {c: s for c, s in match.combo.sources.items() if c not in cancelled}
+                kept.append(Match(Combo(rest), match.rule))
+        return kept
 
     def has_url_entries(self, name: str) -> bool:
         """Whether any URL-level entry exists under ``name`` or its parents."""

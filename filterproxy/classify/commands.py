@@ -1,0 +1,78 @@
+"""`filterproxy check`: what happens to this name or URL, for this client, at this time, and why."""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from filterproxy.lists.explain import explain, source_line
+from filterproxy.classify.normalise import split_url
+from filterproxy.config.loader import load_config
+from filterproxy.errors import ConfigError
+from filterproxy.lists.loader import load_classifier, resolve_sources
+from filterproxy.model import IPAddress, Query
+
+
+def register(sub: Any) -> None:
+    check = sub.add_parser("check", help="classify names or URLs and say why")
+    check.add_argument("names", nargs="*", metavar="NAME_OR_URL", help="domain, host/path or URL")
+    check.add_argument("--from-file", type=Path, help="read names from a file, one per line ('-' for stdin)")
+    check.add_argument("--client", default="192.0.2.1", help="client IP deciding the group (default: no group)")
+    check.add_argument("--at", help="ISO time to evaluate schedules at (default: now)")
+    check.add_argument("--json", action="store_true", help="one JSON object per name per line")
+    check.set_defaults(handler=run_check)
+
+
+def run_check(args: argparse.Namespace) -> int:
+    client = _client(args.client)
+    at = _when(args.at)
+    names = [*args.names, *_read_names(args.from_file)]
+    if not names:
+        raise ConfigError("check: give at least one name or URL (or --from-file)")
+    config = load_config(args.config, data_dir=args.data_dir)
+    classifier = load_classifier(config)
+    sources = {s.id: s for s in resolve_sources(config)}
+    for name in names:
+        host, path = split_url(name) if "/" in name else (name, None)
+        verdict = classifier.classify(Query(client, host, at, path if path != "/" else None))
+        line = source_line(sources.get(verdict.source or ""), verdict.rule) if verdict.rule else None
+        record = explain(name, verdict, line)
+        print(json.dumps(record) if args.json else _text(record))
+    return 0
+
+
+def _text(record: dict[str, Any]) -> str:
+    where = record["source"] or "-"
+    if record.get("file"):
+        where += f" ({record['file']}:{record['line']})"
+    why = f"category={record['category'] or '-'} group={record['group']} reason={record['reason']}"
+    return f"{record['name']}\t{record['action'].upper()}\t{why} source={where} rule={record['rule'] or '-'}"
+
+
+def _client(text: str) -> IPAddress:
+    try:
+        return ipaddress.ip_address(text)
+    except ValueError:
+        raise ConfigError(f"--client: not an IP address: {text!r}") from None
+
+
+def _when(text: str | None) -> datetime:
+    if not text:
+        return datetime.now(UTC)
+    try:
+        at = datetime.fromisoformat(text)
+    except ValueError:
+        raise ConfigError(f"--at: not an ISO time: {text!r}") from None
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
+
+
+def _read_names(path: Path | None) -> list[str]:
+    if path is None:
+        return []
+    text = sys.stdin.read() if str(path) == "-" else path.read_text(encoding="utf-8")
+    return [line.split("#", 1)[0].strip() for line in text.splitlines() if line.split("#", 1)[0].strip()]

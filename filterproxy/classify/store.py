@@ -1,0 +1,126 @@
+"""The compiled index on disk: written once after a build, mapped back in without parsing.
+
+Layout (little-endian)::
+
+    b"FPIDX\\x00\\x01\\x00"   magic + format version
+    u64                     header length
+    header                  JSON: combos, sources, ips, networks, table offsets, fingerprint
+    padding to 8 bytes
+    arrays                  key (int64) and value (uint32) arrays of each table, 8-byte aligned
+
+Loading maps the file read-only and casts ``memoryview`` slices over it: start-up costs the
+JSON header only, and pages are shared with the page cache (a reload maps the new file beside
+the old one; the old mapping is released when the last reader drops the old index).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import mmap
+import os
+import struct
+import sys
+from pathlib import Path
+from typing import Any
+
+from filterproxy.classify.index import Combo, Index, SourceInfo
+from filterproxy.classify.table import HashTable
+from filterproxy.errors import IndexFileError
+from filterproxy.model import Category
+
+MAGIC = b"FPIDX\x00\x01\x00"
+_TABLES = ("domains", "urls", "url_hosts", "exceptions")
+
+
+def write_index(index: Index, path: Path) -> None:
+    """Write ``index`` to ``path`` atomically (temporary file, fsync, rename)."""
+    if sys.byteorder != "little":
+        raise IndexFileError("compiled indexes are little-endian only")
+    blobs: list[bytes | memoryview] = []
+    tables: dict[str, dict[str, int]] = {}
+    offset = 0
+    for name in _TABLES:
+        table: HashTable | None = getattr(index, name)
+        if table is None:
+            continue
+        keys, values = memoryview(table.keys).cast("B"), memoryview(table.values).cast("B")  # type: ignore[arg-type]
+        pad = (-len(values)) % 8
+        tables[name] = {"offset": offset, "size": table.size}
+        blobs += [keys, values, b"\0" * pad]
+        offset += len(keys) + len(values) + pad
+    header = json.dumps(_header(index, tables)).encode()
+    header += b" " * ((-(len(MAGIC) + 8 + len(header))) % 8)
+    tmp = path.with_name(path.name + ".tmp")
+    with tmp.open("wb") as out:
+        out.write(MAGIC + struct.pack("<Q", len(header)) + header)
+        for blob in blobs:
+            out.write(blob)
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(tmp, path)
+
+
+def read_index(path: Path) -> Index:
+    """Map a compiled index; raise :class:`IndexFileError` if it is missing, truncated or foreign."""
+    try:
+        with path.open("rb") as handle:
+            mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+    except (OSError, ValueError) as exc:
+        raise IndexFileError(f"{path}: cannot open compiled index: {exc}") from exc
+    if mapped[: len(MAGIC)] != MAGIC:
+        raise IndexFileError(f"{path}: not a compiled index of this version")
+    (length,) = struct.unpack_from("<Q", mapped, len(MAGIC))
+    base = len(MAGIC) + 8
+    try:
+        header = json.loads(mapped[base : base + length])
+        return _index(header, memoryview(mapped)[base + length :])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise IndexFileError(f"{path}: corrupt compiled index: {exc}") from exc
+
+
+def _header(index: Index, tables: dict[str, dict[str, int]]) -> dict[str, Any]:
+    return {
+        "fingerprint": index.fingerprint,
+        "built_at": index.built_at,
+        "tables": tables,
+        "combos": [[[c.value, s] for c, s in combo.sources.items()] for combo in index.combos],
+        "sources": [_source_json(s) for s in index.sources],
+        "ips": [[str(ip), combo] for ip, combo in index.ips.items()],
+        "networks": [[str(net), combo] for net, combo in index.networks],
+    }
+
+
+def _source_json(source: SourceInfo) -> dict[str, Any]:
+    fields = {name: getattr(source, name) for name in SourceInfo.__slots__}
+    fields["category"] = source.category.value
+    fields["errors"] = list(source.errors)
+    return fields
+
+
+def _index(header: dict[str, Any], data: memoryview) -> Index:
+    tables: dict[str, HashTable | None] = dict.fromkeys(_TABLES)
+    for name, where in header["tables"].items():
+        start, size = where["offset"], where["size"]
+        keys = data[start : start + 8 * size]
+        values = data[start + 8 * size : start + 12 * size]
+        if len(values) != 4 * size:
+            raise ValueError(f"table {name} is truncated")
+        tables[name] = HashTable(keys.cast("q"), values.cast("I"))
+    combos = tuple(Combo({Category(c): s for c, s in pairs}) for pairs in header["combos"])
+    sources = tuple(
+        SourceInfo(**{**s, "category": Category(s["category"]), "errors": tuple(s["errors"])})
+        for s in header["sources"]
+    )
+    return Index(
+        combos=combos,
+        domains=tables["domains"],
+        urls=tables["urls"],
+        url_hosts=tables["url_hosts"],
+        exceptions=tables["exceptions"],
+        ips={ipaddress.ip_address(ip): combo for ip, combo in header["ips"]},
+        networks=tuple((ipaddress.ip_network(net), combo) for net, combo in header["networks"]),
+        sources=sources,
+        built_at=header["built_at"],
+        fingerprint=header["fingerprint"],
+    )

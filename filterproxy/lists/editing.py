@@ -1,0 +1,61 @@
+"""Editing the school's local lists, with the audit trail and the illegal-feed guard."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Literal
+
+from filterproxy.classify.normalise import normalise_name
+from filterproxy.config.model import Config
+from filterproxy.errors import ConfigError, IllegalOverrideError
+from filterproxy.lists.loader import load_classifier, local_files
+from filterproxy.lists.local import audit, edit_list
+from filterproxy.model import Category, Query, Reason
+
+Verb = Literal["add", "remove", "allow", "unallow"]
+_ANY_CLIENT = ipaddress.ip_address("192.0.2.1")
+
+
+def edit(config: Config, verb: Verb, names: Sequence[str], reason: str, category: Category | None) -> list[str]:
+    """Apply one edit; returns the names that changed a file. Refused allows are audited, then raised."""
+    if not reason.strip():
+        raise ConfigError("--reason must say why (it is kept for the annual review)")
+    clean = [_normalise(n) for n in names]
+    files = local_files(config)
+    if verb == "allow":
+        _refuse_illegal(config, clean, reason)
+    if verb in ("add", "remove"):
+        if category is None:
+            raise ConfigError(f"{verb}: a category is required")
+        path = files.deny_file(category)
+    else:
+        path = files.allow_file
+    changed = edit_list(path, clean, add=verb in ("add", "allow"))
+    audit(files, verb, changed, reason, category)
+    return changed
+
+
+def _normalise(name: str) -> str:
+    text = name.strip()
+    if "/" in text:
+        raise ConfigError(f"{text!r}: local lists take domains, not URLs")
+    try:
+        return normalise_name(text.removeprefix("*."))
+    except ValueError as exc:
+        raise ConfigError(f"{text!r}: {exc}") from None
+
+
+def _refuse_illegal(config: Config, names: list[str], reason: str) -> None:
+    """Allowing anything an illegal feed lists is refused, and the attempt is recorded."""
+    classifier = load_classifier(config)
+    now = datetime.now(UTC)
+    illegal = [n for n in names if classifier.classify(Query(_ANY_CLIENT, n, now)).reason is Reason.ILLEGAL]
+    if illegal:
+        audit(local_files(config), "refused", illegal, reason, Category.ILLEGAL,
+              detail="allow refused: listed by an illegal-content feed")
+        raise IllegalOverrideError(
+            f"refused: {', '.join(illegal)} listed by an illegal-content feed; it cannot be allowed "
+            "(the attempt was recorded in the audit log)"
+        )

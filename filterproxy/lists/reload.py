@@ -1,0 +1,154 @@
+"""Reloading lists in a running service: SIGHUP, `filterproxy lists reload`, or a changed file.
+
+A reload of category lists builds the new compiled index in a child process
+(``python -m filterproxy.lists.build``), then maps it and swaps one reference: readers never
+lock, the parse never holds the GIL of the resolver, and the service holds at most the old
+and the new index. Local allow/deny lists are small and re-read in process. Any failure keeps
+the old classifier and is reported with its reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import signal
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from filterproxy.classify.classifier import Classifier
+from filterproxy.classify.engine import Engine
+from filterproxy.classify.policy import Policy
+from filterproxy.classify.store import read_index
+from filterproxy.config.model import Config
+from filterproxy.errors import FilterproxyError, ListError
+from filterproxy.lists.loader import index_dir, local_files, prune_index_files, resolve_sources
+from filterproxy.lists.build import fingerprint
+from filterproxy.lists.local import load_local
+
+log = logging.getLogger(__name__)
+RELOAD_FILE = "reload.request"  # `filterproxy lists reload` touches this file in the data dir
+
+
+@dataclass(frozen=True, slots=True)
+class ReloadResult:
+    ok: bool
+    rebuilt: bool  # whether the category index changed (else only local lists)
+    message: str
+    seconds: float
+
+
+Observer = Callable[[ReloadResult, Engine], None]
+
+
+class ListManager:
+    """Keeps an :class:`Engine` current with the files it was built from."""
+
+    def __init__(self, config: Config, engine: Engine, observers: list[Observer] | None = None) -> None:
+        self._config = config
+        self._engine = engine
+        self._observers = observers or []
+        self._lock = asyncio.Lock()
+        self._task: asyncio.Task[None] | None = None
+        self._stamp = self._inputs_stamp()
+
+    @property
+    def engine(self) -> Engine:
+        return self._engine
+
+    async def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(self.reload()))
+        except (NotImplementedError, RuntimeError):  # not the main thread
+            log.debug("SIGHUP reload not available in this thread")
+        if self._config.lists.watch:
+            self._task = asyncio.create_task(self._watch(), name="lists-watch")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+
+    async def reload(self) -> ReloadResult:
+        """Rebuild what changed and swap it in; on failure keep the current classifier."""
+        async with self._lock:
+            started = time.monotonic()
+            try:
+                classifier, rebuilt = await self._next_classifier()
+            except FilterproxyError as exc:
+                result = ReloadResult(False, False, str(exc), time.monotonic() - started)
+                log.error("list reload failed, keeping the previous lists: %s", exc)
+            else:
+                self._engine.swap(classifier)
+                result = ReloadResult(True, rebuilt, "reloaded", time.monotonic() - started)
+                log.info("lists reloaded in %.2fs (index rebuilt: %s)", result.seconds, rebuilt)
+            self._stamp = self._inputs_stamp()
+            for observer in self._observers:
+                observer(result, self._engine)
+            return result
+
+    async def _next_classifier(self) -> tuple[Classifier, bool]:
+        config = self._config
+        local = load_local(local_files(config))
+        sources = resolve_sources(config)
+        wanted = fingerprint(sources, config.lists.max_bad_share)
+        current = self._engine.current.index
+        if current.fingerprint == wanted:
+            return Classifier(self._engine.current.policy, current, local), False
+        path = index_dir(config) / f"{wanted}.fpi"
+        if not path.exists():
+            await _build_in_child(sources, config.lists.max_bad_share, path)
+        index = read_index(path)
+        prune_index_files(path.parent, keep=path)
+        return Classifier(Policy(config.policy), index, local), True
+
+    async def _watch(self) -> None:
+        while True:
+            await asyncio.sleep(self._config.lists.watch_interval)
+            try:
+                stamp = self._inputs_stamp()
+            except OSError as exc:
+                log.warning("cannot check list files: %s", exc)
+                continue
+            if stamp != self._stamp:
+                await self.reload()
+
+    def _inputs_stamp(self) -> tuple[tuple[str, int, int], ...]:
+        """Sizes and modification times of every input file, local lists and the reload request."""
+        paths = [*local_files(self._config).all_files(), self._config.data_dir / RELOAD_FILE]
+        if self._config.lists.sources_file is not None:
+            paths.append(self._config.lists.sources_file)
+        for source in self._config.lists.sources:
+            paths.append(source.path)
+        out = []
+        for path in paths:
+            try:
+                stat = path.stat()
+            except OSError:
+                out.append((str(path), -1, -1))
+                continue
+            out.append((str(path), stat.st_size, stat.st_mtime_ns))
+        return tuple(out)
+
+
+async def _build_in_child(sources: list, max_bad_share: float, out: Path) -> None:  # type: ignore[type-arg]
+    spec = {"sources": [s.model_dump(mode="json") for s in sources], "max_bad_share": max_bad_share}
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
+        json.dump(spec, handle)
+    spec_path = Path(handle.name)
+    try:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "filterproxy.lists.build", str(spec_path), str(out),
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+        )
+        _, err = await process.communicate()
+    finally:
+        spec_path.unlink(missing_ok=True)
+    if process.returncode != 0:
+        raise ListError(err.decode(errors="replace").strip() or f"index build exited {process.returncode}")
