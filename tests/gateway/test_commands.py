@@ -48,7 +48,7 @@ def test_up_status_down_cycle(tmp_path: Path, netns: str) -> None:
 
 
 def test_up_twice_replaces_and_down_leaves_other_tables(tmp_path: Path, netns: str) -> None:
-    other = "table inet school { chain input { type filter hook input priority 0; policy accept; } }\n"
+    other = "table inet school {\n chain input { type filter hook input priority 0; policy accept; }\n}\n"
     assert run_in(netns, "nft", "-f", "-", text=other).returncode == 0
     assert _cli(netns, _config(tmp_path), "up")[0] == 0
     strict = tmp_path / "strict"
