@@ -25,7 +25,7 @@ from filterproxy.lists.parsers.adblock import parse_adblock_lines
 from filterproxy.lists.parsers.base import BadLine, Entry, EntryKind
 from filterproxy.lists.parsers.lines import parse_domain_lines, parse_url_lines
 from filterproxy.lists.parsers.rpz import parse_rpz_lines
-from filterproxy.lists.parsers.text import file_lines, head_lines
+from filterproxy.lists.parsers.text import head_lines, opened_file
 from filterproxy.lists.parsers.ut1 import is_tarball, parse_ut1
 from filterproxy.lists.settings import ListFormat, SourceSettings
 
@@ -51,13 +51,16 @@ def parse_source(source: SourceSettings) -> Iterator[Entry | BadLine]:
 
 
 def _parse(path: Path, fmt: ListFormat, ut1_category: str | None, display: str) -> Iterator[Entry | BadLine]:
+    # A generator, so that every error (missing file, corrupt gzip) surfaces while iterating.
     if fmt == "auto":
         fmt = detect_format(path, [] if path.is_dir() or is_tarball(path) else head_lines(path, display))
     if fmt == "ut1" and (path.is_dir() or is_tarball(path)):
-        return parse_ut1(path, ut1_category, display)
+        yield from parse_ut1(path, ut1_category, display)
+        return
     if fmt == "ut1":
         fmt = "urls" if _stem(path).endswith("urls") else "plain"
-    return _LINE_PARSERS[fmt](file_lines(path, display), display)
+    with opened_file(path, display) as lines:
+        yield from _LINE_PARSERS[fmt](lines, display)
 
 
 def detect_format(path: Path, head: list[str]) -> ListFormat:

@@ -2,14 +2,15 @@
 
 Plain and hosts share one parser because real lists mix them: after the ``#`` comment is cut
 off, one token is a name (or an IP entry), several tokens are a hosts line (an address, then
-names). The common lines take a fast path of ``str`` methods only.
+names). The common lines take a fast path: one compiled pattern, no per-line function call.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 
-from filterproxy.lists.parsers.base import BadLine, Entry, check_name, parse_ip
+from filterproxy.lists.parsers.base import FAST_NAME, BadLine, Entry, check_name, parse_ip
 
 Parsed = Entry | BadLine
 
@@ -22,25 +23,42 @@ HOSTS_IGNORED = frozenset(
     }
 )  # fmt: skip
 _SINKS = ("0.0.0.0 ", "127.0.0.1 ", "0.0.0.0\t", "127.0.0.1\t")
+# The hot path of every list load: a bare canonical name, or one after a 0.0.0.0/127.0.0.1 sink.
+_FAST_LINE = re.compile(rf"(?:(?:0\.0\.0\.0|127\.0\.0\.1)[ \t]+)?({FAST_NAME.pattern})")
 
 
 def parse_domain_lines(lines: Iterable[str], path: str) -> Iterator[Parsed]:
     """Parse a plain or hosts list; ``#`` starts a comment anywhere on a line."""
+    fast = _FAST_LINE.fullmatch
     for number, raw in enumerate(lines, 1):
         text = raw.strip()
+        found = fast(text)
+        if found:
+            yield Entry("domain", found[1].lower(), number)
+            continue
         if not text or text[0] == "#":
             continue
-        if "#" in text:
-            text = text[: text.index("#")].rstrip()
-        if text.startswith(_SINKS):
-            yield from _hosts_names(text.split()[1:], number, path, raw)
-        elif " " in text or "\t" in text:
-            yield from _hosts_line(text, number, path, raw)
-        else:
-            yield _one(text, number, path, raw)
+        yield from _slow_line(text, number, path, raw)
+
+
+def _slow_line(text: str, number: int, path: str, raw: str) -> Iterator[Parsed]:
+    if "#" in text:
+        text = text[: text.index("#")].rstrip()
+    if text.startswith(_SINKS):
+        yield from _hosts_names(text.split()[1:], number, path, raw)
+    elif " " in text or "\t" in text:
+        yield from _hosts_line(text, number, path, raw)
+    else:
+        yield _one(text, number, path, raw)
 
 
 def _one(text: str, number: int, path: str, raw: str) -> Parsed:
+    if text[-1].isdigit():  # IPv4 entries are common in UT1 lists: try them first
+        ip = parse_ip(text)
+        if ip is not None:
+            return Entry("ip", ip, number)
+    if text in HOSTS_IGNORED:
+        return BadLine(path, number, f"{text!r} is not a list entry", raw.rstrip("\n"))
     try:
         return Entry("domain", check_name(text), number)
     except ValueError as exc:
@@ -68,7 +86,11 @@ def _hosts_names(names: list[str], number: int, path: str, raw: str) -> Iterator
         try:
             yield Entry("domain", check_name(name), number)
         except ValueError as exc:
-            yield BadLine(path, number, f"{name[:60]!r}: {exc}", raw.rstrip("\n"))
+            ip = parse_ip(name)
+            if ip is not None:
+                yield Entry("ip", ip, number)
+            else:
+                yield BadLine(path, number, f"{name[:60]!r}: {exc}", raw.rstrip("\n"))
 
 
 def parse_url_lines(lines: Iterable[str], path: str) -> Iterator[Parsed]:

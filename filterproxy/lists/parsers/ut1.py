@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import tarfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path, PurePosixPath
 
 from filterproxy.errors import ListError, ListFormatError
 from filterproxy.lists.parsers.base import BadLine, Entry
 from filterproxy.lists.parsers.lines import parse_domain_lines, parse_url_lines
-from filterproxy.lists.parsers.text import file_lines, text_lines
+from filterproxy.lists.parsers.text import opened_file, opened_lines
 
 Parsed = Entry | BadLine
 _PARTS = ("domains", "urls")
@@ -32,12 +32,13 @@ def parse_ut1(path: Path, category: str | None, display: str) -> Iterator[Parsed
         if not files:
             raise ListError(f"{display}: no UT1 'domains' or 'urls' file for category {category!r}")
         for part, file in files:
-            yield from _parse_part(part, file_lines(file, str(file)), str(file))
+            with opened_file(file, str(file)) as lines:
+                yield from _parse_part(part, lines, str(file))
     else:
         yield from _parse_tar(path, category, display)
 
 
-def _parse_part(part: str, lines: Iterator[str], display: str) -> Iterator[Parsed]:
+def _parse_part(part: str, lines: Iterable[str], display: str) -> Iterator[Parsed]:
     if part == "urls":
         return parse_url_lines(lines, display)
     return parse_domain_lines(lines, display)
@@ -64,7 +65,8 @@ def _parse_tar(path: Path, category: str | None, display: str) -> Iterator[Parse
                 if handle is None:
                     raise ListError(f"{display}: {member.name} is not a regular file")
                 name = f"{display}!{member.name}"
-                yield from _parse_part(part, text_lines(handle, name), name)
+                with opened_lines(handle, name) as lines:
+                    yield from _parse_part(part, lines, name)
     except (tarfile.TarError, EOFError, zlib.error) as exc:
         raise ListFormatError(f"{display}: not a readable tar archive ({exc})") from exc
     except OSError as exc:
