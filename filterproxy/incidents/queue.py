@@ -1,0 +1,297 @@
+"""The incident queue: the IncidentSink of `filterproxy serve`, and its writer thread.
+
+``submit()`` appends to a bounded deque under a short lock and returns: safe from asyncio
+callbacks, mitmproxy hooks and plain threads. A writer thread wakes every
+``flush_interval`` (or when a batch is full), folds the events and writes them in one
+transaction with a sequence checkpoint. While the store is down, batches go to the spool
+(fsync'd) and are replayed, in order, once it is back. ``stop()`` drains everything.
+
+Loss accounting: every accepted event gets a sequence number (starting from the clock in
+microseconds, so it never goes back across restarts). Each batch records ``submitted`` (the
+highest number handed out) beside ``stored``; at the next start ``submitted - durable`` is
+what a crash lost, added to ``node_state.lost_total`` and ``lost_after_crash_total``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import threading
+import time
+from collections import deque
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from prometheus_client import CollectorRegistry
+
+from filterproxy.errors import IncidentError
+from filterproxy.incidents.alerts import Notifier
+from filterproxy.incidents.backends import backend_for
+from filterproxy.incidents.codec import stamp
+from filterproxy.incidents.devices import DeviceDirectory
+from filterproxy.incidents.event import BlockEvent
+from filterproxy.incidents.fold import Group, Sequenced, fold
+from filterproxy.incidents.housekeeping import Housekeeper
+from filterproxy.incidents.metrics import IncidentMetrics
+from filterproxy.incidents.settings import IncidentSettings
+from filterproxy.incidents.spool import Spool, SpoolContents
+from filterproxy.incidents.store import IncidentStore, Written
+
+if TYPE_CHECKING:
+    from filterproxy.config.model import Config
+
+log = logging.getLogger(__name__)
+
+
+class IncidentQueue:
+    """Bounded, non-blocking sink with a batching writer; a `serve` component (start/stop)."""
+
+    def __init__(
+        self,
+        settings: IncidentSettings,
+        data_dir: Path,
+        registry: CollectorRegistry,
+        *,
+        node: str | None = None,
+    ) -> None:
+        self.settings = settings
+        self.node = node or settings.node or socket.gethostname()
+        self.metrics = IncidentMetrics(registry)
+        self.store = IncidentStore(backend_for(settings.store, data_dir), window=settings.dedup_window)
+        self.spool = Spool(data_dir / settings.spool_file)
+        self.devices = DeviceDirectory(settings.devices, data_dir)
+        self.notifier = Notifier(settings.alerts, self.metrics)
+        self.housekeeper = Housekeeper(settings, self.store, self.node, self.notifier, self.metrics, data_dir)
+        self.dropped = 0
+        self._items: deque[Sequenced] = deque()
+        self._lock = threading.Lock()
+        self._seq = time.time_ns() // 1000
+        self._received = {p: self.metrics.received.labels(p) for p in ("dns", "http", "https")}
+        self._wake, self._stopping = threading.Event(), threading.Event()
+        self._thread: threading.Thread | None = None
+        self._busy = False
+        self._accounted = self._up = False
+        self._retry_at = 0.0
+        self._spool_at_start = SpoolContents([], 0, 0)
+
+    @classmethod
+    def from_config(cls, config: Config, registry: CollectorRegistry) -> IncidentQueue:
+        return cls(config.incidents, config.data_dir, registry)
+
+    # producers ---------------------------------------------------------------------------
+    def submit(self, event: BlockEvent) -> None:
+        """Queue an event; never blocks on I/O, never raises; overflow is counted."""
+        try:
+            with self._lock:
+                full = len(self._items) >= self.settings.queue_size
+                if not full:
+                    self._seq += 1
+                    self._items.append((self._seq, event))
+            if full:
+                self.dropped += 1
+                self.metrics.dropped.labels("overflow").inc()
+                return
+            self._received[event.protocol].inc()
+            if len(self._items) >= self.settings.batch_size:
+                self._wake.set()
+        except Exception:  # the contract: a producer never sees our failure
+            log.exception("incident submit failed")
+
+    # lifecycle ---------------------------------------------------------------------------
+    async def start(self) -> None:
+        await asyncio.to_thread(self.start_sync)
+
+    async def stop(self) -> None:
+        await asyncio.to_thread(self.stop_sync)
+
+    def start_sync(self) -> None:
+        """Account for a previous crash, then start the writer (works with the store down)."""
+        self._spool_at_start = self.spool.read()
+        self._try_store()
+        self._thread = threading.Thread(target=self._run, name="incident-writer", daemon=True)
+        self._thread.start()
+        self.notifier.start()
+
+    def stop_sync(self) -> None:
+        """Drain the queue into the store (or the spool), then stop the threads."""
+        self._stopping.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join()
+        if self._up and self.dropped:
+            try:
+                self.store.record_loss(self.node, 0, self.dropped)
+            except IncidentError as exc:
+                log.warning("could not record %s dropped event(s): %s", self.dropped, exc)
+        self.store.close()
+        self.notifier.stop()
+
+    def flush(self, timeout: float = 10.0) -> bool:
+        """Wait until everything submitted so far has been written (for tests and tools)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not self._items and not self._busy:
+                return True
+            self._wake.set()
+            time.sleep(0.005)
+        return False
+
+    @property
+    def store_up(self) -> bool:
+        return self._up
+
+    # writer ------------------------------------------------------------------------------
+    def _run(self) -> None:
+        while True:
+            self._wake.wait(self.settings.flush_interval)
+            self._wake.clear()
+            stopping = self._stopping.is_set()
+            try:
+                self._cycle()
+            except Exception:  # a bug must not end the writer: the batch went to the spool
+                log.exception("incident writer cycle failed")
+            if stopping and not self._items:
+                return
+
+    def _cycle(self) -> None:
+        while self._items:
+            self._busy = True
+            count = min(len(self._items), self.settings.batch_size)
+            batch = [self._items.popleft() for _ in range(count)]
+            self._write(batch, self._seq)
+            self._busy = False
+        if self.spool.pending and self._try_store():
+            self._replay()
+        self.metrics.queue_depth.set(len(self._items))
+        self.metrics.spool_events.set(self.spool.pending)
+        self.metrics.spool_bytes.set(self.spool.size())
+        if self._up:
+            self._guarded(self.housekeeper.tick)
+
+    def _write(self, batch: list[Sequenced], submitted: int) -> None:
+        if self.spool.pending or not self._try_store():
+            self._to_spool(batch, submitted)
+            return
+        started = time.perf_counter()
+        try:
+            written = self._store_batch(batch, submitted)
+        except Exception as exc:
+            self._store_failed(exc)
+            self._to_spool(batch, submitted)
+            return
+        self.metrics.write_seconds.observe(time.perf_counter() - started)
+        self._after_write(written)
+
+    def _store_batch(self, batch: list[Sequenced], submitted: int) -> Written:
+        groups = fold(batch, self.settings.dedup_window, self._severity, self.devices.name)
+        for group in groups:
+            if group.event.user is None and (user := self.devices.user(group.event.client)):
+                group.event = _with_user(group.event, user)
+        return self.store.write(groups, self.node, submitted, batch[-1][0])
+
+    def _severity(self, event: BlockEvent) -> str:
+        category = event.verdict.category
+        return self.settings.severity.get(category, "low") if category else "low"
+
+    def _after_write(self, written: Written) -> None:
+        self.metrics.written.inc(len(written.new))
+        self.metrics.folded.inc(written.folded)
+        for incident_id, group in written.new:
+            if self.notifier.wanted(group.severity):
+                self.notifier.notify(alert_of(incident_id, group, self.node))
+
+    def _to_spool(self, batch: list[Sequenced], submitted: int) -> None:
+        try:
+            self.spool.append(batch, submitted)
+        except OSError as exc:
+            log.error("incident spool %s failed, %s event(s) lost: %s", self.spool.path, len(batch), exc)
+            self.dropped += len(batch)
+            self.metrics.dropped.labels("spool_error").inc(len(batch))
+
+    def _replay(self) -> None:
+        contents = self.spool.read()
+        try:
+            done = self.store.state(self.node).stored_seq
+            todo = [item for item in contents.events if item[0] > done]
+            for start in range(0, len(todo), self.settings.batch_size):
+                chunk = todo[start : start + self.settings.batch_size]
+                self._after_write(self._store_batch(chunk, self._seq))
+        except Exception as exc:
+            self._store_failed(exc)
+            return
+        self.spool.clear()
+        log.warning("incident store is back: replayed %s spooled event(s)", len(todo))
+
+    # store state ---------------------------------------------------------------------------
+    def _try_store(self) -> bool:
+        if self._up:
+            return True
+        if time.monotonic() < self._retry_at:
+            return False
+        try:
+            self.store.open()
+            if not self._accounted:
+                self._account_previous_run()
+        except Exception as exc:
+            self._store_failed(exc)
+            return False
+        self._up = True
+        return True
+
+    def _account_previous_run(self) -> None:
+        state, spooled = self.store.state(self.node), self._spool_at_start
+        durable = max(state.stored_seq, spooled.last_seq)
+        lost = max(0, max(state.submitted_seq, spooled.submitted) - durable) + spooled.bad_lines
+        if lost:
+            log.warning(
+                "incident queue: %s event(s) were lost by an unclean stop of node %s", lost, self.node
+            )
+            self.metrics.lost.inc(lost)
+            self.store.record_loss(self.node, lost)
+        self._accounted = True
+
+    def _store_failed(self, exc: BaseException) -> None:
+        self.metrics.store_errors.inc()
+        if self._up or self._retry_at == 0.0:
+            if isinstance(exc, IncidentError):
+                log.error("incident store unavailable, spooling to %s: %s", self.spool.path, exc)
+            else:
+                log.exception("incident store write failed, spooling to %s", self.spool.path)
+        self._up = False
+        self._retry_at = time.monotonic() + self.settings.retry_interval
+
+    def _guarded(self, chore: Any) -> None:
+        try:
+            chore()
+        except Exception as exc:
+            self._store_failed(exc)
+
+
+def _with_user(event: BlockEvent, user: str) -> BlockEvent:
+    from dataclasses import replace
+
+    return replace(event, user=user)
+
+
+def alert_of(incident_id: int, group: Group, node: str) -> dict[str, Any]:
+    """The JSON body of an immediate alert."""
+    e, v = group.event, group.event.verdict
+    return {
+        "id": incident_id,
+        "reference": e.reference,
+        "severity": group.severity,
+        "category": v.category.value if v.category else v.reason.value,
+        "site": v.site or v.host,
+        "host": v.host,
+        "url": e.url,
+        "search_term": e.search_term,
+        "client": e.client,
+        "device": group.device,
+        "user": e.user,
+        "group": v.group,
+        "protocol": e.protocol,
+        "first_seen": stamp(group.first_at),
+        "count": group.count,
+        "node": node,
+    }

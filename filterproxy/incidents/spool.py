@@ -1,0 +1,87 @@
+"""The append-only spool: where events go while the store is down, replayed when it returns.
+
+One JSON object per line: ``{"seq": N, "e": {...}}`` for an event and ``{"submitted": N}``
+for the sequence checkpoint written with each batch. Each append is flushed and fsync'd
+(appends happen once per writer cycle, so fsyncs come in batches). A torn last line after
+SIGKILL is skipped and counted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from filterproxy.incidents.codec import event_from_dict, event_to_dict
+from filterproxy.incidents.fold import Sequenced
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class SpoolContents:
+    events: list[Sequenced]
+    submitted: int  # the highest checkpoint written
+    bad_lines: int
+
+    @property
+    def last_seq(self) -> int:
+        return self.events[-1][0] if self.events else 0
+
+
+class Spool:
+    """An append-only JSON-lines file under data_dir."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.pending = 0  # events in the file (known since open or last read)
+
+    def size(self) -> int:
+        try:
+            return self.path.stat().st_size
+        except FileNotFoundError:
+            return 0
+
+    def append(self, batch: list[Sequenced], submitted: int) -> None:
+        """Append events and a checkpoint, then fsync; raises OSError (disk full) to the caller."""
+        lines = [json.dumps({"seq": seq, "e": event_to_dict(ev)}, separators=(",", ":")) for seq, ev in batch]
+        lines.append(json.dumps({"submitted": submitted}))
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            os.write(fd, ("\n".join(lines) + "\n").encode())
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        self.pending += len(batch)
+
+    def read(self) -> SpoolContents:
+        """Everything in the spool, in order; torn or malformed lines are skipped and counted."""
+        events: list[Sequenced] = []
+        submitted = bad = 0
+        try:
+            with self.path.open("rb") as fh:
+                for raw in fh:
+                    try:
+                        record = json.loads(raw)
+                        if "submitted" in record:
+                            submitted = max(submitted, int(record["submitted"]))
+                        else:
+                            events.append((int(record["seq"]), event_from_dict(record["e"])))
+                    except (ValueError, KeyError, TypeError):
+                        bad += 1
+        except FileNotFoundError:
+            pass
+        if bad:
+            log.warning("incident spool %s: skipped %s unreadable line(s)", self.path, bad)
+        self.pending = len(events)
+        return SpoolContents(events, submitted, bad)
+
+    def clear(self) -> None:
+        """Empty the spool once its events are in the store."""
+        with contextlib.suppress(FileNotFoundError):
+            self.path.unlink()
+        self.pending = 0
