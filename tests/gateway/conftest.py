@@ -69,5 +69,6 @@ def make_config(directory: Path, **sections: object) -> Config:
 
 def run_in(netns: str, *argv: str, text: str | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        ["ip", "netns", "exec", netns, *argv], input=text, capture_output=True, text=True, timeout=60, check=False
+        ["ip", "netns", "exec", netns, *argv],
+        input=text, capture_output=True, text=True, timeout=60, check=False,
     )

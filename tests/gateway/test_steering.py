@@ -90,7 +90,7 @@ def test_added_addresses_land_in_the_kernel_set_with_ttl(loaded: GatewaySettings
 
 
 @needs_netns
-def test_refresh_extends_timeout_and_fresh_entries_cost_no_nft_call(loaded: GatewaySettings, netns: str) -> None:
+def test_refresh_extends_timeout_and_fresh_entries_cost_nothing(loaded: GatewaySettings, netns: str) -> None:
     registry = CollectorRegistry()
     clock = [1000.0]
 
@@ -112,7 +112,7 @@ def test_refresh_extends_timeout_and_fresh_entries_cost_no_nft_call(loaded: Gate
 
 
 @needs_netns
-def test_missing_table_is_counted_not_raised(netns: str, nft_in: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_missing_table_is_counted_not_raised(nft_in: Path, caplog: pytest.LogCaptureFixture) -> None:
     registry = CollectorRegistry()
     settings = GatewaySettings(lan_interfaces=["lan0"], nft=str(nft_in))
 
