@@ -16,7 +16,9 @@ are translated at one boundary with ``raise ... from exc``::
     │   ├── StoreUnavailable     the store cannot be reached now (the spool takes over)
     │   └── IncidentNotFound     no incident with that id
     ├── LifecycleError           a status transition the incident lifecycle does not allow
-    └── GatewayError             gateway mode cannot be set up (nft failed, interfaces not configured)
+    ├── GatewayError             gateway mode cannot be set up (nft failed, interfaces not configured)
+    └── DnsError                 the resolver cannot start (address in use, bad user to drop to)
+        └── UpstreamError        no usable answer from an upstream (timeout, refused, lost connection)
 """
 
 from __future__ import annotations
@@ -72,3 +74,19 @@ class LifecycleError(FilterproxyError):
 
 class GatewayError(FilterproxyError):
     """Gateway mode cannot be set up: nft refused the ruleset, or the configuration is incomplete."""
+
+
+class ProxyError(FilterproxyError):
+    """The HTTP(S) proxy cannot start."""
+
+
+class CaError(ProxyError):
+    """The school CA is missing, exists already, or cannot be read."""
+
+
+class DnsError(FilterproxyError):
+    """The DNS resolver cannot start: address in use, or no such user to drop privileges to."""
+
+
+class UpstreamError(DnsError):
+    """An upstream resolver gave no usable answer (timeout, refused, connection lost)."""

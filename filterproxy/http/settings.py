@@ -4,10 +4,36 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
+from filterproxy.classify.normalise import normalise_name
 from filterproxy.config.section import Section
 from filterproxy.config.types import HostPort
+from filterproxy.model import Action, Category
+
+
+class WatchList(Section):
+    """Words and phrases watched for in search terms, for one theme (a category id)."""
+
+    words: list[str] = Field(default=[], description="Words or phrases (case-insensitive, whole words).")
+    action: Action = Field(
+        default=Action.LOG,
+        description="What a match does: log (allow and record an incident) or block (show the block page).",
+    )
+
+    @field_validator("words")
+    @classmethod
+    def _clean(cls, value: list[str]) -> list[str]:
+        return [w.strip().lower() for w in value if w.strip()]
+
+
+def _default_watch() -> dict[Category, WatchList]:
+    return {
+        Category.SELFHARM: WatchList(
+            words=["suicide method", "how to kill myself", "self harm", "cutting myself"]
+        ),
+        Category.EXTREMISM: WatchList(words=["join isis", "how to make a bomb", "great replacement"]),
+    }
 
 
 class ProxySettings(Section):
@@ -15,4 +41,41 @@ class ProxySettings(Section):
 
     enabled: bool = Field(default=True, description="Run the proxy as part of `filterproxy serve`.")
     listen: HostPort = Field(default="127.0.0.1:3128", description="Proxy listen address, HOST:PORT.")
-    mode: Literal["explicit", "transparent"] = Field(default="explicit", description="Proxy mode.")
+    mode: Literal["explicit", "transparent"] = Field(
+        default="explicit",
+        description="explicit: clients are configured (or use WPAD) to send requests and CONNECT "
+        "to the proxy; transparent: the gateway redirects ports 80/443 here (Linux only).",
+    )
+    tls_blockpage: bool = Field(
+        default=False,
+        description="Intercept blocked HTTPS connections (and only those) to show the block page. "
+        "Needs the school CA (`filterproxy ca init`) on managed devices; otherwise blocked HTTPS is refused.",
+    )
+    no_sni: Literal["classify", "block"] = Field(
+        default="classify",
+        description="TLS without SNI (transparent mode): classify the destination IP address, or refuse.",
+    )
+    passthrough: list[str] = Field(
+        default=[],
+        description="Domains (and their subdomains) never intercepted even for groups with intercept: "
+        "pinned apps, OS updates, banking. They are still blocked if a list blocks them.",
+    )
+    watch: dict[Category, WatchList] = Field(
+        default_factory=_default_watch,
+        description="Search-term watch lists by theme (category id), applied to searches the proxy can see.",
+    )
+    pac_listen: HostPort | None = Field(
+        default=None,
+        description="Serve a PAC file (/wpad.dat, /proxy.pac) on this HOST:PORT for WPAD (explicit mode).",
+    )
+    pac_proxy: str | None = Field(
+        default=None, description="HOST:PORT the PAC file names as the proxy (default: the listen address)."
+    )
+    max_header_bytes: int = Field(
+        default=65536, ge=1024, description="Largest request header block accepted; larger is refused."
+    )
+
+    @field_validator("passthrough")
+    @classmethod
+    def _names(cls, value: list[str]) -> list[str]:
+        return [normalise_name(v.removeprefix("*.")) for v in value]

@@ -1,0 +1,159 @@
+"""The filtering addon: mitmproxy hooks translated into :class:`Decider` calls.
+
+Where each decision is made, and why there:
+
+- ``http_connect`` (explicit mode): before any upstream connection, so a refusal costs nothing.
+- ``tls_clienthello`` (both modes): the SNI may name another host than the CONNECT (and is all
+  transparent mode has); allowed connections are ignored here, i.e. passed through untouched.
+- ``server_connect``: closes connections refused at the ClientHello before they reach upstream.
+- ``requestheaders``: plain HTTP and intercepted HTTPS, before the body and before upstream.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from mitmproxy import ctx, exceptions, http
+
+from filterproxy.http.decide import Decider, TlsHandling
+from filterproxy.http.metrics import ProxyMetrics
+from filterproxy.http.responder import Responder
+from filterproxy.model import IPAddress
+
+log = logging.getLogger(__name__)
+META = "filterproxy"
+
+
+def client_ip(peername: Any) -> IPAddress:
+    """The client address, with IPv4-mapped IPv6 (dual-stack sockets) unwrapped."""
+    address = ipaddress.ip_address(peername[0])
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address
+
+
+class FilterAddon:
+    """Block, pass through or intercept by the shared classifier's verdict."""
+
+    def __init__(self, decider: Decider, responder: Responder, metrics: ProxyMetrics) -> None:
+        self.decider = decider
+        self.responder = responder
+        self.metrics = metrics
+        self._refused: dict[str, str] = {}  # server connection id -> client connection id
+
+    def load(self, loader: Any) -> None:
+        loader.add_option(
+            "filterproxy_tls_blockpage",
+            bool,
+            self.decider.tls_blockpage,
+            "Intercept blocked HTTPS connections (only those) to show the block page; needs the school CA.",
+        )
+        loader.add_option(
+            "filterproxy_no_sni",
+            str,
+            self.decider.no_sni,
+            "TLS without SNI: classify the destination address, or block.",
+            choices=["classify", "block"],
+        )
+        loader.add_option(
+            "filterproxy_passthrough",
+            Sequence[str],
+            sorted(self.decider.passthrough),
+            "Domains never intercepted (pinned apps, OS updates, banking), subdomains included.",
+        )
+
+    def configure(self, updated: set[str]) -> None:
+        if "filterproxy_passthrough" in updated:
+            from filterproxy.classify.normalise import normalise_name
+
+            try:
+                names = [normalise_name(n.removeprefix("*.")) for n in ctx.options.filterproxy_passthrough]
+            except ValueError as exc:
+                raise exceptions.OptionsError(f"filterproxy_passthrough: {exc}") from exc  # type: ignore[no-untyped-call]
+            self.decider.passthrough = frozenset(names)
+        if "filterproxy_tls_blockpage" in updated:
+            self.decider.tls_blockpage = bool(ctx.options.filterproxy_tls_blockpage)
+        if "filterproxy_no_sni" in updated:
+            self.decider.no_sni = ctx.options.filterproxy_no_sni
+
+    def http_connect(self, flow: http.HTTPFlow) -> None:
+        if flow.response or flow.error or not flow.live:
+            return
+        started = time.perf_counter()
+        client = client_ip(flow.client_conn.peername)
+        decision = self.decider.connection(client, flow.request.host, None)
+        flow.metadata[META] = decision.verdict
+        if decision.handling is TlsHandling.REFUSE:
+            flow.response = self.responder.refuse_connect(flow, client, decision.verdict)
+        elif decision.verdict.recorded and not decision.verdict.blocked:
+            self.responder.record(flow, client, decision.verdict, "https")
+        self.metrics.requests.labels("refused" if flow.response else "allowed").inc()
+        self.metrics.decision.labels("connect").observe(time.perf_counter() - started)
+
+    def tls_clienthello(self, data: Any) -> None:
+        started = time.perf_counter()
+        context = data.context
+        client = client_ip(context.client.peername)
+        sni = data.client_hello.sni or None
+        address = context.server.address[0] if context.server.address else None
+        decision = self.decider.connection(client, sni or _name_or_none(address), address)
+        if decision.handling is TlsHandling.PASSTHROUGH:
+            data.ignore_connection = True
+        elif decision.handling is TlsHandling.REFUSE:
+            data.ignore_connection = True  # never terminate TLS for it; server_connect kills it first
+            self._refused[context.server.id] = context.client.id
+            self.responder.record_connection(client, decision.verdict, sni or address or "")
+        else:
+            self.responder.pending(context.client.id, client, decision.verdict)
+        self.metrics.connections.labels(decision.handling.value).inc()
+        self.metrics.decision.labels("clienthello").observe(time.perf_counter() - started)
+
+    def server_connect(self, data: Any) -> None:
+        if self._refused.pop(data.server.id, None) is not None:
+            data.server.error = "blocked by filterproxy"
+
+    def tls_failed_client(self, data: Any) -> None:
+        self.responder.flush_pending(data.context.client.id)
+
+    def client_disconnected(self, client: Any) -> None:
+        self.responder.flush_pending(client.id)
+        for server_id in [s for s, c in self._refused.items() if c == client.id]:
+            del self._refused[server_id]
+
+    def requestheaders(self, flow: http.HTTPFlow) -> None:
+        if flow.response or flow.error or not flow.live:
+            return
+        started = time.perf_counter()
+        request = flow.request
+        client = client_ip(flow.client_conn.peername)
+        oversized = self.responder.oversized(flow)
+        if oversized is not None:
+            flow.response = oversized
+            self.metrics.requests.labels("refused").inc()
+            return
+        decision = self.decider.request(client, request.pretty_host, request.path)
+        flow.metadata[META] = decision.verdict
+        if decision.verdict.blocked:
+            flow.response = self.responder.block(flow, client, decision)
+        else:
+            self.responder.apply(flow, client, decision)
+        outcome = (
+            "blocked" if decision.verdict.blocked else "logged" if decision.verdict.recorded else "allowed"
+        )
+        self.metrics.requests.labels(outcome).inc()
+        self.metrics.decision.labels("request").observe(time.perf_counter() - started)
+
+
+def _name_or_none(address: str | None) -> str | None:
+    """A destination given as an IP literal is no name: it is classified by the no-SNI policy."""
+    if address is None:
+        return None
+    try:
+        ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    return None

@@ -1,0 +1,117 @@
+"""The block page: what was blocked, why in plain words, a reference, and how to ask for a review.
+
+No JavaScript, one self-contained HTML page (inline CSS), readable by screen readers. Clients
+that do not accept HTML get the same facts as plain text; HEAD gets the headers only.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from importlib import resources
+from string import Template
+from urllib.parse import quote
+
+from filterproxy.config.block import BlockSettings
+from filterproxy.model import CATEGORY_TITLES, Category, Reason, Verdict
+
+STATUS = 403
+_REASON_TITLES = {
+    Reason.LOCAL_DENY: "Blocked by the school",
+    Reason.ILLEGAL: CATEGORY_TITLES[Category.ILLEGAL],
+}
+
+
+@dataclass(frozen=True, slots=True)
+class BlockPage:
+    """A rendered answer: status, headers and body (empty for HEAD)."""
+
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+
+def category_title(verdict: Verdict) -> str:
+    """The category in plain words, for pupils."""
+    if verdict.category is not None:
+        return CATEGORY_TITLES[verdict.category]
+    return _REASON_TITLES.get(verdict.reason, "Blocked by the school's policy")
+
+
+@lru_cache(maxsize=1)
+def _template() -> Template:
+    text = resources.files("filterproxy.http").joinpath("templates/blockpage.html").read_text("utf-8")
+    return Template(text)
+
+
+def wants_html(accept: str | None) -> bool:
+    """Browsers say text/html; API clients, curl (*/*) and fetchers of images get plain text."""
+    return accept is not None and "text/html" in accept.lower()
+
+
+def render(
+    verdict: Verdict,
+    *,
+    url: str,
+    reference: str,
+    at: datetime,
+    settings: BlockSettings,
+    accept: str | None,
+    method: str = "GET",
+) -> BlockPage:
+    """The block page for one blocked request."""
+    title = category_title(verdict)
+    headers = {
+        "Cache-Control": "no-store",
+        "X-Filterproxy-Reference": reference,
+        "X-Filterproxy-Category": verdict.category.value if verdict.category else verdict.reason.value,
+    }
+    if wants_html(accept):
+        body = _html(verdict, title, url, reference, at, settings).encode("utf-8")
+        headers["Content-Type"] = "text/html; charset=utf-8"
+    else:
+        body = _text(title, url, reference, at, settings).encode("utf-8")
+        headers["Content-Type"] = "text/plain; charset=utf-8"
+    headers["Content-Length"] = str(len(body))
+    return BlockPage(STATUS, headers, b"" if method.upper() == "HEAD" else body)
+
+
+def _html(
+    verdict: Verdict, title: str, url: str, reference: str, at: datetime, settings: BlockSettings
+) -> str:
+    esc = html.escape
+    logo = (
+        f'<img src="{esc(settings.logo_url)}" alt="{esc(settings.school_name)}">' if settings.logo_url else ""
+    )
+    return _template().substitute(
+        category_title=esc(title),
+        school_name=esc(settings.school_name),
+        logo=logo,
+        url=esc(url),
+        reference=esc(reference),
+        time_iso=esc(at.isoformat(timespec="seconds")),
+        time_text=esc(at.strftime("%d %B %Y, %H:%M:%S %Z")),
+        review_url=esc(_review_link(settings, reference, url)),
+        contact=esc(settings.contact),
+    )
+
+
+def _review_link(settings: BlockSettings, reference: str, url: str) -> str:
+    """The review link, with the reference added to a mailto: body so the request carries it."""
+    link = settings.review_url
+    if link.startswith("mailto:"):
+        joiner = "&" if "?" in link else "?"
+        body = quote(f"Reference: {reference}\nPage: {url}\n")
+        link = f"{link}{joiner}body={body}"
+    return link
+
+
+def _text(title: str, url: str, reference: str, at: datetime, settings: BlockSettings) -> str:
+    return (
+        f"Blocked by {settings.school_name}\n"
+        f"Page: {url}\nCategory: {title}\nReference: {reference}\n"
+        f"Time: {at.isoformat(timespec='seconds')}\n"
+        f"To ask for a review: {settings.review_url} (or tell {settings.contact}; give the reference).\n"
+    )

@@ -1,0 +1,107 @@
+"""What the proxy does with a connection or a request: pure decisions over the shared classifier.
+
+No mitmproxy here: the addon translates flows into calls to :class:`Decider` and acts on the
+result, so every rule (passthrough, interception, SafeSearch, watch lists) is tested alone.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from filterproxy.classify.engine import Engine
+from filterproxy.classify.settings import Group
+from filterproxy.http.safesearch import enforce_safesearch, youtube_header
+from filterproxy.http.searchterms import Watcher, WatchHit, extract_search_term
+from filterproxy.http.settings import ProxySettings
+from filterproxy.model import Action, IPAddress, Query, Reason, Verdict
+
+
+class TlsHandling(enum.StrEnum):
+    """What happens to a TLS connection after its CONNECT or ClientHello."""
+
+    PASSTHROUGH = "passthrough"  # bytes relayed untouched; the client sees the origin's certificate
+    INTERCEPT = "intercepted"  # TLS terminated with the school CA: block page, or full filtering
+    REFUSE = "refused"  # closed before any upstream connection
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionDecision:
+    handling: TlsHandling
+    verdict: Verdict
+
+
+@dataclass(frozen=True, slots=True)
+class RequestDecision:
+    """The verdict on one request and the changes to make when it is allowed."""
+
+    verdict: Verdict  # after watch lists: a watched search term may turn an allow into log or block
+    path: str | None = None  # a new path (SafeSearch parameters), or None to keep it
+    youtube: str | None = None  # value for the YouTube-Restrict header, or None
+    search_term: str | None = None
+    watch: WatchHit | None = None
+
+
+class Decider:
+    """Connection and request decisions for one proxy; cheap to call, holds no per-flow state."""
+
+    def __init__(self, engine: Engine, settings: ProxySettings, *, tls_blockpage: bool | None = None) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.tls_blockpage = settings.tls_blockpage if tls_blockpage is None else tls_blockpage
+        self.no_sni = settings.no_sni
+        self.passthrough = frozenset(settings.passthrough)
+        self.watcher = Watcher(settings.watch)
+
+    def classify(self, client: IPAddress, host: str, path: str | None = None) -> Verdict:
+        return self.engine.classify(Query(client, host, datetime.now(UTC), path))
+
+    def group(self, verdict: Verdict) -> Group:
+        return self.engine.current.policy.group(verdict.group)
+
+    def connection(self, client: IPAddress, host: str | None, address: str | None) -> ConnectionDecision:
+        """Decide a TLS connection by its name (CONNECT host or SNI), else by its destination address."""
+        if host is None:
+            verdict = self.classify(client, address or "0.0.0.0")
+            if self.no_sni == "block" and not verdict.blocked:
+                verdict = Verdict(Action.BLOCK, Reason.LOCAL_DENY, verdict.group, verdict.host, rule="no-sni")
+        else:
+            verdict = self.classify(client, host)
+        if verdict.blocked:
+            return ConnectionDecision(
+                TlsHandling.INTERCEPT if self.tls_blockpage else TlsHandling.REFUSE, verdict
+            )
+        if host is not None and self.group(verdict).intercept and not self.is_passthrough(verdict.host):
+            return ConnectionDecision(TlsHandling.INTERCEPT, verdict)
+        return ConnectionDecision(TlsHandling.PASSTHROUGH, verdict)
+
+    def is_passthrough(self, host: str) -> bool:
+        if not self.passthrough:
+            return False
+        parts = host.split(".")
+        return any(".".join(parts[i:]) in self.passthrough for i in range(len(parts)))
+
+    def request(self, client: IPAddress, host: str, path: str) -> RequestDecision:
+        """Classify host + path; for allowed requests, the SafeSearch/YouTube changes and watch-list hits."""
+        verdict = self.classify(client, host, path)
+        if verdict.blocked:
+            return RequestDecision(verdict)
+        term = extract_search_term(verdict.host, path)
+        hit = self.watcher.match(term) if term else None
+        if hit is not None:
+            verdict = Verdict(
+                hit.action,
+                Reason.CATEGORY,
+                verdict.group,
+                verdict.host,
+                category=hit.theme,
+                source=f"watch/{hit.theme.value}",
+                rule=hit.word,
+                site=verdict.site,
+            )
+            if verdict.blocked:
+                return RequestDecision(verdict, search_term=term, watch=hit)
+        group = self.group(verdict)
+        new_path = enforce_safesearch(verdict.host, path) if group.safesearch else None
+        return RequestDecision(verdict, new_path, youtube_header(verdict.host, group.youtube), term, hit)

@@ -1,0 +1,65 @@
+"""Prometheus metrics of the proxy, on the registry the service passes in.
+
+Labels come only from bounded sets: outcome, category (or reason), group (configured names),
+protocol, connection handling and hook. Never a host, URL or client address.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+
+from filterproxy.model import Verdict
+
+OUTCOMES = ("allowed", "blocked", "logged", "refused", "error")
+HANDLING = ("passthrough", "intercepted", "refused")
+
+
+class ProxyMetrics:
+    """All proxy metrics, created once per registry."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.requests = Counter(
+            "filterproxy_http_requests_total",
+            "Requests and CONNECTs seen by the proxy, by outcome.",
+            ["outcome"],
+            registry=registry,
+        )
+        self.blocks = Counter(
+            "filterproxy_http_blocks_total",
+            "Blocked requests and connections by category, group and protocol.",
+            ["category", "group", "protocol"],
+            registry=registry,
+        )
+        self.connections = Counter(
+            "filterproxy_http_tls_connections_total",
+            "TLS connections by handling: passthrough (untouched), intercepted or refused.",
+            ["handling"],
+            registry=registry,
+        )
+        self.watched = Counter(
+            "filterproxy_http_watched_searches_total",
+            "Search terms that matched a watch list, by theme.",
+            ["theme", "action"],
+            registry=registry,
+        )
+        self.rewrites = Counter(
+            "filterproxy_http_safesearch_rewrites_total",
+            "Requests changed to enforce SafeSearch or YouTube mode.",
+            ["kind"],
+            registry=registry,
+        )
+        self.decision = Histogram(
+            "filterproxy_http_decision_seconds",
+            "Time the filter spends deciding, per hook.",
+            ["hook"],
+            registry=registry,
+            buckets=(0.00001, 0.00003, 0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1),
+        )
+        for outcome in OUTCOMES:
+            self.requests.labels(outcome)
+        for handling in HANDLING:
+            self.connections.labels(handling)
+
+    def blocked(self, verdict: Verdict, protocol: str) -> None:
+        category = verdict.category.value if verdict.category else verdict.reason.value
+        self.blocks.labels(category, verdict.group, protocol).inc()

@@ -1,0 +1,138 @@
+"""`ProxyServer`: mitmproxy running inside filterproxy's own asyncio loop, with the filter addon.
+
+It follows the component protocol of ``filterproxy serve``: built from ``(config, engine, sink,
+registry)``, then ``await start()`` / ``await stop()``. mitmproxy's ``Master`` keeps one global
+context (``mitmproxy.ctx``), so one ProxyServer per process; more workers are more processes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from prometheus_client import CollectorRegistry
+
+from filterproxy.classify.engine import Engine
+from filterproxy.config.model import Config
+from filterproxy.config.types import split_host_port
+from filterproxy.errors import ProxyError
+from filterproxy.http.addon import FilterAddon
+from filterproxy.http.ca import ensure_ca
+from filterproxy.http.decide import Decider
+from filterproxy.http.metrics import ProxyMetrics
+from filterproxy.http.pac import PacServer
+from filterproxy.http.responder import Responder
+from filterproxy.incidents.event import IncidentSink
+
+log = logging.getLogger(__name__)
+MODES = {"explicit": "regular", "transparent": "transparent"}
+
+
+def build_addon(
+    config: Config, engine: Engine, sink: IncidentSink, registry: CollectorRegistry
+) -> FilterAddon:
+    """The filter addon with its decider, responder and metrics (shared by serve and `mitmdump -s`)."""
+    settings = config.proxy
+    metrics = ProxyMetrics(registry)
+    responder = Responder(
+        sink,
+        metrics,
+        config.block,
+        timezone=config.policy.timezone,
+        max_header_bytes=settings.max_header_bytes,
+    )
+    return FilterAddon(Decider(engine, settings), responder, metrics)
+
+
+def mitmproxy_options(config: Config, listen: str, mode: str) -> dict[str, Any]:
+    """The mitmproxy options filterproxy runs with, and why."""
+    host, port = split_host_port(listen)
+    return {
+        "mode": [f"{MODES.get(mode, mode)}@{host}:{port}" if "@" not in mode else mode],
+        "connection_strategy": "lazy",  # decide before any upstream connection
+        "confdir": str(config.data_dir / "ca"),  # the school CA, in mitmproxy's format
+        "onboarding": False,  # no mitm.it app inside a school filter
+        "block_global": False,  # clients with public (IPv6) addresses are normal pupils here
+        "http2": True,
+        "stream_large_bodies": "1m",  # large downloads stream through instead of being buffered
+    }
+
+
+class _Ready:
+    """Sets an event when mitmproxy has brought its servers up (or failed to)."""
+
+    def __init__(self) -> None:
+        self.event = asyncio.Event()
+
+    def running(self) -> None:
+        self.event.set()
+
+
+class ProxyServer:
+    """The filtering proxy as a service component."""
+
+    def __init__(
+        self,
+        config: Config,
+        engine: Engine,
+        sink: IncidentSink,
+        registry: CollectorRegistry,
+        *,
+        listen: str | None = None,
+        mode: str | None = None,
+        options: Mapping[str, Any] | None = None,
+        addons: Sequence[object] = (),
+    ) -> None:
+        self.config = config
+        self.listen = listen or config.proxy.listen
+        self.mode = mode or config.proxy.mode  # "explicit", "transparent", or a raw mitmproxy mode spec
+        self.addon = build_addon(config, engine, sink, registry)
+        self.extra_options = dict(options or {})
+        self.extra_addons = tuple(addons)  # run after the filter: e.g. an upstream map in tests
+        self.port = 0
+        self.pac: PacServer | None = None
+        self._master: Any = None
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        from mitmproxy import addons, master, options
+
+        await asyncio.to_thread(ensure_ca, self.config.data_dir / "ca", self.config.block.school_name)
+        ready = _Ready()
+        self._master = master.Master(options.Options(), event_loop=asyncio.get_running_loop())
+        self._master.addons.add(*addons.default_addons())  # type: ignore[no-untyped-call]
+        self._master.addons.add(self.addon, *self.extra_addons, ready)
+        self._master.options.update(
+            **mitmproxy_options(self.config, self.listen, self.mode), **self.extra_options
+        )
+        self._task = asyncio.create_task(self._master.run(), name="filterproxy-proxy")
+        await asyncio.wait(
+            [self._task, asyncio.ensure_future(ready.event.wait())], return_when=asyncio.FIRST_COMPLETED
+        )
+        addrs = self._master.addons.get("proxyserver").listen_addrs()
+        if not addrs:
+            await self.stop()
+            raise ProxyError(f"the proxy could not listen on {self.listen} ({self.mode} mode); see the log")
+        self.port = int(addrs[0][1])
+        log.info("proxy listening on %s port %s (%s mode)", addrs[0][0], self.port, self.mode)
+        await self._start_pac()
+
+    async def _start_pac(self) -> None:
+        if self.config.proxy.pac_listen is None:
+            return
+        host, port = split_host_port(self.config.proxy.pac_listen)
+        proxy = self.config.proxy.pac_proxy or f"{split_host_port(self.listen)[0]}:{self.port}"
+        self.pac = PacServer(host, port, proxy)
+        await self.pac.start()
+
+    async def stop(self) -> None:
+        if self.pac is not None:
+            await self.pac.stop()
+        if self._master is not None and self._task is not None:
+            self._master.shutdown()
+            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                await asyncio.wait_for(self._task, 10)
+        self._master = self._task = None
