@@ -17,8 +17,10 @@ are translated at one boundary with ``raise ... from exc``::
     │   └── IncidentNotFound     no incident with that id
     ├── LifecycleError           a status transition the incident lifecycle does not allow
     ├── GatewayError             gateway mode cannot be set up (nft failed, interfaces not configured)
-    └── DnsError                 the resolver cannot start (address in use, bad user to drop to)
-        └── UpstreamError        no usable answer from an upstream (timeout, refused, lost connection)
+    ├── DnsError                 the resolver cannot start (address in use, bad user to drop to)
+    │   └── UpstreamError        no usable answer from an upstream (timeout, refused, lost connection)
+    └── ProxyError               the HTTP(S) proxy cannot start (address in use, bad mode)
+        └── CaError              the school CA is missing, exists already, or cannot be read
 """
 
 from __future__ import annotations
