@@ -1,0 +1,1 @@
+"""The annual filtering and monitoring review (`filterproxy review`), for governors to sign."""

@@ -1,0 +1,70 @@
+"""Collecting the review's evidence from the running installation's stores and files."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from filterproxy.config.model import Config
+from filterproxy.errors import FilterproxyError
+from filterproxy.incidents.backends import backend_for
+from filterproxy.incidents.model import Incident, IncidentFilter, Status
+from filterproxy.incidents.store import IncidentStore
+from filterproxy.review.figures import Period
+from filterproxy.review.prometheus import PrometheusHistory
+from filterproxy.review.report import Evidence
+from filterproxy.review.sources import AUDIT_FILE, configured_sources, describe_sources, read_audit
+from filterproxy.selftest.results import read_runs
+
+log = logging.getLogger(__name__)
+
+
+def gather(config: Config, period: Period, *, stale_days: int = 7) -> Evidence:
+    """Read every source of evidence for ``period``; what cannot be read becomes a note in the report."""
+    notes: list[str] = []
+    incidents, triage = _incidents(config, period)
+    audit = read_audit(Path(config.data_dir) / AUDIT_FILE, period.since, period.until)
+    if audit.bad_lines:
+        notes.append(f"{audit.bad_lines} line(s) of the audit log could not be read and are not counted.")
+    runs, bad_runs = read_runs(Path(config.data_dir))
+    if bad_runs:
+        notes.append(f"{bad_runs} self-test record(s) could not be read.")
+    evidence = Evidence(
+        period=period,
+        incidents=incidents,
+        triage_seconds=triage,
+        audit=audit.items,
+        runs=[r for r in runs if period.since <= r.at < period.until],
+        sources=describe_sources(configured_sources(config)),
+        school=config.block.school_name,
+        stale_days=stale_days,
+        notes=notes,
+    )
+    if config.metrics.prometheus_url:
+        _history(config.metrics.prometheus_url, evidence)
+    return evidence
+
+
+def _incidents(config: Config, period: Period) -> tuple[list[Incident], list[float]]:
+    store = IncidentStore(backend_for(config.incidents.store, Path(config.data_dir)))
+    store.open()
+    try:
+        found = store.query(IncidentFilter(since=period.since, until=period.until))
+        incidents = [i for i in found if period.since <= i.first_seen < period.until]
+        # query() leaves the audit trail out; the review needs it for the "who acted" evidence
+        incidents = [store.get(i.id) if i.status is not Status.NEW else i for i in incidents]
+        triage = [seconds for _, _, seconds in store.time_to_triage(period.since, period.until)]
+    finally:
+        store.close()
+    return incidents, triage
+
+
+def _history(url: str, evidence: Evidence) -> None:
+    client = PrometheusHistory(url)
+    try:
+        evidence.history = client.blocks_by_month(evidence.period.months(), evidence.period.until)
+    except FilterproxyError as exc:
+        log.warning("metrics history unavailable: %s", exc)
+        evidence.notes.append(f"Metrics history from Prometheus unavailable: {exc}")
+    finally:
+        client.close()

@@ -1,0 +1,74 @@
+"""Metrics history for the review, from the Prometheus HTTP API (``metrics.prometheus_url``).
+
+Incidents fold repeats and can be purged; Prometheus counted every blocked request, so the
+review shows both. Each month is one instant query of ``increase(...[<month>])`` evaluated at
+the month's end; a month Prometheus has no data for is reported as missing, not as zero.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+
+from filterproxy.errors import FilterproxyError
+
+log = logging.getLogger(__name__)
+
+BLOCKS_BY_CATEGORY = (
+    'sum by (category) (increase({{__name__=~"filterproxy_(dns|http)_blocks_total"}}[{window}]))'
+)
+
+
+class PrometheusError(FilterproxyError):
+    """The Prometheus HTTP API could not answer (review-local: the report says so and goes on)."""
+
+
+class PrometheusHistory:
+    """Instant queries against one Prometheus server."""
+
+    def __init__(
+        self, url: str, *, timeout: float = 10.0, transport: httpx.BaseTransport | None = None
+    ) -> None:
+        self.url = url.rstrip("/")
+        self._client = httpx.Client(timeout=timeout, transport=transport)
+
+    def close(self) -> None:
+        self._client.close()
+
+    def query(self, expr: str, at: datetime) -> list[dict[str, Any]]:
+        """The ``result`` list of an instant query; raise :class:`PrometheusError` on any failure."""
+        try:
+            params: dict[str, str | float] = {"query": expr, "time": at.timestamp()}
+            response = self._client.get(f"{self.url}/api/v1/query", params=params)
+            body = response.json()
+        except (httpx.HTTPError, ValueError) as exc:
+            raise PrometheusError(f"{self.url}: {exc}") from exc
+        if body.get("status") != "success":
+            raise PrometheusError(f"{self.url}: {body.get('errorType')}: {body.get('error')}")
+        result: list[dict[str, Any]] = body["data"]["result"]
+        return result
+
+    def blocks_by_month(self, months: list[str], until: datetime) -> dict[str, list[float | None]]:
+        """``{category: [blocked requests per month or None]}`` from the block counters."""
+        table: dict[str, list[float | None]] = {}
+        for slot, month in enumerate(months):
+            start, end = _month_bounds(month)
+            end = min(end, until, datetime.now(UTC))
+            if end <= start:
+                continue
+            window = f"{int((end - start).total_seconds())}s"
+            for series in self.query(BLOCKS_BY_CATEGORY.format(window=window), end):
+                category = series["metric"].get("category", "(none)")
+                row = table.setdefault(category, [None] * len(months))
+                row[slot] = round(float(series["value"][1]))
+        return dict(sorted(table.items()))
+
+
+def _month_bounds(month: str) -> tuple[datetime, datetime]:
+    year, mon = (int(x) for x in month.split("-"))
+    start = datetime(year, mon, 1, tzinfo=UTC)
+    end = (start + timedelta(days=32)).replace(day=1)
+    return start, end
