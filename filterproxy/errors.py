@@ -19,8 +19,11 @@ are translated at one boundary with ``raise ... from exc``::
     ├── GatewayError             gateway mode cannot be set up (nft failed, interfaces not configured)
     ├── DnsError                 the resolver cannot start (address in use, bad user to drop to)
     │   └── UpstreamError        no usable answer from an upstream (timeout, refused, lost connection)
-    └── ProxyError               the HTTP(S) proxy cannot start (address in use, bad mode)
-        └── CaError              the school CA is missing, exists already, or cannot be read
+    ├── ProxyError               the HTTP(S) proxy cannot start (address in use, bad mode)
+    │   └── CaError              the school CA is missing, exists already, or cannot be read
+    ├── SelftestError            the self-test cannot run (unknown group, no source address, nothing to probe)
+    └── ReviewError              the annual review cannot be built
+        └── MetricsHistoryError  the Prometheus HTTP API gave no usable answer (the report notes it)
 """
 
 from __future__ import annotations
@@ -92,3 +95,15 @@ class DnsError(FilterproxyError):
 
 class UpstreamError(DnsError):
     """An upstream resolver gave no usable answer (timeout, refused, connection lost)."""
+
+
+class SelftestError(FilterproxyError):
+    """The self-test cannot run: unknown group, no usable source address, nothing to probe."""
+
+
+class ReviewError(FilterproxyError):
+    """The annual review cannot be built."""
+
+
+class MetricsHistoryError(ReviewError):
+    """The Prometheus HTTP API gave no usable answer."""
