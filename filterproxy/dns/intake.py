@@ -1,0 +1,83 @@
+"""Turning a packet into a :class:`Question`: the fast parser first, dnslib for anything unusual.
+
+What cannot be a query gets what RFC 1035 (and RFC 6891 for EDNS) says: FORMERR for a
+malformed query, NOTIMP for an opcode or class we do not serve, BADVERS for an EDNS version
+we do not speak, and silence for responses and packets too short to have a header.
+"""
+
+from __future__ import annotations
+
+from dnslib import DNSBuffer, DNSError, DNSRecord
+
+from filterproxy.dns import wire
+from filterproxy.dns.answers import error_wire
+from filterproxy.dns.wire import Question, parse_query
+
+BADVERS_EXT = 1  # extended RCODE 16 = (1 << 4) | 0
+
+
+def intake(data: bytes, payload: int) -> Question | bytes | None:
+    """A question to answer, error bytes to send back, or None to drop the packet."""
+    q = parse_query(data)
+    if q is not None:
+        return q
+    try:
+        record = DNSRecord.parse(data)
+    except (DNSError, ValueError, IndexError, UnicodeError):
+        return error_wire(data, wire.FORMERR, payload)
+    return _unusual(data, record, payload)
+
+
+def _unusual(data: bytes, record: DNSRecord, payload: int) -> Question | bytes | None:
+    head = record.header
+    if head.qr:
+        return None
+    if head.opcode != 0:
+        return error_wire(data, wire.NOTIMP, payload)
+    if len(record.questions) != 1 or record.rr or record.auth:
+        return error_wire(data, wire.FORMERR, payload)
+    question = record.questions[0]
+    if question.qclass != wire.CLASS_IN:
+        return error_wire(data, wire.NOTIMP, payload)
+    opts = [rr for rr in record.ar if rr.rtype == wire.T_OPT]
+    if len(opts) > 1:
+        return error_wire(data, wire.FORMERR, payload)
+    if opts and (opts[0].ttl >> 16) & 0xFF:
+        return _badvers(data, payload)
+    buffer = DNSBuffer()
+    try:
+        buffer.encode_name_nocompress(question.qname)
+    except Exception:  # dnslib raises several types for names it cannot encode
+        return error_wire(data, wire.FORMERR, payload)
+    encoded = bytes(buffer.data) + question.qtype.to_bytes(2, "big") + question.qclass.to_bytes(2, "big")
+    name = ".".join(label.decode("latin-1") for label in question.qname.label).lower()
+    opt_payload = max(opts[0].rclass, 512) if opts else 512
+    do = bool(opts and opts[0].ttl & 0x8000)
+    return Question(
+        head.id,
+        int.from_bytes(data[2:4], "big"),
+        name,
+        question.qtype,
+        question.qclass,
+        encoded,
+        bool(opts),
+        opt_payload,
+        do,
+    )
+
+
+def _badvers(data: bytes, payload: int) -> bytes:
+    flags = 0x8000 | (int.from_bytes(data[2:4], "big") & wire.RD)
+    return wire.header(int.from_bytes(data[0:2], "big"), flags, 0, 0, 0, 1) + wire.opt_record(
+        payload, b"", BADVERS_EXT
+    )
+
+
+def truncate(q: Question, answer: bytes, payload: int) -> bytes:
+    """The answer as it must go over UDP: whole if it fits, else header and question with TC set."""
+    limit = max(512, min(q.payload, payload)) if q.edns else 512
+    if len(answer) <= limit:
+        return answer
+    flags = int.from_bytes(answer[2:4], "big") | wire.TC
+    tail = wire.opt_record(payload) if q.edns else b""
+    return wire.header(q.id, flags, 1, 0, 0, 1 if q.edns else 0) + q.question + tail

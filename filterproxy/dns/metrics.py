@@ -1,0 +1,115 @@
+"""The resolver's Prometheus metrics, on the registry it is handed. Labels are bounded sets only."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+from filterproxy.dns import wire
+from filterproxy.metrics.registry import counter, gauge, histogram
+
+#: Query types counted by name; everything else is "other" (bounded label).
+QTYPES = {
+    1: "A",
+    28: "AAAA",
+    65: "HTTPS",
+    64: "SVCB",
+    5: "CNAME",
+    15: "MX",
+    16: "TXT",
+    12: "PTR",
+    2: "NS",
+    6: "SOA",
+    33: "SRV",
+    255: "ANY",
+}
+OUTCOMES = ("local", "block", "cache", "stale", "upstream", "error")
+LATENCY_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
+
+
+def qtype_label(qtype: int) -> str:
+    return QTYPES.get(qtype, "other")
+
+
+class DnsMetrics:
+    """One instance per server; children for the hot labels are looked up once."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.queries: Counter = counter(
+            registry,
+            "filterproxy_dns_queries_total",
+            "DNS queries received, by query type and transport.",
+            ("qtype", "protocol"),
+        )
+        self.responses: Counter = counter(
+            registry,
+            "filterproxy_dns_responses_total",
+            "DNS responses sent, by RCODE and how they were made.",
+            ("rcode", "outcome"),
+        )
+        self.duration: Histogram = histogram(
+            registry,
+            "filterproxy_dns_request_duration_seconds",
+            "Time from receiving a query to having its answer.",
+            ("outcome",),
+            buckets=LATENCY_BUCKETS,
+        )
+        self.blocks: Counter = counter(
+            registry,
+            "filterproxy_dns_blocks_total",
+            "Queries answered with a block, by category and client group.",
+            ("category", "group"),
+        )
+        self.cache_hits: Counter = counter(
+            registry, "filterproxy_dns_cache_hits_total", "Answers from the cache."
+        )
+        self.cache_misses: Counter = counter(
+            registry, "filterproxy_dns_cache_misses_total", "Cache lookups that found nothing fresh."
+        )
+        self.cache_entries: Gauge = gauge(registry, "filterproxy_dns_cache_entries", "Answers in the cache.")
+        self.upstream_errors: Counter = counter(
+            registry,
+            "filterproxy_dns_upstream_errors_total",
+            "Failed upstream exchanges, by upstream.",
+            ("upstream",),
+        )
+        self.upstream_up: Gauge = gauge(
+            registry,
+            "filterproxy_dns_upstream_up",
+            "1 while an upstream answers, 0 after it failed.",
+            ("upstream",),
+        )
+        self.upstream_duration: Histogram = histogram(
+            registry,
+            "filterproxy_dns_upstream_duration_seconds",
+            "Upstream exchange time, by upstream.",
+            ("upstream",),
+            buckets=LATENCY_BUCKETS,
+        )
+        self.stage_exceptions: Counter = counter(
+            registry,
+            "filterproxy_dns_stage_exceptions_total",
+            "Unexpected exceptions in a chain stage (answered SERVFAIL).",
+            ("stage",),
+        )
+        self.bad_queries: Counter = counter(
+            registry,
+            "filterproxy_dns_bad_queries_total",
+            "Malformed or unsupported packets, by what was done with them.",
+            ("outcome",),
+        )
+        self._query_children = {
+            (n, p): self.queries.labels(n, p) for n in {*QTYPES.values(), "other"} for p in ("udp", "tcp")
+        }
+        self._duration_children = {o: self.duration.labels(o) for o in OUTCOMES}
+        self._response_children = {
+            (r, o): self.responses.labels(wire.RCODE_NAMES.get(r, "other"), o)
+            for r in range(16)
+            for o in OUTCOMES
+        }
+
+    def query(self, qtype: int, transport: str) -> None:
+        self._query_children[(qtype_label(qtype), transport)].inc()
+
+    def response(self, rcode: int, outcome: str, seconds: float) -> None:
+        self._response_children[(rcode & 0xF, outcome)].inc()
+        self._duration_children[outcome].observe(seconds)

@@ -1,0 +1,194 @@
+"""The resolver's only contact with sockets: UDP and TCP (RFC 7766) listeners around the chain.
+
+Replies that the chain has at once (blocks, cache hits) are sent from the datagram callback;
+only those that wait on an upstream get a task. Any exception from a stage becomes SERVFAIL
+and a count in ``filterproxy_dns_stage_exceptions_total``; the server keeps serving.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import logging
+import time
+from collections.abc import Awaitable
+from typing import Any
+
+from prometheus_client import CollectorRegistry
+
+from filterproxy.config.model import Config
+from filterproxy.config.types import split_host_port
+from filterproxy.dns import wire
+from filterproxy.dns.answers import Responder, servfail
+from filterproxy.dns.cache import Cache
+from filterproxy.dns.chain import build_chain
+from filterproxy.dns.intake import intake, truncate
+from filterproxy.dns.metrics import DnsMetrics
+from filterproxy.dns.ports import EngineLike
+from filterproxy.dns.request import Answer, Request, Transport
+from filterproxy.dns.tcp import TcpListener
+from filterproxy.dns.upstream import UpstreamPool
+from filterproxy.errors import DnsError
+from filterproxy.gateway.hook import AnswerObserver
+from filterproxy.incidents.event import IncidentSink
+from filterproxy.model import IPAddress
+
+log = logging.getLogger(__name__)
+Outcome = tuple[Request, Answer | Awaitable[Answer]] | bytes | None
+
+
+class DnsServer:
+    """``DnsServer(config, engine, sink, registry)``; ``await start()`` binds UDP and TCP on one port."""
+
+    def __init__(
+        self,
+        config: Config,
+        engine: EngineLike,
+        sink: IncidentSink,
+        registry: CollectorRegistry,
+        *,
+        observer: AnswerObserver | None = None,
+        listen: str | None = None,
+        reuse_port: bool = False,
+    ) -> None:
+        self.settings = config.dns
+        self.listen = listen or self.settings.listen
+        self.reuse_port = reuse_port
+        self.metrics = DnsMetrics(registry)
+        self.pool = UpstreamPool(self.settings, self.metrics)
+        self.cache = Cache(self.settings.cache_size, self.settings.serve_stale)
+        self.responder = Responder(self.settings.edns_payload, self.settings.fast_path)
+        self.handler = build_chain(
+            settings=self.settings,
+            block=config.block,
+            engine=engine,
+            sink=sink,
+            metrics=self.metrics,
+            responder=self.responder,
+            cache=self.cache,
+            pool=self.pool,
+            observer=observer,
+        )
+        self._udp: asyncio.DatagramTransport | None = None
+        self._tcp: TcpListener | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._clients: dict[str, IPAddress] = {}
+
+    @property
+    def address(self) -> tuple[str, int]:
+        """The bound (host, port); the real port when configured with port 0."""
+        if self._udp is None:
+            raise DnsError("the DNS server is not started")
+        sockname = self._udp.get_extra_info("sockname")
+        return sockname[0], sockname[1]
+
+    async def start(self) -> None:
+        host, port = split_host_port(self.listen)
+        loop = asyncio.get_running_loop()
+        for _attempt in range(10):  # with port 0, TCP may find the UDP port taken: pick again
+            try:
+                self._udp, _ = await loop.create_datagram_endpoint(
+                    lambda: _UdpProtocol(self), local_addr=(host, port), reuse_port=self.reuse_port or None
+                )
+                bound = self.address[1]
+                self._tcp = TcpListener(
+                    self, self.settings.tcp_idle_timeout, self.settings.tcp_max_connections
+                )
+                await self._tcp.start(host, bound, self.reuse_port)
+                break
+            except OSError as exc:
+                if self._udp is not None:
+                    self._udp.close()
+                    self._udp = None
+                if port != 0:
+                    raise DnsError(f"cannot listen on {self.listen}: {exc.strerror or exc}") from exc
+        else:
+            raise DnsError(f"cannot find a free UDP+TCP port on {host}")
+        log.info("DNS resolver listening on %s:%d (UDP and TCP)", *self.address)
+
+    async def stop(self) -> None:
+        if self._udp is not None:
+            self._udp.close()
+        if self._tcp is not None:
+            await self._tcp.stop()
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.pool.close()
+
+    def client(self, host: str) -> IPAddress:
+        found = self._clients.get(host)
+        if found is None:
+            if len(self._clients) > 65536:
+                self._clients.clear()
+            found = self._clients[host] = ipaddress.ip_address(host.partition("%")[0])
+        return found
+
+    def dispatch(self, data: bytes, client: IPAddress, transport: Transport) -> Outcome:
+        """Run one packet through intake and the chain; never raises."""
+        q = intake(data, self.settings.edns_payload)
+        if q is None or isinstance(q, bytes):
+            self.metrics.bad_queries.labels("dropped" if q is None else "error").inc()
+            return q
+        req = Request(q, client, transport)
+        try:
+            return req, self.handler(req)
+        except Exception as exc:
+            return req, self.failed(req, exc)
+
+    def failed(self, req: Request, exc: BaseException) -> Answer:
+        """SERVFAIL for a query a stage choked on, counted by the stage that raised."""
+        stage = _stage_of(exc)
+        log.error("DNS stage %s failed on %s: %r", stage, req.name, exc, exc_info=exc)
+        self.metrics.stage_exceptions.labels(stage).inc()
+        self.metrics.response(wire.SERVFAIL, "error", time.perf_counter() - req.started)
+        return Answer(servfail(req, self.settings.edns_payload), source="error")
+
+    async def finish(self, req: Request, pending: Awaitable[Answer]) -> Answer:
+        try:
+            return await pending
+        except Exception as exc:
+            return self.failed(req, exc)
+
+    def on_datagram(self, data: bytes, addr: Any) -> None:
+        outcome = self.dispatch(data, self.client(addr[0]), "udp")
+        if outcome is None or self._udp is None:
+            return
+        if isinstance(outcome, bytes):
+            self._udp.sendto(outcome, addr)
+            return
+        req, reply = outcome
+        if isinstance(reply, Answer):
+            self._udp.sendto(truncate(req.q, reply.wire, self.settings.edns_payload), addr)
+            return
+        task = asyncio.get_running_loop().create_task(self._reply_later(req, reply, addr))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _reply_later(self, req: Request, pending: Awaitable[Answer], addr: Any) -> None:
+        answer = await self.finish(req, pending)
+        if self._udp is not None and not self._udp.is_closing():
+            self._udp.sendto(truncate(req.q, answer.wire, self.settings.edns_payload), addr)
+
+
+class _UdpProtocol(asyncio.DatagramProtocol):
+    def __init__(self, server: DnsServer) -> None:
+        self.server = server
+
+    def datagram_received(self, data: bytes, addr: Any) -> None:
+        self.server.on_datagram(data, addr)
+
+    def error_received(self, exc: Exception) -> None:
+        log.debug("UDP error (client gone?): %s", exc)
+
+
+def _stage_of(exc: BaseException) -> str:
+    """The chain stage whose code raised ``exc`` (read from the traceback, only on failure)."""
+    stage = "server"
+    tb = exc.__traceback__
+    while tb is not None:
+        module = tb.tb_frame.f_globals.get("__name__", "")
+        if module.startswith("filterproxy.dns.stages."):
+            stage = module.rsplit(".", 1)[1]
+        tb = tb.tb_next
+    return stage

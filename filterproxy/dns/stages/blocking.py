@@ -1,0 +1,64 @@
+"""Blocking: the shared classifier decides, by client group and time; CNAME targets are re-checked.
+
+Blocks are answered per ``config.block`` (NXDOMAIN, NODATA, 0.0.0.0/:: or the block page) with
+an Extended DNS Error naming the category. A log-only verdict lets the query through but is
+noted on the request so the incident stage records it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from datetime import UTC, datetime
+
+from filterproxy.config.block import BlockSettings
+from filterproxy.dns.answers import Maker, Responder, block_maker
+from filterproxy.dns.metrics import DnsMetrics
+from filterproxy.dns.ports import EngineLike
+from filterproxy.dns.request import Answer, Handler, Reply, Request, then
+from filterproxy.model import Query, Verdict
+
+
+class BlockingStage:
+    def __init__(
+        self, engine: EngineLike, settings: BlockSettings, responder: Responder, metrics: DnsMetrics
+    ):
+        self.engine = engine
+        self.settings = settings
+        self.responder = responder
+        self.metrics = metrics
+        self._makers: dict[Hashable, tuple[Hashable, Maker]] = {}
+
+    def __call__(self, req: Request, next: Handler) -> Reply:
+        verdict = self._classify(req, req.name)
+        if verdict is not None:
+            if verdict.blocked:
+                return self._block(req, verdict)
+            if verdict.recorded:
+                req.verdict = verdict
+        return then(next(req), lambda answer: self._recheck(req, answer))
+
+    def _classify(self, req: Request, name: str) -> Verdict | None:
+        if not name:
+            return None  # the root: nothing to classify
+        try:
+            return self.engine.classify(Query(req.client, name, datetime.now(UTC)))
+        except ValueError:
+            return None  # not a name the classifier accepts (odd characters): nothing lists it
+
+    def _recheck(self, req: Request, answer: Answer) -> Answer:
+        for alias in answer.aliases:
+            verdict = self._classify(req, alias)
+            if verdict is not None and verdict.blocked:
+                return self._block(req, verdict)
+        return answer
+
+    def _block(self, req: Request, verdict: Verdict) -> Answer:
+        req.verdict = verdict
+        category = verdict.category.value if verdict.category else "none"
+        self.metrics.blocks.labels(category, verdict.group).inc()
+        kind = (req.qtype, verdict.category, verdict.reason)
+        made = self._makers.get(kind)
+        if made is None:
+            made = self._makers[kind] = block_maker(self.settings, req.qtype, verdict)
+        key, maker = made
+        return Answer(self.responder.respond(req, key, maker), source="block")

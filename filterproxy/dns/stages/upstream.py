@@ -1,0 +1,92 @@
+"""The last stage: forward to the upstream pool and turn the reply into a cacheable entry.
+
+The reply is parsed once with dnslib, reduced to a canonical form (lower-case question, no OPT,
+TTLs clamped, answer filters such as ECH stripping applied) and packed; that packing is the
+template every client gets, from this answer and from the cache.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import time
+from collections.abc import Callable, Sequence
+
+from dnslib import DNSError, DNSHeader, DNSQuestion, DNSRecord
+
+from filterproxy.dns import wire
+from filterproxy.dns.answers import question_label, servfail
+from filterproxy.dns.cache import Entry
+from filterproxy.dns.request import Answer, Handler, Reply, Request
+from filterproxy.dns.settings import DnsSettings
+from filterproxy.dns.upstream import UpstreamPool
+from filterproxy.errors import UpstreamError
+from filterproxy.model import IPAddress
+
+Filter = Callable[[DNSRecord], object]
+
+
+class UpstreamStage:
+    def __init__(self, pool: UpstreamPool, settings: DnsSettings, filters: Sequence[Filter] = ()) -> None:
+        self.pool = pool
+        self.settings = settings
+        self.filters = tuple(filters)
+
+    def __call__(self, req: Request, next: Handler) -> Reply:
+        return self._resolve(req)
+
+    async def _resolve(self, req: Request) -> Answer:
+        question = wire.lower_question(req.q.question)
+        try:
+            reply = await self.pool.resolve(question)
+            record = DNSRecord.parse(reply)
+        except (UpstreamError, DNSError):
+            return Answer(servfail(req, self.settings.edns_payload), failed=True, source="error")
+        entry = self.canonical(req, record)
+        now = time.monotonic()
+        return Answer(
+            entry.render(req.q, now, self.settings.edns_payload), entry.aliases, entry, source="upstream"
+        )
+
+    def canonical(self, req: Request, record: DNSRecord) -> Entry:
+        for apply in self.filters:
+            apply(record)
+        lifetime = self._clamp_ttls(record)
+        rcode = record.header.rcode
+        out = DNSRecord(
+            DNSHeader(id=0, bitmap=0x8000 | wire.RA | rcode),
+            q=DNSQuestion(question_label(req.q, lower=True), req.q.qtype, req.q.qclass),
+        )
+        out.rr, out.auth = record.rr, record.auth
+        out.ar = [rr for rr in record.ar if rr.rtype != wire.T_OPT]
+        packed = wire.pack(out)
+        return Entry.from_wire(
+            packed, len(req.q.question), lifetime, aliases(record), time.monotonic(), addresses(record)
+        )
+
+    def _clamp_ttls(self, record: DNSRecord) -> int:
+        """Clamp every TTL to the configured bounds; return how long the answer may be cached."""
+        s = self.settings
+        negative = record.header.rcode == wire.NXDOMAIN or not record.rr
+        high = s.cache_negative_ttl if negative else s.cache_max_ttl
+        for rr in [*record.rr, *record.auth, *record.ar]:
+            if rr.rtype != wire.T_OPT:
+                rr.ttl = min(max(rr.ttl, s.cache_min_ttl), high)
+        if negative:
+            soa = [rr for rr in record.auth if rr.rtype == wire.T_SOA]
+            return int(min((min(rr.ttl, rr.rdata.times[4]) for rr in soa), default=min(high, 60)))
+        return int(min(rr.ttl for rr in [*record.rr, *record.auth] if rr.rtype != wire.T_OPT))
+
+
+def aliases(record: DNSRecord) -> tuple[str, ...]:
+    """CNAME and DNAME targets in the answer, normalised, for the blocking stage to re-check."""
+    return tuple(
+        str(rr.rdata.label).rstrip(".").lower()
+        for rr in record.rr
+        if rr.rtype in (wire.T_CNAME, wire.T_DNAME)
+    )
+
+
+def addresses(record: DNSRecord) -> tuple[IPAddress, ...]:
+    return tuple(
+        ipaddress.ip_address(str(rr.rdata)) for rr in record.rr if rr.rtype in (wire.T_A, wire.T_AAAA)
+    )

@@ -1,0 +1,85 @@
+"""DNS over TCP for clients (RFC 7766): length-framed messages, pipelined, answered out of order."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import struct
+from typing import TYPE_CHECKING
+
+from filterproxy.dns.request import Answer, Request
+
+if TYPE_CHECKING:
+    from filterproxy.dns.server import DnsServer
+
+log = logging.getLogger(__name__)
+_LEN = struct.Struct("!H")
+
+
+class TcpListener:
+    def __init__(self, server: DnsServer, idle_timeout: float, max_connections: int) -> None:
+        self.server = server
+        self.idle_timeout = idle_timeout
+        self.max_connections = max_connections
+        self._server: asyncio.Server | None = None
+        self._connections: set[asyncio.Task[None]] = set()
+
+    async def start(self, host: str, port: int, reuse_port: bool) -> None:
+        self._server = await asyncio.start_server(self._connection, host, port, reuse_port=reuse_port or None)
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+        for task in list(self._connections):
+            task.cancel()
+        await asyncio.gather(*self._connections, return_exceptions=True)
+
+    async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        if len(self._connections) >= self.max_connections or task is None:
+            writer.close()
+            return
+        self._connections.add(task)
+        try:
+            await self._serve(reader, writer)
+        except (asyncio.IncompleteReadError, TimeoutError, ConnectionError):
+            pass
+        finally:
+            self._connections.discard(task)
+            writer.close()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        peer = writer.get_extra_info("peername")
+        client = self.server.client(peer[0])
+        pending: set[asyncio.Task[None]] = set()
+        try:
+            while True:
+                size = _LEN.unpack(await asyncio.wait_for(reader.readexactly(2), self.idle_timeout))[0]
+                data = await asyncio.wait_for(reader.readexactly(size), self.idle_timeout)
+                outcome = self.server.dispatch(data, client, "tcp")
+                if outcome is None:
+                    return  # not a query: close, as RFC 7766 section 6.2.4 allows
+                if isinstance(outcome, bytes):
+                    _write(writer, outcome)
+                elif isinstance(outcome[1], Answer):
+                    _write(writer, outcome[1].wire)
+                else:
+                    task = asyncio.create_task(self._later(writer, *outcome))  # type: ignore[arg-type]
+                    pending.add(task)
+                    task.add_done_callback(pending.discard)
+                await writer.drain()
+        finally:
+            if pending:
+                await asyncio.wait(pending, timeout=self.idle_timeout)
+
+    async def _later(self, writer: asyncio.StreamWriter, req: Request, reply: object) -> None:
+        answer = await self.server.finish(req, reply)  # type: ignore[arg-type]
+        if not writer.is_closing():
+            _write(writer, answer.wire)
+
+
+def _write(writer: asyncio.StreamWriter, message: bytes) -> None:
+    if len(message) > 0xFFFF:
+        log.warning("answer of %d bytes does not fit a TCP frame; dropped", len(message))
+        return
+    writer.write(_LEN.pack(len(message)) + message)

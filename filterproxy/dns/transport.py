@@ -1,0 +1,154 @@
+"""Talking to one upstream: UDP multiplexed on one socket, and length-framed TCP or TLS streams.
+
+Every reply is matched on ID *and* question bytes (a spoofed or late answer to another query is
+ignored), so concurrent queries share one socket or connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import ssl
+import struct
+from typing import Any
+
+from filterproxy.dns.wire import lower_question
+from filterproxy.errors import UpstreamError
+
+_LEN = struct.Struct("!H")
+
+
+def _matches(reply: bytes, ident: int, question: bytes) -> bool:
+    return (
+        len(reply) >= 12 + len(question)
+        and int.from_bytes(reply[0:2], "big") == ident
+        and reply[2] & 0x80 != 0
+        and lower_question(reply[12 : 12 + len(question)]) == question
+    )
+
+
+class _Pending:
+    """Futures waiting for replies, keyed by ID."""
+
+    def __init__(self) -> None:
+        self.waiting: dict[int, tuple[bytes, asyncio.Future[bytes]]] = {}
+
+    def new_id(self) -> int:
+        while True:
+            ident = random.getrandbits(16)
+            if ident not in self.waiting:
+                return ident
+
+    def deliver(self, reply: bytes) -> None:
+        if len(reply) < 12:
+            return
+        ident = int.from_bytes(reply[0:2], "big")
+        item = self.waiting.get(ident)
+        if item is not None and _matches(reply, ident, item[0]) and not item[1].done():
+            item[1].set_result(reply)
+
+    def fail_all(self, exc: BaseException) -> None:
+        for _q, fut in self.waiting.values():
+            if not fut.done():
+                fut.set_exception(exc)
+
+
+async def _exchange(pending: _Pending, send: Any, question: bytes, query: bytes, timeout: float) -> bytes:
+    """Send ``query`` (its ID is set here) and wait for the matching reply."""
+    ident = pending.new_id()
+    fut: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
+    pending.waiting[ident] = (question, fut)
+    try:
+        send(ident.to_bytes(2, "big") + query[2:])
+        return await asyncio.wait_for(fut, timeout)
+    except TimeoutError as exc:
+        raise UpstreamError("timed out") from exc
+    except OSError as exc:
+        raise UpstreamError(exc.strerror or str(exc)) from exc
+    finally:
+        pending.waiting.pop(ident, None)
+
+
+class _UdpProtocol(asyncio.DatagramProtocol):
+    def __init__(self, pending: _Pending) -> None:
+        self.pending = pending
+
+    def datagram_received(self, data: bytes, addr: Any) -> None:
+        self.pending.deliver(data)
+
+    def error_received(self, exc: Exception) -> None:
+        # ICMP port unreachable on a connected socket: the upstream is down, fail fast.
+        self.pending.fail_all(UpstreamError(f"unreachable: {exc}"))
+
+
+class UdpTransport:
+    """One connected UDP socket per upstream."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.address = (host, port)
+        self._pending = _Pending()
+        self._transport: asyncio.DatagramTransport | None = None
+
+    async def query(self, question: bytes, query: bytes, timeout: float) -> bytes:
+        if self._transport is None or self._transport.is_closing():
+            loop = asyncio.get_running_loop()
+            self._transport, _ = await loop.create_datagram_endpoint(
+                lambda: _UdpProtocol(self._pending), remote_addr=self.address
+            )
+        return await _exchange(self._pending, self._transport.sendto, question, query, timeout)
+
+    async def close(self) -> None:
+        if self._transport is not None:
+            self._transport.close()
+
+
+class StreamTransport:
+    """A TCP or TLS connection (RFC 7766 / RFC 7858), reused and pipelined; reconnects when lost."""
+
+    def __init__(
+        self, host: str, port: int, tls: ssl.SSLContext | None = None, server_name: str | None = None
+    ):
+        self.address = (host, port)
+        self.tls = tls
+        self.server_name = server_name
+        self._pending = _Pending()
+        self._writer: asyncio.StreamWriter | None = None
+        self._reader_task: asyncio.Task[None] | None = None
+        self._lock = asyncio.Lock()
+
+    async def query(self, question: bytes, query: bytes, timeout: float) -> bytes:
+        try:
+            writer = await asyncio.wait_for(self._connection(), timeout)
+        except TimeoutError as exc:
+            raise UpstreamError("connect timed out") from exc
+        except (OSError, ssl.SSLError) as exc:
+            raise UpstreamError(f"connect failed: {exc}") from exc
+        return await _exchange(
+            self._pending, lambda m: writer.write(_LEN.pack(len(m)) + m), question, query, timeout
+        )
+
+    async def _connection(self) -> asyncio.StreamWriter:
+        async with self._lock:
+            if self._writer is None or self._writer.is_closing():
+                host, port = self.address
+                reader, self._writer = await asyncio.open_connection(
+                    host, port, ssl=self.tls, server_hostname=self.server_name if self.tls else None
+                )
+                self._reader_task = asyncio.create_task(self._read(reader, self._writer))
+            return self._writer
+
+    async def _read(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                size = _LEN.unpack(await reader.readexactly(2))[0]
+                self._pending.deliver(await reader.readexactly(size))
+        except (asyncio.IncompleteReadError, OSError, ssl.SSLError) as exc:
+            self._pending.fail_all(UpstreamError(f"connection lost: {exc}"))
+        finally:
+            writer.close()
+
+    async def close(self) -> None:
+        if self._reader_task is not None:
+            self._reader_task.cancel()
+        if self._writer is not None:
+            self._writer.close()
