@@ -1,0 +1,192 @@
+"""``filterproxy lists update``: refresh downloadable sources, never losing the last good copy.
+
+For every enabled source with a ``url``: a conditional GET (ETag / If-Modified-Since), the body
+streamed to a temporary file beside ``source.path``, verified (optional ``sha256``; it must parse
+into at least one entry with no more malformed lines than the source tolerates), fsynced and
+renamed over the old copy. Any failure leaves the old copy in place and says why. The validators
+of each copy live in ``<dest_dir>/update-state.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from filterproxy.errors import ListError, ListFetchError
+from filterproxy.lists.fetch import Download, Validators, fetch
+from filterproxy.lists.formats import BadLine, parse_source
+from filterproxy.lists.settings import SourceSettings
+
+log = logging.getLogger(__name__)
+
+STATE_FILE = "update-state.json"
+DEFAULT_MAX_BYTES = 1 << 30
+Outcome = Literal["updated", "unchanged", "failed"]
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateResult:
+    """What happened to one source."""
+
+    source_id: str
+    outcome: Outcome
+    path: Path
+    detail: str
+    entries: int = 0
+    bad_lines: int = 0
+    size: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome != "failed"
+
+    def __str__(self) -> str:
+        return f"{self.source_id}: {self.outcome}: {self.detail}"
+
+
+def update_sources(
+    sources: list[SourceSettings],
+    dest_dir: Path,
+    *,
+    timeout: float = 30.0,
+    max_bad_share: float = 0.05,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> list[UpdateResult]:
+    """Update every enabled source that has a ``url``; one result per source, failures included."""
+    state = _load_state(dest_dir / STATE_FILE)
+    results = []
+    for source in sources:
+        if not source.enabled or not source.url:
+            continue
+        try:
+            result = update_source(source, state, timeout=timeout, max_bad_share=max_bad_share,
+                                   max_bytes=max_bytes)  # fmt: skip
+        except ListError as exc:
+            kept = "kept the previous copy" if source.path.exists() else "no previous copy"
+            log.warning("list update failed: %s (%s)", exc, kept)
+            result = UpdateResult(source.id, "failed", source.path, f"{exc}; {kept}")
+        results.append(result)
+        _save_state(dest_dir / STATE_FILE, state)
+    return results
+
+
+def update_source(
+    source: SourceSettings, state: dict[str, Any], *, timeout: float, max_bad_share: float, max_bytes: int
+) -> UpdateResult:
+    """Fetch, verify and install one source; raise :class:`ListFetchError` (old copy untouched)."""
+    if not source.url:
+        raise ListFetchError(f"{source.id}: no url to download from")
+    held = _validators(state.get(source.id), source) if source.path.is_file() else None
+    try:
+        download = fetch(source.url, source.path, held, timeout=timeout, max_bytes=max_bytes)
+    except OSError as exc:  # creating the directory or the temporary file
+        raise ListFetchError(f"{source.id}: cannot write near {source.path}: {exc.strerror or exc}") from exc
+    if download is None:
+        return UpdateResult(source.id, "unchanged", source.path, "not modified since the last download")
+    try:
+        entries, bad = _verify(source, download, max_bad_share)
+        _install(download.path, source.path)
+    except OSError as exc:
+        download.path.unlink(missing_ok=True)
+        raise ListFetchError(f"{source.id}: cannot install {source.path}: {exc.strerror or exc}") from exc
+    except BaseException:
+        download.path.unlink(missing_ok=True)
+        raise
+    state[source.id] = _record(source, download, entries)
+    detail = f"{entries} entries, {bad} malformed lines, {download.size} bytes -> {source.path}"
+    return UpdateResult(source.id, "updated", source.path, detail, entries, bad, download.size)
+
+
+def _verify(source: SourceSettings, download: Download, max_bad_share: float) -> tuple[int, int]:
+    expected = getattr(source, "sha256", None)
+    if expected and expected.lower() != download.sha256:
+        raise ListFetchError(
+            f"{source.url}: SHA-256 {download.sha256} does not match the expected {expected}"
+        )
+    if download.size == 0:
+        raise ListFetchError(f"{source.url}: empty response")
+    entries = bad = 0
+    first: BadLine | None = None
+    try:
+        for item in parse_source(source.model_copy(update={"path": download.path})):
+            if not isinstance(item, BadLine):
+                entries += 1
+            elif not item.unsupported:
+                bad += 1
+                first = first or item
+    except ListError as exc:
+        raise ListFetchError(f"{source.url}: downloaded file is unusable: {exc}") from exc
+    return entries, _check_counts(source, entries, bad, first, max_bad_share)
+
+
+def _check_counts(source: SourceSettings, entries: int, bad: int, first: BadLine | None, limit: float) -> int:
+    if entries == 0:
+        raise ListFetchError(f"{source.url}: downloaded list has no entries")
+    share = source.max_bad_share if source.max_bad_share is not None else limit
+    if bad / (entries + bad) > share:
+        sample = f" (first: line {first.line}: {first.reason})" if first else ""
+        raise ListFetchError(f"{source.url}: {bad} of {entries + bad} lines malformed, more than "
+                             f"{share:.1%}{sample}")  # fmt: skip
+    return bad
+
+
+def _install(tmp: Path, dest: Path) -> None:
+    os.replace(tmp, dest)
+    _fsync_dir(dest.parent)
+
+
+def _fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _validators(entry: Any, source: SourceSettings) -> Validators | None:
+    if not isinstance(entry, dict) or entry.get("url") != source.url:
+        return None  # never send validators of another URL's copy
+    etag, modified = entry.get("etag"), entry.get("last_modified")
+    return Validators(
+        etag if isinstance(etag, str) else None, modified if isinstance(modified, str) else None
+    )
+
+
+def _record(source: SourceSettings, download: Download, entries: int) -> dict[str, Any]:
+    return {
+        "url": source.url,
+        "path": str(source.path),
+        "etag": download.validators.etag,
+        "last_modified": download.validators.last_modified,
+        "sha256": download.sha256,
+        "size": download.size,
+        "entries": entries,
+        "fetched_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+
+
+def _load_state(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as exc:
+        log.warning("ignoring unreadable list update state %s: %s", path, exc)
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _save_state(path: Path, state: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, name = tempfile.mkstemp(dir=path.parent, prefix=".state-", suffix=".json")
+    with os.fdopen(handle, "w", encoding="utf-8") as out:
+        json.dump(state, out, indent=2, sort_keys=True)
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(name, path)
