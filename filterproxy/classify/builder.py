@@ -14,7 +14,7 @@ from collections.abc import Iterable
 
 from filterproxy.classify.index import Combo, Index, Network, Pair, SourceInfo
 from filterproxy.classify.table import LOAD_FACTOR, HashTable, build_table, name_key
-from filterproxy.model import Category, IPAddress
+from filterproxy.model import Category
 
 
 class IndexBuilder:
@@ -29,8 +29,10 @@ class IndexBuilder:
         self._url_hosts = array.array("q")
         self._exception_keys = array.array("q")
         self._exception_pairs = array.array("H")
-        self._ips: dict[IPAddress, set[int]] = {}
+        self._ip_keys = array.array("q")
+        self._ip_pairs = array.array("H")
         self._networks: dict[Network, set[int]] = {}
+        self._tlds: dict[str, set[int]] = {}
 
     def pair(self, category: Category, source: str) -> int:
         """The id of (category, source), allocated on first use."""
@@ -42,6 +44,9 @@ class IndexBuilder:
         return found
 
     def add_domain(self, name: str, pair: int) -> None:
+        if "." not in name:  # a whole top-level domain: kept apart so lookups never probe bare TLDs
+            self._tlds.setdefault(name, set()).add(pair)
+            return
         self._domain_keys.append(name_key(name))
         self._domain_pairs.append(pair)
 
@@ -67,20 +72,23 @@ class IndexBuilder:
     def add_ip(self, text: str, pair: int) -> None:
         network = ipaddress.ip_network(text, strict=False)
         if network.num_addresses == 1:
-            self._ips.setdefault(network.network_address, set()).add(pair)
+            self._ip_keys.append(name_key(str(network.network_address)))
+            self._ip_pairs.append(pair)
         else:
             self._networks.setdefault(network, set()).add(pair)
 
-    def mark(self) -> tuple[int, int, int, int]:
+    def mark(self) -> tuple[int, int, int, int, int]:
         """A position to :meth:`rollback` to when a source turns out to be unusable."""
-        return len(self._domain_keys), len(self._url_keys), len(self._url_hosts), len(self._exception_keys)
+        return (len(self._domain_keys), len(self._url_keys), len(self._url_hosts), len(self._exception_keys),
+                len(self._ip_keys))
 
-    def rollback(self, mark: tuple[int, int, int, int], pair: int) -> None:
-        domains, urls, hosts, exceptions = mark
+    def rollback(self, mark: tuple[int, int, int, int, int], pair: int) -> None:
+        domains, urls, hosts, exceptions, ips = mark
+        del self._ip_keys[ips:], self._ip_pairs[ips:]
         del self._exception_keys[exceptions:], self._exception_pairs[exceptions:]
         del self._domain_keys[domains:], self._domain_pairs[domains:]
         del self._url_keys[urls:], self._url_pairs[urls:], self._url_hosts[hosts:]
-        for table in (self._ips, self._networks):
+        for table in (self._networks, self._tlds):
             for pairs in table.values():
                 pairs.discard(pair)
 
@@ -90,7 +98,7 @@ class IndexBuilder:
         urls = _table(self._url_keys, self._url_pairs, interner)
         hosts = _table(self._url_hosts, array.array("H", bytes(2 * len(self._url_hosts))), interner)
         exceptions = _table(self._exception_keys, self._exception_pairs, interner)
-        ips = {ip: interner.of_pairs(pairs) for ip, pairs in self._ips.items() if pairs}
+        ips = _table(self._ip_keys, self._ip_pairs, interner)
         nets = tuple(
             sorted(
                 ((net, interner.of_pairs(pairs)) for net, pairs in self._networks.items() if pairs),
@@ -98,6 +106,7 @@ class IndexBuilder:
                 reverse=True,
             )
         )
+        tlds = {tld: interner.of_pairs(pairs) for tld, pairs in self._tlds.items() if pairs}
         return Index(
             combos=tuple(interner.combos),
             domains=domains,
@@ -106,6 +115,7 @@ class IndexBuilder:
             exceptions=exceptions,
             ips=ips,
             networks=nets,
+            tlds=tlds,
             sources=tuple(sources),
             built_at=time.time(),
             fingerprint=fingerprint,
@@ -147,7 +157,7 @@ def _table(keys: array.array[int], values: array.array[int], interner: _Interner
         return None
     built_keys, built_values = build_table(zip(keys, values, strict=True), len(keys), interner.merge)
     filled = [i for i, key in enumerate(built_keys) if key]
-    if len(filled) < 0.75 * LOAD_FACTOR * len(built_keys):  # many duplicates: size to the distinct count
+    if len(filled) < 0.85 * LOAD_FACTOR * len(built_keys):  # many duplicates: size to the distinct count
         pairs = ((built_keys[i], built_values[i]) for i in filled)
         built_keys, built_values = build_table(pairs, len(filled), interner.merge)
     return HashTable(built_keys, built_values)

@@ -88,11 +88,12 @@ class Classifier:
         illegal = _first_with(matches, Category.ILLEGAL)
         if illegal is not None:
             return _verdict(Action.BLOCK, Reason.ILLEGAL, group, host, Category.ILLEGAL, illegal)
-        allowed = self.local.allowed(host)
+        local = self.local
+        allowed = local.allowed(host) if local.allow else None
         if allowed is not None:
             return Verdict(Action.ALLOW, Reason.LOCAL_ALLOW, group, host, None, LOCAL_ALLOW, allowed,
                            registrable_domain(host))
-        denied = self.local.denied(host)
+        denied = local.denied(host) if local.deny else None
         if denied is not None:
             rule, category = denied
             return Verdict(Action.BLOCK, Reason.LOCAL_DENY, group, host, category, f"local/{category.value}",
@@ -112,6 +113,10 @@ class Classifier:
         if table is not None:
             for combo, start in table.get_suffixes(host):
                 found.append(Match(index.combos[combo], host[start:]))
+        if index.tlds:
+            tld = index.tld_match(host)
+            if tld is not None:
+                found.append(tld)
         if path is not None and index.urls is not None:
             found.extend(index.match_url(host, normalise_path(path).lower()))
         return index.excepted(host, found) if found else found

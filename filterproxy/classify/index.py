@@ -8,7 +8,8 @@ list an entry, interned once (a few hundred distinct combos cover millions of en
 * ``urls``: key of ``host + path`` -> combo (UT1 ``urls`` and URL-level illegal feeds)
 * ``url_hosts``: key of a host that has URL entries -> 1, so most requests skip path probing
 * ``exceptions``: key of a domain -> combo of the lists that except it (adblock ``@@``)
-* ``ips``: exact addresses and networks -> combo (IP entries never enter the domain table)
+* ``ips``: key of an exact address -> combo; ``networks``: CIDR entries (IP entries never enter the
+  domain table)
 """
 
 from __future__ import annotations
@@ -73,22 +74,28 @@ class Index:
     urls: HashTable | None
     url_hosts: HashTable | None
     exceptions: HashTable | None = None
-    ips: dict[IPAddress, int] = field(default_factory=dict)
+    ips: HashTable | None = None  # key of the canonical address text -> combo
     networks: tuple[tuple[Network, int], ...] = ()
+    tlds: dict[str, int] = field(default_factory=dict)  # whole top-level domains (rare) -> combo
     sources: tuple[SourceInfo, ...] = ()
     built_at: float = 0.0
     fingerprint: str = ""
 
     def match_domain(self, name: str) -> Iterator[Match]:
         """Every listed suffix of ``name`` (most specific first)."""
-        table = self.domains
-        if table is None:
-            return
-        get = table.get
-        for key, start in suffix_keys(name):
-            combo = get(key)
-            if combo is not None:
+        if self.domains is not None:
+            for combo, start in self.domains.get_suffixes(name):
                 yield Match(self.combos[combo], name[start:])
+        tld = self.tld_match(name)
+        if tld is not None:
+            yield tld
+
+    def tld_match(self, name: str) -> Match | None:
+        if not self.tlds:
+            return None
+        tld = name[name.rfind(".") + 1 :]
+        combo = self.tlds.get(tld)
+        return Match(self.combos[combo], tld) if combo is not None else None
 
     def match_url(self, name: str, path: str) -> Iterator[Match]:
         """Every URL entry ``host/prefix`` covering ``name`` + ``path`` (normalised, lower case)."""
@@ -137,9 +144,10 @@ class Index:
         return any(has_host(key) is not None for key, _ in suffix_keys(name))
 
     def match_ip(self, address: IPAddress) -> Match | None:
-        combo = self.ips.get(address)
+        text = str(address)
+        combo = self.ips.get(name_key(text)) if self.ips is not None else None
         if combo is not None:
-            return Match(self.combos[combo], str(address))
+            return Match(self.combos[combo], text)
         for network, combo in self.networks:
             if address in network:
                 return Match(self.combos[combo], str(network))

@@ -30,7 +30,7 @@ from filterproxy.errors import IndexFileError
 from filterproxy.model import Category
 
 MAGIC = b"FPIDX\x00\x01\x00"
-_TABLES = ("domains", "urls", "url_hosts", "exceptions")
+_TABLES = ("domains", "urls", "url_hosts", "exceptions", "ips")
 
 
 def write_index(index: Index, path: Path) -> None:
@@ -86,8 +86,8 @@ def _header(index: Index, tables: dict[str, dict[str, int]]) -> dict[str, Any]:
         "tables": tables,
         "combos": [[[c.value, s] for c, s in combo.sources.items()] for combo in index.combos],
         "sources": [_source_json(s) for s in index.sources],
-        "ips": [[str(ip), combo] for ip, combo in index.ips.items()],
         "networks": [[str(net), combo] for net, combo in index.networks],
+        "tlds": index.tlds,
     }
 
 
@@ -118,8 +118,9 @@ def _index(header: dict[str, Any], data: memoryview) -> Index:
         urls=tables["urls"],
         url_hosts=tables["url_hosts"],
         exceptions=tables["exceptions"],
-        ips={ipaddress.ip_address(ip): combo for ip, combo in header["ips"]},
+        ips=tables["ips"],
         networks=tuple((ipaddress.ip_network(net), combo) for net, combo in header["networks"]),
+        tlds=dict(header["tlds"]),
         sources=sources,
         built_at=header["built_at"],
         fingerprint=header["fingerprint"],

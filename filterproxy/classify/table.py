@@ -75,6 +75,66 @@ class HashTable:
                 slot = 0
 
     def get_suffixes(self, name: str) -> list[tuple[int, int]]:
+        """``(value, start)`` for every suffix of ``name`` with two or more labels, most specific first.
+
+        The hot path of classification: the suffix loop and the probing are inlined here because
+        a generator and a method call per suffix cost more than the lookups themselves. Bare
+        top-level labels are not probed (lists never hold them in this table; see Index.tlds).
+        """
+        keys = self.keys
+        size = self.size
+        found: list[tuple[int, int]] = []
+        whole = int.from_bytes(name.encode("ascii", "replace"), "little")
+        start = 0
+        dot = name.find(".")
+        while dot >= 0:
+            key = (hash(whole >> (8 * start)) if start else hash(whole)) or 1
+            slot = key % size
+            while True:
+                stored = keys[slot]
+                if stored == key:
+                    found.append((self.values[slot], start))
+                    break
+                if stored == _EMPTY:
+                    break
+                slot += 1
+                if slot == size:
+                    slot = 0
+            start = dot + 1
+            dot = name.find(".", start)
+        return found
+
+    def __len__(self) -> int: ...
+
+
+class HashTable:
+    """Read side: look keys up in two parallel integer arrays of equal length."""
+
+    __slots__ = ("keys", "size", "values")
+
+    def __init__(self, keys: IntArray, values: IntArray) -> None:
+        if len(keys) != len(values) or len(keys) == 0:
+            raise ValueError("keys and values must be non-empty and of equal length")
+        self.keys = keys
+        self.values = values
+        self.size = len(keys)
+
+    def get(self, key: int) -> int | None:
+        """The value stored for ``key``, or None."""
+        keys = self.keys
+        size = self.size
+        slot = key % size
+        while True:
+            found = keys[slot]
+            if found == key:
+                return self.values[slot]
+            if found == _EMPTY:
+                return None
+            slot += 1
+            if slot == size:
+                slot = 0
+
+    def get_suffixes(self, name: str) -> list[tuple[int, int]]:
         """``(value, start)`` for every suffix of ``name`` in the table, most specific first.
 
         The hot path of classification: the suffix loop and the probing are inlined here because
