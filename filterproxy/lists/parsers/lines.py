@@ -24,7 +24,10 @@ HOSTS_IGNORED = frozenset(
 )  # fmt: skip
 _SINKS = ("0.0.0.0 ", "127.0.0.1 ", "0.0.0.0\t", "127.0.0.1\t")
 # The hot path of every list load: a bare canonical name, or one after a 0.0.0.0/127.0.0.1 sink.
-_FAST_LINE = re.compile(rf"(?:(?:0\.0\.0\.0|127\.0\.0\.1)[ \t]+)?({FAST_NAME.pattern})")
+# (localhost.localdomain is the one dotted name of HOSTS_IGNORED: it must not slip through here.)
+_FAST_LINE = re.compile(
+    rf"(?:(?:0\.0\.0\.0|127\.0\.0\.1)[ \t]+)?(?!localhost\.localdomain\Z)({FAST_NAME.pattern})", re.ASCII
+)
 
 
 def parse_domain_lines(lines: Iterable[str], path: str) -> Iterator[Parsed]:
@@ -116,7 +119,7 @@ def url_entry(text: str, number: int) -> Entry:
     host, slash, tail = rest.partition("/")
     host = _url_host(host)
     path = tail.split("#", 1)[0].rstrip("/")
-    if not slash or not path:
+    if not slash or path in ("", "."):
         return Entry("ip" if parse_ip(host) else "domain", host, number)
     return Entry("url", f"{host}/{path}", number)
 
