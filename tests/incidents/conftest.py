@@ -72,29 +72,48 @@ class Postgres:
         return f"postgresql://postgres@127.0.0.1:{self.port}/{db}"
 
     def start(self) -> None:
-        cmd = [str(PG_BIN / "postgres"), "-D", str(self.root / "data"), "-p", str(self.port),
-               "-h", "127.0.0.1", "-k", str(self.root), "-F", "-c", "fsync=off"]
-        self.proc = subprocess.Popen(["runuser", "-u", "postgres", "--", *cmd],
-                                     stdout=subprocess.DEVNULL, stderr=open(self.root / "log", "ab"))  # noqa: SIM115
+        cmd = [
+            str(PG_BIN / "postgres"),
+            "-D",
+            str(self.root / "data"),
+            "-p",
+            str(self.port),
+            "-h",
+            "127.0.0.1",
+            "-k",
+            str(self.root),
+            "-F",
+            "-c",
+            "fsync=off",
+        ]
+        with open(self.root / "log", "ab") as log:  # Popen keeps its own copy of the descriptor
+            self.proc = subprocess.Popen(
+                ["runuser", "-u", "postgres", "--", *cmd], stdout=subprocess.DEVNULL, stderr=log
+            )
         self._wait_ready()
 
     def stop(self) -> None:
+        """Fast shutdown (open client connections are cut, as at the end of a session)."""
+        self._pg_ctl("fast")
+
+    def kill(self) -> None:
+        """Immediate shutdown: the postmaster gets SIGQUIT, as in a crash."""
+        self._pg_ctl("immediate")
+
+    def _pg_ctl(self, mode: str) -> None:
+        pg_ctl = [str(PG_BIN / "pg_ctl"), "-D", str(self.root / "data"), "stop", "-m", mode]
+        subprocess.run(
+            ["runuser", "-u", "postgres", "--", *pg_ctl],
+            check=False,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         if self.proc is not None:
-            self.proc.terminate()  # SIGTERM: smart shutdown would wait; runuser forwards it
             try:
                 self.proc.wait(20)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(5)
-            self.proc = None
-
-    def kill(self) -> None:
-        """Immediate shutdown: the postmaster gets SIGQUIT, as in a crash."""
-        subprocess.run(["runuser", "-u", "postgres", "--", str(PG_BIN / "pg_ctl"), "-D",
-                        str(self.root / "data"), "stop", "-m", "immediate"], check=False,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        if self.proc is not None:
-            self.proc.wait(20)
             self.proc = None
 
     def _wait_ready(self) -> None:
@@ -119,7 +138,7 @@ class Postgres:
         return self.url(name)
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
@@ -132,9 +151,25 @@ def postgres() -> Iterator[Postgres]:
     root = Path(tempfile.mkdtemp(prefix="fp-pg-"))
     shutil.chown(root, "postgres", "postgres")
     os.chmod(root, 0o700)
-    subprocess.run(["runuser", "-u", "postgres", "--", str(PG_BIN / "initdb"), "-D", str(root / "data"),
-                    "-A", "trust", "-U", "postgres", "--no-sync"], check=True, stdout=subprocess.DEVNULL)
-    server = Postgres(root, _free_port())
+    subprocess.run(
+        [
+            "runuser",
+            "-u",
+            "postgres",
+            "--",
+            str(PG_BIN / "initdb"),
+            "-D",
+            str(root / "data"),
+            "-A",
+            "trust",
+            "-U",
+            "postgres",
+            "--no-sync",
+        ],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    server = Postgres(root, free_port())
     server.start()
     try:
         yield server

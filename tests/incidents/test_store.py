@@ -27,8 +27,12 @@ def open_store(url: str, tmp_path: Path, window: float = 600.0) -> IncidentStore
 
 def write(store: IncidentStore, events: list, seq0: int = 0) -> list[int]:  # type: ignore[type-arg]
     batch = list(enumerate(events, start=seq0 + 1))
-    groups = fold(batch, store.window.total_seconds(), lambda e: "high" if e.verdict.category is Category.SELFHARM
-                  else "low", lambda c: "lab-pc-07" if c == "10.0.0.7" else None)
+    groups = fold(
+        batch,
+        store.window.total_seconds(),
+        lambda e: "high" if e.verdict.category is Category.SELFHARM else "low",
+        lambda c: "lab-pc-07" if c == "10.0.0.7" else None,
+    )
     written = store.write(groups, "node-a", batch[-1][0], batch[-1][0])
     return [i for i, _ in written.new]
 
@@ -61,16 +65,33 @@ def test_outside_window_or_other_key_makes_new_incidents(store_url: str, tmp_pat
 
 def test_incident_keeps_every_field(store_url: str, tmp_path: Path) -> None:
     store = open_store(store_url, tmp_path)
-    event = make_event("10.0.0.7", "harm.example", Category.SELFHARM, at=T0, protocol="https",
-                       url="https://harm.example/search?q=how+to", search_term="how to", user="pupil1")
+    event = make_event(
+        "10.0.0.7",
+        "harm.example",
+        Category.SELFHARM,
+        at=T0,
+        protocol="https",
+        url="https://harm.example/search?q=how+to",
+        search_term="how to",
+        user="pupil1",
+    )
     (incident_id,) = write(store, [event])
     got = store.get(incident_id)
     assert (got.client, got.device, got.user, got.group) == ("10.0.0.7", "lab-pc-07", "pupil1", "pupils")
     assert (got.host, got.site, got.url) == ("www.harm.example", "harm.example", event.url)
-    assert (got.category, got.rule, got.source, got.search_term) == ("selfharm", "harm.example",
-                                                                       "ut1/selfharm", "how to")
+    assert (got.category, got.rule, got.source, got.search_term) == (
+        "selfharm",
+        "harm.example",
+        "ut1/selfharm",
+        "how to",
+    )
     assert (got.protocol, got.method, got.user_agent, got.verdict) == ("https", "GET", "Mozilla/5.0", "block")
-    assert (got.severity, got.status, got.reference, got.node) == ("high", Status.NEW, event.reference, "node-a")
+    assert (got.severity, got.status, got.reference, got.node) == (
+        "high",
+        Status.NEW,
+        event.reference,
+        "node-a",
+    )
 
 
 def test_lifecycle_records_an_audit_trail(store_url: str, tmp_path: Path) -> None:
@@ -114,13 +135,24 @@ def test_query_and_report_api(store_url: str, tmp_path: Path) -> None:
 
 def test_purge_removes_client_data_after_retention(store_url: str, tmp_path: Path) -> None:
     store = open_store(store_url, tmp_path)
-    old, recent = write(store, [
-        make_event("10.0.0.7", at=T0, url="http://bet.example/x?user=amy", search_term="bets", user="amy"),
-        make_event("10.0.0.8", at=T0 + timedelta(days=400)),
-    ])
+    old, recent = write(
+        store,
+        [
+            make_event(
+                "10.0.0.7", at=T0, url="http://bet.example/x?user=amy", search_term="bets", user="amy"
+            ),
+            make_event("10.0.0.8", at=T0 + timedelta(days=400)),
+        ],
+    )
     assert store.purge(T0 + timedelta(days=365)) == 1
     got = store.get(old)
-    assert (got.client, got.device, got.user, got.search_term, got.user_agent) == (None, None, None, None, None)
+    assert (got.client, got.device, got.user, got.search_term, got.user_agent) == (
+        None,
+        None,
+        None,
+        None,
+        None,
+    )
     assert got.url == "http://bet.example/x" and got.purged_at is not None
     assert (got.site, got.category, got.count) == ("bet.example", "gambling", 1)  # statistics stay
     assert store.get(recent).client == "10.0.0.8"
