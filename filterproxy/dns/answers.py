@@ -84,7 +84,9 @@ class Responder:
         return wire.pack(record)
 
     def _learn(self, q: Question, make: Maker) -> tuple[int, bytes, bytes]:
-        canonical = Question(0, 0, q.name, q.qtype, q.qclass, wire.lower_question(q.question), q.edns, q.payload, q.do)
+        canonical = Question(
+            0, 0, q.name, q.qtype, q.qclass, wire.lower_question(q.question), q.edns, q.payload, q.do
+        )
         packed = self.dnslib(canonical, make)
         flags = int.from_bytes(packed[2:4], "big")
         return flags, packed[4:12], packed[12 + len(q.question) :]

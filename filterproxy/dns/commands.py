@@ -1,0 +1,76 @@
+"""`filterproxy dns`: run the filtering resolver alone (with the incident queue and /metrics)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+from typing import Any
+
+from filterproxy.config.loader import load_config
+from filterproxy.config.model import Config
+from filterproxy.dns.privileges import drop_privileges
+from filterproxy.dns.settings import DnsSettings
+from filterproxy.metrics.settings import MetricsSettings
+
+
+def register(sub: Any) -> None:
+    parser = sub.add_parser("dns", help="run the filtering DNS resolver")
+    parser.add_argument(
+        "--listen", metavar="HOST:PORT", help="UDP and TCP listen address (default: dns.listen)"
+    )
+    parser.add_argument(
+        "--upstream",
+        metavar="HOST:PORT,...",
+        help="comma-separated upstreams, e.g. 127.0.0.1:53,tls://1.1.1.1:853#one.one.one.one",
+    )
+    parser.add_argument(
+        "--metrics", metavar="HOST:PORT", help="serve /metrics here (default: metrics.listen)"
+    )
+    parser.set_defaults(handler=run_dns)
+
+
+def with_overrides(config: Config, args: argparse.Namespace) -> Config:
+    """The configuration with the command-line overrides applied (validated like the file)."""
+    dns = config.dns.model_dump()
+    if args.listen:
+        dns["listen"] = args.listen
+    if args.upstream:
+        dns["upstreams"] = [u.strip() for u in args.upstream.split(",") if u.strip()]
+    metrics = config.metrics.model_dump()
+    if args.metrics:
+        metrics.update(enabled=True, listen=args.metrics)
+    return config.model_copy(
+        update={"dns": DnsSettings.model_validate(dns), "metrics": MetricsSettings.model_validate(metrics)}
+    )
+
+
+def run_dns(args: argparse.Namespace) -> int:
+    from pydantic import ValidationError
+
+    from filterproxy.config.loader import default_config_path, describe_validation_error
+    from filterproxy.errors import ConfigError
+
+    path = args.config or default_config_path()
+    try:
+        config = with_overrides(load_config(path, data_dir=args.data_dir), args)
+    except ValidationError as exc:
+        raise ConfigError(describe_validation_error(path, exc)) from exc
+    asyncio.run(_serve(config))
+    return 0
+
+
+async def _serve(config: Config) -> None:
+    from filterproxy.service import build_service
+
+    service = build_service(config, dns=True, proxy=False)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await service.start()
+        drop_privileges(config.dns.user)  # after every socket is bound
+        await stop.wait()
+    finally:
+        await service.stop()
