@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 
 from filterproxy.config.model import Config
-from filterproxy.errors import FilterproxyError
+from filterproxy.errors import MetricsHistoryError
 from filterproxy.incidents.backends import backend_for
 from filterproxy.incidents.model import Incident, IncidentFilter, Status
 from filterproxy.incidents.store import IncidentStore
@@ -63,7 +63,7 @@ def _history(url: str, evidence: Evidence) -> None:
     client = PrometheusHistory(url)
     try:
         evidence.history = client.blocks_by_month(evidence.period.months(), evidence.period.until)
-    except FilterproxyError as exc:
+    except MetricsHistoryError as exc:
         log.warning("metrics history unavailable: %s", exc)
         evidence.notes.append(f"Metrics history from Prometheus unavailable: {exc}")
     finally:

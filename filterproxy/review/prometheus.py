@@ -13,17 +13,13 @@ from typing import Any
 
 import httpx
 
-from filterproxy.errors import FilterproxyError
+from filterproxy.errors import MetricsHistoryError
 
 log = logging.getLogger(__name__)
 
 BLOCKS_BY_CATEGORY = (
     'sum by (category) (increase({{__name__=~"filterproxy_(dns|http)_blocks_total"}}[{window}]))'
 )
-
-
-class PrometheusError(FilterproxyError):
-    """The Prometheus HTTP API could not answer (review-local: the report says so and goes on)."""
 
 
 class PrometheusHistory:
@@ -39,15 +35,15 @@ class PrometheusHistory:
         self._client.close()
 
     def query(self, expr: str, at: datetime) -> list[dict[str, Any]]:
-        """The ``result`` list of an instant query; raise :class:`PrometheusError` on any failure."""
+        """The ``result`` list of an instant query; raise :class:`MetricsHistoryError` on any failure."""
         try:
             params: dict[str, str | float] = {"query": expr, "time": at.timestamp()}
             response = self._client.get(f"{self.url}/api/v1/query", params=params)
             body = response.json()
         except (httpx.HTTPError, ValueError) as exc:
-            raise PrometheusError(f"{self.url}: {exc}") from exc
+            raise MetricsHistoryError(f"{self.url}: {exc}") from exc
         if body.get("status") != "success":
-            raise PrometheusError(f"{self.url}: {body.get('errorType')}: {body.get('error')}")
+            raise MetricsHistoryError(f"{self.url}: {body.get('errorType')}: {body.get('error')}")
         result: list[dict[str, Any]] = body["data"]["result"]
         return result
 

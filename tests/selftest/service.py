@@ -1,0 +1,138 @@
+"""A running filterproxy for integration tests: real resolver, real lists, real incident queue, exporter.
+
+Everything listens on 127.0.0.1 with ephemeral ports; the only "internet" is a local UDP stub
+that answers A queries for every name with an address from 192.0.2.0/24 (TEST-NET-1).
+Shared by the self-test tests and the Prometheus/Grafana tests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Coroutine
+from pathlib import Path
+from typing import Any, TypeVar
+
+from dnslib import QTYPE, RR, A, DNSRecord
+
+from filterproxy.config.loader import load_config
+from filterproxy.config.model import Config
+from filterproxy.metrics.exporter import MetricsServer
+from filterproxy.metrics.lists import ListMetrics, SourceStats
+from filterproxy.metrics.registry import new_registry
+
+T = TypeVar("T")
+SHIPPED = Path(__file__).resolve().parents[2] / "config" / "filterproxy.yaml"
+
+
+class Loop:
+    """An event loop in a thread, so blocking clients (dnspython, httpx, subprocess) can use the servers."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+
+    def run(self, coro: Coroutine[Any, Any, T], timeout: float = 30) -> T:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+
+    def close(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(5)
+        self.loop.close()
+
+
+class _Upstream(asyncio.DatagramProtocol):
+    def __init__(self) -> None:
+        self.transport: asyncio.DatagramTransport | None = None
+        self.queries = 0
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        self.queries += 1
+        query = DNSRecord.parse(data)
+        reply = query.reply()
+        if query.q.qtype == QTYPE.A:
+            octet = 1 + sum(str(query.q.qname).encode()) % 250
+            reply.add_answer(RR(query.q.qname, QTYPE.A, rdata=A(f"192.0.2.{octet}"), ttl=300))
+        assert self.transport is not None
+        self.transport.sendto(reply.pack(), addr)
+
+
+class Upstream:
+    """The local stand-in for the internet's resolvers."""
+
+    def __init__(self) -> None:
+        self.protocol = _Upstream()
+        self.port = 0
+        self._transport: asyncio.DatagramTransport | None = None
+
+    async def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._transport, _ = await loop.create_datagram_endpoint(
+            lambda: self.protocol, local_addr=("127.0.0.1", 0)
+        )
+        self.port = self._transport.get_extra_info("sockname")[1]
+
+    async def stop(self) -> None:
+        if self._transport is not None:
+            self._transport.close()
+
+
+def shipped_config(data_dir: Path, upstreams: list[str], overrides: dict[str, str] | None = None) -> Config:
+    """The shipped config/filterproxy.yaml with loopback listeners, local upstreams and a temp data dir."""
+    env = {
+        "FILTERPROXY__DNS__LISTEN": "127.0.0.1:0",
+        "FILTERPROXY__DNS__UPSTREAMS": "[" + ", ".join(upstreams) + "]",
+        "FILTERPROXY__METRICS__LISTEN": "127.0.0.1:0",
+        "FILTERPROXY__LISTS__WATCH": "false",
+        "FILTERPROXY__PROXY__ENABLED": "false",
+        **(overrides or {}),
+    }
+    return load_config(SHIPPED, env=env, data_dir=data_dir)
+
+
+class Service:
+    """The resolver (shipped config, real starter lists), incident queue and metrics exporter."""
+
+    def __init__(
+        self,
+        loop: Loop,
+        data_dir: Path,
+        overrides: dict[str, str] | None = None,
+        extra_upstreams: list[str] = (),
+    ) -> None:  # type: ignore[assignment]
+        from filterproxy.dns.server import DnsServer
+        from filterproxy.incidents.queue import IncidentQueue
+        from filterproxy.lists.loader import load_engine
+
+        self.loop = loop
+        self.upstream = Upstream()
+        loop.run(self.upstream.start())
+        upstreams = [*extra_upstreams, f"127.0.0.1:{self.upstream.port}"]
+        self.config = shipped_config(data_dir, upstreams, overrides)
+        self.registry = new_registry()
+        self.lists = ListMetrics(self.registry)
+        self.engine = load_engine(self.config)
+        self.queue = IncidentQueue.from_config(self.config, self.registry)
+        self.dns = DnsServer(self.config, self.engine, self.queue, self.registry)
+        self.exporter = MetricsServer(self.config.metrics, self.registry)
+        for component in (self.queue, self.dns, self.exporter):
+            loop.run(component.start())
+        self.dns_port = self.dns.address[1]
+        # what a client (the self-test) reads: the bound ports instead of port 0
+        bound = {
+            "dns": self.config.dns.model_copy(update={"listen": f"127.0.0.1:{self.dns_port}"}),
+            "metrics": self.config.metrics.model_copy(update={"listen": f"127.0.0.1:{self.exporter.port}"}),
+        }
+        self.config = self.config.model_copy(update=bound)
+
+    def observe_lists(self, stats: list[SourceStats]) -> None:
+        self.lists.observe(stats)
+
+    def close(self) -> None:
+        for component in (self.exporter, self.dns, self.queue):
+            self.loop.run(component.stop())
+        self.loop.run(self.upstream.stop())
