@@ -26,6 +26,7 @@ from filterproxy.model import IPAddress
 
 log = logging.getLogger(__name__)
 META = "filterproxy"
+NO_SNI = ("classify", "block")
 
 
 def client_ip(peername: Any) -> IPAddress:
@@ -57,7 +58,7 @@ class FilterAddon:
             str,
             self.decider.no_sni,
             "TLS without SNI: classify the destination address, or block.",
-            choices=["classify", "block"],
+            choices=list(NO_SNI),
         )
         loader.add_option(
             "filterproxy_passthrough",
@@ -78,7 +79,10 @@ class FilterAddon:
         if "filterproxy_tls_blockpage" in updated:
             self.decider.tls_blockpage = bool(ctx.options.filterproxy_tls_blockpage)
         if "filterproxy_no_sni" in updated:
-            self.decider.no_sni = ctx.options.filterproxy_no_sni
+            value = ctx.options.filterproxy_no_sni
+            if value not in NO_SNI:
+                raise exceptions.OptionsError(f"filterproxy_no_sni: expected one of {NO_SNI}, got {value!r}")  # type: ignore[no-untyped-call]
+            self.decider.no_sni = value
 
     def http_connect(self, flow: http.HTTPFlow) -> None:
         if flow.response or flow.error or not flow.live:

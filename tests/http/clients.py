@@ -35,8 +35,10 @@ def _tls_get(sock: socket.socket, host: str | None, cafile: Path, path: str) -> 
     except (ssl.SSLError, OSError) as exc:
         return TlsResult(None, "", b"", f"{type(exc).__name__}: {exc}")
     issuer = _issuer_cn(tls.getpeercert())
-    tls.sendall(f"GET {path} HTTP/1.1\r\nHost: {host or '127.0.0.1'}\r\nAccept: text/html\r\n"
-                "Connection: close\r\n\r\n".encode())
+    tls.sendall(
+        f"GET {path} HTTP/1.1\r\nHost: {host or '127.0.0.1'}\r\nAccept: text/html\r\n"
+        "Connection: close\r\n\r\n".encode()
+    )
     data = _read_all(tls)
     head, _, body = data.partition(b"\r\n\r\n")
     return TlsResult(issuer, head.split(b"\r\n", 1)[0].decode(), body)
@@ -52,8 +54,9 @@ def _read_all(sock: socket.socket) -> bytes:
     return b"".join(chunks)
 
 
-def via_connect(proxy_port: int, host: str, cafile: Path, *, path: str = "/", source: str = "127.0.0.1",
-                port: int = 443) -> TlsResult:
+def via_connect(
+    proxy_port: int, host: str, cafile: Path, *, path: str = "/", source: str = "127.0.0.1", port: int = 443
+) -> TlsResult:
     """CONNECT through the proxy, then TLS with SNI ``host`` trusting only ``cafile``."""
     sock = socket.create_connection(("127.0.0.1", proxy_port), timeout=10, source_address=(source, 0))
     with sock:

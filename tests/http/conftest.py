@@ -33,30 +33,44 @@ from tests.http.pki import make_pki
 PUPIL, STAFF, SIXTH = "127.0.0.1", "127.0.0.3", "127.0.0.4"
 
 
-def test_policy() -> PolicySettings:
+def policy_for_tests() -> PolicySettings:
     blocked = {c: "block" for c in POLICY_CATEGORIES}
     net = ipaddress.ip_network
-    return PolicySettings.model_validate({
-        "timezone": "Europe/London",
-        "default_group": "pupils",
-        "groups": {
-            "pupils": Group.model_validate({"categories": blocked}),
-            "staff": Group.model_validate({"networks": [net(f"{STAFF}/32")], "categories": blocked,
-                                           "intercept": True, "youtube": "moderate"}),
-            "sixth": Group.model_validate({"networks": [net(f"{SIXTH}/32")], "categories": blocked,
-                                           "intercept": True, "youtube": "strict"}),
-        },
-    })
+    return PolicySettings.model_validate(
+        {
+            "timezone": "Europe/London",
+            "default_group": "pupils",
+            "groups": {
+                "pupils": Group.model_validate({"categories": blocked}),
+                "staff": Group.model_validate(
+                    {
+                        "networks": [net(f"{STAFF}/32")],
+                        "categories": blocked,
+                        "intercept": True,
+                        "youtube": "moderate",
+                    }
+                ),
+                "sixth": Group.model_validate(
+                    {
+                        "networks": [net(f"{SIXTH}/32")],
+                        "categories": blocked,
+                        "intercept": True,
+                        "youtube": "strict",
+                    }
+                ),
+            },
+        }
+    )
 
 
-def test_engine() -> Engine:
+def engine_for_tests() -> Engine:
     return make_engine(
         deny={"gambling": ["bet.example"], "adult": ["adult.example"], "social": ["social.example"]},
         urls={"adult": ["mixed.example/bad/"]},
         illegal=["iwf.example/abuse/"],
         allow=["ok.example"],
         local_deny=["x.example"],
-        policy=test_policy(),
+        policy=policy_for_tests(),
     )
 
 
@@ -73,15 +87,31 @@ class ListSink:
 class RunningProxy:
     """A ProxyServer on its own asyncio loop in a thread, so tests can use blocking clients."""
 
-    def __init__(self, config: Config, engine: Engine, origin: Origin, *, mode: str | None = None,
-                 options: Mapping[str, Any] | None = None, addons: Sequence[object] = ()) -> None:
+    def __init__(
+        self,
+        config: Config,
+        engine: Engine,
+        origin: Origin,
+        *,
+        mode: str | None = None,
+        options: Mapping[str, Any] | None = None,
+        addons: Sequence[object] = (),
+    ) -> None:
         self.engine, self.origin, self.sink, self.registry = engine, origin, ListSink(), CollectorRegistry()
         self.upstream = UpstreamMap(origin)
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()
-        self.server = ProxyServer(config, engine, self.sink, self.registry, listen="127.0.0.1:0", mode=mode,
-                                  options=options, addons=(*addons, self.upstream))
+        self.server = ProxyServer(
+            config,
+            engine,
+            self.sink,
+            self.registry,
+            listen="127.0.0.1:0",
+            mode=mode,
+            options=options,
+            addons=(*addons, self.upstream),
+        )
         self.call(self.server.start())
 
     def call(self, coro: Any) -> Any:
@@ -99,6 +129,8 @@ class RunningProxy:
         return self.registry.get_sample_value(name, labels) or 0.0
 
     def close(self) -> None:
+        if self.loop.is_closed():
+            return
         try:
             self.call(self.server.stop())
         finally:
@@ -122,16 +154,20 @@ def origin(pki: tuple[Path, Path, Path]) -> Iterator[Origin]:
 def make_config(data_dir: Path, **proxy: Any) -> Config:
     return Config(
         data_dir=data_dir,
-        policy=test_policy(),
+        policy=policy_for_tests(),
         proxy=ProxySettings(**proxy),
-        block=BlockSettings(school_name="Test School", review_url="https://helpdesk.school.example/review",
-                            contact="Ms Example in ICT"),
+        block=BlockSettings(
+            school_name="Test School",
+            review_url="https://helpdesk.school.example/review",
+            contact="Ms Example in ICT",
+        ),
     )
 
 
 @pytest.fixture(scope="module")
-def proxy_factory(tmp_path_factory: pytest.TempPathFactory, origin: Origin,
-                  pki: tuple[Path, Path, Path]) -> Iterator[Any]:
+def proxy_factory(
+    tmp_path_factory: pytest.TempPathFactory, origin: Origin, pki: tuple[Path, Path, Path]
+) -> Iterator[Any]:
     """Start proxies (one at a time: mitmproxy has one global context per process)."""
     running: list[RunningProxy] = []
 
@@ -141,7 +177,7 @@ def proxy_factory(tmp_path_factory: pytest.TempPathFactory, origin: Origin,
         running.clear()
         config = make_config(tmp_path_factory.mktemp("data"), **proxy)
         options = {"ssl_verify_upstream_trusted_ca": str(pki[0])}  # full interception reaches the test origin
-        running.append(RunningProxy(config, test_engine(), origin, mode=mode, options=options))
+        running.append(RunningProxy(config, engine_for_tests(), origin, mode=mode, options=options))
         return running[0]
 
     yield start
@@ -151,5 +187,10 @@ def proxy_factory(tmp_path_factory: pytest.TempPathFactory, origin: Origin,
 
 def curl(*args: str, timeout: float = 20) -> subprocess.CompletedProcess[str]:
     """Run curl; never picks up proxy settings from the environment."""
-    return subprocess.run(["curl", "-sS", "--noproxy", "", "--max-time", "15", *args], capture_output=True,
-                          text=True, timeout=timeout, env={"PATH": "/usr/bin:/bin"})
+    return subprocess.run(
+        ["curl", "-sS", "--noproxy", "", "--max-time", "15", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={"PATH": "/usr/bin:/bin"},
+    )

@@ -21,12 +21,20 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         self.server.seen.append((self.command, self.headers.get("Host", ""), self.path, dict(self.headers)))
         if self.path.startswith("/page"):
-            body = b"<!DOCTYPE html><html><head><title>Allowed page</title></head><body><h1>Allowed page</h1>" \
-                   b"<p>This page came from the origin.</p></body></html>"
+            body = (
+                b"<!DOCTYPE html><html><head><title>Allowed page</title></head><body><h1>Allowed page</h1>"
+                b"<p>This page came from the origin.</p></body></html>"
+            )
             ctype = "text/html"
         else:
-            body = json.dumps({"path": self.path, "host": self.headers.get("Host"),
-                               "headers": dict(self.headers), "origin": self.server.label}).encode()
+            body = json.dumps(
+                {
+                    "path": self.path,
+                    "host": self.headers.get("Host"),
+                    "headers": dict(self.headers),
+                    "origin": self.server.label,
+                }
+            ).encode()
             ctype = "application/json"
         self.send_response(200)
         self.send_header("Content-Type", ctype)
@@ -61,7 +69,9 @@ class Origin:
         self.http = _Origin("http", None)
         self.https = _Origin("https", context)
         self.https.seen = self.http.seen
-        self.threads = [threading.Thread(target=s.serve_forever, daemon=True) for s in (self.http, self.https)]
+        self.threads = [
+            threading.Thread(target=s.serve_forever, daemon=True) for s in (self.http, self.https)
+        ]
         for t in self.threads:
             t.start()
 

@@ -36,11 +36,22 @@ def test_allowed_http_reaches_origin(proxy: RunningProxy) -> None:
 
 def test_blocked_http_gets_block_page_and_never_reaches_origin(proxy: RunningProxy) -> None:
     seen = len(proxy.origin.seen)
-    result = curl("-i", "-x", proxy.url, "-H", "Accept: text/html", "-A", "Pupil Browser/1.0",
-                  "http://www.bet.example/casino?game=1")
+    result = curl(
+        "-i",
+        "-x",
+        proxy.url,
+        "-H",
+        "Accept: text/html",
+        "-A",
+        "Pupil Browser/1.0",
+        "http://www.bet.example/casino?game=1",
+    )
     assert result.stdout.startswith("HTTP/1.1 403")
-    reference = next(line.split(": ", 1)[1].strip() for line in result.stdout.splitlines()
-                     if line.lower().startswith("x-filterproxy-reference"))
+    reference = next(
+        line.split(": ", 1)[1].strip()
+        for line in result.stdout.splitlines()
+        if line.lower().startswith("x-filterproxy-reference")
+    )
     assert "Gambling" in result.stdout and reference in result.stdout and "Test School" in result.stdout
     assert "https://helpdesk.school.example/review" in result.stdout and "<script" not in result.stdout
     assert len(proxy.origin.seen) == seen
@@ -49,7 +60,10 @@ def test_blocked_http_gets_block_page_and_never_reaches_origin(proxy: RunningPro
     assert event.url == "http://www.bet.example/casino?game=1" and event.user_agent == "Pupil Browser/1.0"
     assert event.client == PUPIL
     assert event.verdict == verdict_of(proxy, "www.bet.example", "/casino?game=1")
-    assert proxy.metric("filterproxy_http_blocks_total", category="gambling", group="pupils", protocol="http") >= 1
+    assert (
+        proxy.metric("filterproxy_http_blocks_total", category="gambling", group="pupils", protocol="http")
+        >= 1
+    )
 
 
 def test_block_page_for_head_and_non_html_clients(proxy: RunningProxy) -> None:
@@ -74,18 +88,24 @@ def test_block_page_for_head_and_non_html_clients(proxy: RunningProxy) -> None:
         ("http://other.example/", False, None),
     ],
 )
-def test_same_verdict_as_classifier(proxy: RunningProxy, url: str, blocked: bool, category: str | None) -> None:
+def test_same_verdict_as_classifier(
+    proxy: RunningProxy, url: str, blocked: bool, category: str | None
+) -> None:
     host, _, path = url.removeprefix("http://").partition("/")
     verdict = verdict_of(proxy, host, "/" + path)
     assert verdict.blocked is blocked  # the table agrees with the classifier ...
     result = curl("-i", "-x", proxy.url, url)
-    assert result.stdout.startswith("HTTP/1.1 403" if blocked else "HTTP/1.1 200")  # ... and so does the proxy
+    assert result.stdout.startswith(
+        "HTTP/1.1 403" if blocked else "HTTP/1.1 200"
+    )  # ... and so does the proxy
     if blocked:
         assert f"X-Filterproxy-Category: {category}" in result.stdout
         assert verdict.category is not None and verdict.category.value == category
 
 
-def test_allowed_https_passes_through_with_origin_certificate(proxy: RunningProxy, pki: tuple[Path, ...]) -> None:
+def test_allowed_https_passes_through_with_origin_certificate(
+    proxy: RunningProxy, pki: tuple[Path, ...]
+) -> None:
     before = proxy.metric("filterproxy_http_tls_connections_total", handling="passthrough")
     result = via_connect(proxy.port, "ok.example", pki[0], path="/secure")
     assert result.issuer == ORIGIN_CA, result.error  # the origin's own certificate: not intercepted
@@ -95,7 +115,9 @@ def test_allowed_https_passes_through_with_origin_certificate(proxy: RunningProx
     assert curl_result.returncode == 0 and '"path": "/curl"' in curl_result.stdout
 
 
-def test_blocked_connect_is_refused_before_any_upstream_connection(proxy: RunningProxy, pki: tuple[Path, ...]) -> None:
+def test_blocked_connect_is_refused_before_any_upstream_connection(
+    proxy: RunningProxy, pki: tuple[Path, ...]
+) -> None:
     connects = proxy.upstream.connects
     result = via_connect(proxy.port, "bet.example", pki[0])
     assert result.status_line.startswith("HTTP/1.1 403") and result.issuer is None
