@@ -13,27 +13,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from filterproxy.classify.index import Combo, Index, Match
+from filterproxy.classify.index import SEVERITY_ORDER, Combo, Index, Match
 from filterproxy.classify.normalise import normalise_name, normalise_path, parse_ip
-from filterproxy.classify.policy import Policy, action_for
+from filterproxy.classify.policy import Policy
 from filterproxy.classify.site import registrable_domain
 from filterproxy.model import Action, Category, IPAddress, Query, Reason, Verdict
 
-# When several blocked categories list one entry, the verdict names the most serious.
-SEVERITY_ORDER: tuple[Category, ...] = (
-    Category.ILLEGAL,
-    Category.ADULT,
-    Category.EXTREMISM,
-    Category.SELFHARM,
-    Category.HATE,
-    Category.VIOLENCE,
-    Category.DRUGS,
-    Category.MALWARE,
-    Category.GAMBLING,
-    Category.CIRCUMVENTION,
-    Category.SOCIAL,
-)
 LOCAL_ALLOW = "local/allow"
+_RANKED_ACTIONS = (Action.BLOCK, Action.LOG, Action.ALLOW)
+_ACTION_RANK = {action: rank for rank, action in enumerate(_RANKED_ACTIONS)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,16 +119,24 @@ class Classifier:
         return self._by_category(query, group, host, [match], Reason.IP_LIST)
 
     def _by_category(self, query: Query, group: str, host: str, matches: list[Match], reason: Reason) -> Verdict:
+        """Block beats log beats allow; within one action the most serious category names the verdict."""
         actions = self.policy.actions(group, query.at)
-        listed = {category: match for match in reversed(matches) for category in match.combo.sources}
-        # reversed: the most specific match wins for each category
-        ordered = [c for c in SEVERITY_ORDER if c in listed]
-        for wanted in (Action.BLOCK, Action.LOG, Action.ALLOW):
-            for category in ordered:
-                if action_for(actions, category) is wanted:
-                    extra = tuple(c for c in ordered if c is not category)
-                    return _verdict(wanted, reason, group, host, category, listed[category], extra)
-        raise AssertionError("unreachable: every category has an action")
+        if len(matches) == 1:  # the common case: one listed suffix
+            match = matches[0]
+            ordered = match.combo.ordered
+            listed = dict.fromkeys(ordered, match)
+        else:  # the most specific match wins for each category
+            listed = {category: match for match in reversed(matches) for category in match.combo.sources}
+            ordered = tuple(c for c in SEVERITY_ORDER if c in listed)
+        best, best_rank = ordered[0], 3
+        for category in ordered:
+            rank = _ACTION_RANK[actions.get(category, Action.BLOCK)]
+            if rank < best_rank:
+                best, best_rank = category, rank
+                if rank == 0:
+                    break
+        extra = tuple(c for c in ordered if c is not best) if len(ordered) > 1 else ()
+        return _verdict(_RANKED_ACTIONS[best_rank], reason, group, host, best, listed[best], extra)
 
 
 def _first_with(matches: list[Match], category: Category) -> Match | None:
@@ -161,7 +157,7 @@ def _verdict(
 ) -> Verdict:
     combo: Combo = match.combo
     return Verdict(action, reason, group, host, category, combo.sources[category], match.rule,
-                   registrable_domain(host) if parse_ip(host) is None else host, extra)
+                   registrable_domain(host), extra)
 
 
 def _fast_normalise(host: str) -> str:

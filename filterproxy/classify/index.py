@@ -26,11 +26,33 @@ Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 MAX_PATH_PREFIXES = 16
 
 
-@dataclass(frozen=True, slots=True)
+# When several categories list one entry, the verdict names the most serious it acts on.
+SEVERITY_ORDER: tuple[Category, ...] = (
+    Category.ILLEGAL,
+    Category.ADULT,
+    Category.EXTREMISM,
+    Category.SELFHARM,
+    Category.HATE,
+    Category.VIOLENCE,
+    Category.DRUGS,
+    Category.MALWARE,
+    Category.GAMBLING,
+    Category.CIRCUMVENTION,
+    Category.SOCIAL,
+)
+_RANK = {category: rank for rank, category in enumerate(SEVERITY_ORDER)}
+
+
+@dataclass(frozen=True, slots=True, init=False)
 class Combo:
-    """The lists naming one entry: category -> first source id, in a stable order."""
+    """The lists naming one entry: category -> first source id; ``ordered`` by severity."""
 
     sources: dict[Category, str]
+    ordered: tuple[Category, ...]
+
+    def __init__(self, sources: dict[Category, str]) -> None:
+        object.__setattr__(self, "sources", sources)
+        object.__setattr__(self, "ordered", tuple(sorted(sources, key=_RANK.__getitem__)))
 
     @classmethod
     def of(cls, pairs: Sequence[Pair]) -> Combo:

@@ -15,7 +15,6 @@ from filterproxy.classify.settings import DAYS, CategoryRule, Group, PolicySetti
 from filterproxy.model import Action, Category, IPAddress
 
 _CACHE_LIMIT = 65536
-_DEFAULT_RULE = CategoryRule()  # a category the group does not name is blocked
 _ALWAYS_BLOCKED = (Category.ILLEGAL,)
 
 
@@ -111,6 +110,3 @@ def in_window(window: Window, day: str, now: time) -> bool:
     previous = DAYS[(DAYS.index(day) - 1) % 7]  # after midnight, the window belongs to the day before
     return previous in window.days and now < window.end
 
-
-def action_for(actions: dict[Category, Action], category: Category) -> Action:
-    return actions.get(category, _DEFAULT_RULE.action)

@@ -48,22 +48,44 @@ def _ascii(rule: str) -> str:
 _RULES, _WILD, _EXCEPTIONS = _load_rules()
 
 
+def _parts(*rule_sets: frozenset[str]) -> frozenset[str]:
+    """Every suffix of every rule: a walk from the right may continue only through these."""
+    out = set()
+    for rules in rule_sets:
+        for rule in rules:
+            labels = rule.split(".")
+            out.update(".".join(labels[i:]) for i in range(len(labels)))
+    return frozenset(out)
+
+
+_PARTS = _parts(_RULES, _WILD, _EXCEPTIONS)
+
+
 def public_suffix_start(name: str) -> int:
-    """Offset in ``name`` where its public suffix starts (the last label when no rule matches)."""
-    start = 0
+    """Offset in ``name`` where its public suffix starts (the last label when no rule matches).
+
+    Walks labels right to left, so the usual ``www.example.com`` costs two set lookups.
+    """
+    end = len(name)
+    suffix = end
+    pos = end  # the current candidate is name[start:], its parent name[pos + 1:]
     while True:
+        dot = name.rfind(".", 0, pos)
+        start = dot + 1
         candidate = name[start:]
         if candidate in _EXCEPTIONS:
-            dot = name.find(".", start)
-            return dot + 1 if dot >= 0 else start
-        if candidate in _RULES:
-            return start
-        dot = name.find(".", start)
+            return pos + 1
+        parent_wild = pos < end and name[pos + 1 :] in _WILD
+        if candidate in _RULES or parent_wild:
+            suffix = start
+        elif candidate not in _PARTS:
+            break
         if dot < 0:
-            return start  # unknown TLD: the last label is the suffix
-        if name[dot + 1 :] in _WILD:
-            return start
-        start = dot + 1
+            break
+        pos = dot
+    if suffix == end:  # no rule at all: the last label is the suffix
+        return name.rfind(".") + 1
+    return suffix
 
 
 @lru_cache(maxsize=65536)

@@ -1,0 +1,78 @@
+"""Reloads in a running service: changed files are picked up, a bad list keeps the old index."""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+from datetime import UTC, datetime
+from pathlib import Path
+
+from filterproxy.config.loader import load_config
+from filterproxy.lists import editing
+from filterproxy.lists.loader import load_engine
+from filterproxy.lists.reload import ListManager, ReloadResult
+from filterproxy.model import Action, Category, Query
+
+CLIENT = ipaddress.ip_address("10.0.0.1")
+
+
+def action(manager: ListManager, host: str) -> Action:
+    return manager.engine.classify(Query(CLIENT, host, datetime.now(UTC))).action
+
+
+async def wait_for(predicate, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not predicate():
+        assert asyncio.get_running_loop().time() < deadline, "condition not reached in time"
+        await asyncio.sleep(0.05)
+
+
+def test_local_edit_takes_effect_without_restart(workdir: Path) -> None:
+    config = load_config(workdir / "filterproxy.yaml", env={})
+    results: list[ReloadResult] = []
+
+    async def scenario() -> None:
+        manager = ListManager(config, load_engine(config), [lambda r, e: results.append(r)])
+        await manager.start()
+        try:
+            assert action(manager, "new.example") is Action.ALLOW
+            editing.edit(config, "add", ["new.example"], "test", Category.ADULT)
+            await wait_for(lambda: action(manager, "www.new.example") is Action.BLOCK)
+        finally:
+            await manager.stop()
+
+    asyncio.run(scenario())
+    assert results and results[-1].ok and not results[-1].rebuilt
+
+
+def test_changed_source_is_rebuilt_in_a_child_and_swapped(workdir: Path) -> None:
+    config = load_config(workdir / "filterproxy.yaml", env={})
+
+    async def scenario() -> None:
+        engine = load_engine(config)
+        manager = ListManager(config, engine)
+        generation = engine.generation
+        (workdir / "social.txt").write_text("facebook.com\ninstagram.com\ntiktok.com\n")
+        result = await manager.reload()
+        assert result.ok and result.rebuilt, result
+        assert engine.generation == generation + 1
+        assert action(manager, "www.tiktok.com") is Action.BLOCK
+
+    asyncio.run(scenario())
+
+
+def test_bad_list_is_rejected_and_the_old_index_stays(workdir: Path) -> None:
+    config = load_config(workdir / "filterproxy.yaml", env={})
+
+    async def scenario() -> None:
+        engine = load_engine(config)
+        manager = ListManager(config, engine)
+        before = engine.current
+        (workdir / "social.txt").write_text("facebook.com\n" + "not a domain !!\n" * 20)
+        result = await manager.reload()
+        assert not result.ok
+        assert "test/social rejected" in result.message and "social.txt:2:" in result.message
+        assert engine.current is before  # nothing swapped
+        assert action(manager, "facebook.com") is Action.BLOCK
+
+    asyncio.run(scenario())
