@@ -10,10 +10,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from filterproxy.lists.explain import explain, source_line
 from filterproxy.classify.normalise import split_url
 from filterproxy.config.loader import load_config
 from filterproxy.errors import ConfigError
+from filterproxy.lists.explain import explain, source_line
 from filterproxy.lists.loader import load_classifier, resolve_sources
 from filterproxy.model import IPAddress, Query
 

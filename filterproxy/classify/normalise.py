@@ -20,10 +20,7 @@ _ALLOWED = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-_.*")
 def normalise_name(raw: str) -> str:
     """Return the canonical ASCII form of a DNS name, or raise ValueError saying why not."""
     name = raw.strip().rstrip(".")
-    if name.isascii():
-        name = name.lower()
-    else:
-        name = _to_ascii(name)
+    name = name.lower() if name.isascii() else _to_ascii(name)
     if not name:
         raise ValueError("empty name")
     if len(name) > MAX_NAME:

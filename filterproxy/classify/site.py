@@ -50,7 +50,7 @@ _RULES, _WILD, _EXCEPTIONS = _load_rules()
 
 def _parts(*rule_sets: frozenset[str]) -> frozenset[str]:
     """Every suffix of every rule: a walk from the right may continue only through these."""
-    out = set()
+    out: set[str] = set()
     for rules in rule_sets:
         for rule in rules:
             labels = rule.split(".")

@@ -104,66 +104,6 @@ class HashTable:
             dot = name.find(".", start)
         return found
 
-    def __len__(self) -> int: ...
-
-
-class HashTable:
-    """Read side: look keys up in two parallel integer arrays of equal length."""
-
-    __slots__ = ("keys", "size", "values")
-
-    def __init__(self, keys: IntArray, values: IntArray) -> None:
-        if len(keys) != len(values) or len(keys) == 0:
-            raise ValueError("keys and values must be non-empty and of equal length")
-        self.keys = keys
-        self.values = values
-        self.size = len(keys)
-
-    def get(self, key: int) -> int | None:
-        """The value stored for ``key``, or None."""
-        keys = self.keys
-        size = self.size
-        slot = key % size
-        while True:
-            found = keys[slot]
-            if found == key:
-                return self.values[slot]
-            if found == _EMPTY:
-                return None
-            slot += 1
-            if slot == size:
-                slot = 0
-
-    def get_suffixes(self, name: str) -> list[tuple[int, int]]:
-        """``(value, start)`` for every suffix of ``name`` in the table, most specific first.
-
-        The hot path of classification: the suffix loop and the probing are inlined here because
-        a generator and a method call per suffix cost more than the lookups themselves.
-        """
-        keys = self.keys
-        size = self.size
-        found: list[tuple[int, int]] = []
-        whole = int.from_bytes(name.encode("ascii", "replace"), "little")
-        start = 0
-        while True:
-            key = hash(whole >> (8 * start)) if start else hash(whole)
-            key = key or 1
-            slot = key % size
-            while True:
-                stored = keys[slot]
-                if stored == key:
-                    found.append((self.values[slot], start))
-                    break
-                if stored == _EMPTY:
-                    break
-                slot += 1
-                if slot == size:
-                    slot = 0
-            dot = name.find(".", start)
-            if dot < 0:
-                return found
-            start = dot + 1
-
     def __len__(self) -> int:
         return sum(1 for i in range(self.size) if self.keys[i] != _EMPTY)
 
@@ -173,7 +113,9 @@ def table_size(count: int) -> int:
     return max(8, int(count / LOAD_FACTOR) + 1) | 1
 
 
-def build_table(pairs: Iterable[tuple[int, int]], count: int, merge: MergeFn) -> tuple[array.array[int], array.array[int]]:
+def build_table(
+    pairs: Iterable[tuple[int, int]], count: int, merge: MergeFn
+) -> tuple[array.array[int], array.array[int]]:
     """Build key and value arrays from ``(key, value)`` pairs; equal keys are combined by ``merge``.
 
     ``count`` is an upper bound on distinct keys (used to size the table).

@@ -71,7 +71,7 @@ def run_stats(args: argparse.Namespace) -> int:
     config = _config(args)
     index = load_index(config)
     now = time.time()
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "source": s.id, "category": s.category.value, "entries": s.entries, "bad_lines": s.bad_lines,
             "unsupported_lines": s.skipped, "age_days": round((now - s.mtime) / 86400, 1) if s.mtime else None,

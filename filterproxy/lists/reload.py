@@ -26,8 +26,8 @@ from filterproxy.classify.policy import Policy
 from filterproxy.classify.store import read_index
 from filterproxy.config.model import Config
 from filterproxy.errors import FilterproxyError, ListError
-from filterproxy.lists.loader import index_dir, local_files, prune_index_files, resolve_sources
 from filterproxy.lists.build import fingerprint
+from filterproxy.lists.loader import index_dir, local_files, prune_index_files, resolve_sources
 from filterproxy.lists.local import load_local
 
 log = logging.getLogger(__name__)

@@ -47,6 +47,7 @@ def classifier():  # type: ignore[no-untyped-def]
             "adult": ["both.example", "xn--bcher-kva.example"],
             "social": ["facebook.com"],
             "drugs": ["weed.example"],
+            "malware": ["zip"],
         },
         urls={"adult": ["media.example/adult/", "media.example/x/y.html"]},
         illegal=["iwf.example/abuse/", "evil.example"],
@@ -65,7 +66,8 @@ CASES = [
     ("  bet.example  ", None, PUPIL, MONDAY_NINE, Action.BLOCK, Reason.CATEGORY, Category.GAMBLING, "bet.example"),
     ("notbet.example", None, PUPIL, MONDAY_NINE, Action.ALLOW, Reason.UNLISTED, None, None),
     ("casino.example", None, PUPIL, MONDAY_NINE, Action.BLOCK, Reason.CATEGORY, Category.GAMBLING, "casino.example"),
-    ("bücher.example", None, PUPIL, MONDAY_NINE, Action.BLOCK, Reason.CATEGORY, Category.ADULT, "xn--bcher-kva.example"),
+    ("bücher.example", None, PUPIL, MONDAY_NINE, Action.BLOCK, Reason.CATEGORY, Category.ADULT,
+     "xn--bcher-kva.example"),
     ("both.example", None, PUPIL, MONDAY_NINE, Action.BLOCK, Reason.CATEGORY, Category.ADULT, "both.example"),
     ("ok.bet.example", None, PUPIL, MONDAY_NINE, Action.ALLOW, Reason.LOCAL_ALLOW, None, "ok.bet.example"),
     ("x.ok.bet.example", None, PUPIL, MONDAY_NINE, Action.ALLOW, Reason.LOCAL_ALLOW, None, "ok.bet.example"),
@@ -94,6 +96,8 @@ CASES = [
     ("203.0.113.7", None, PUPIL, MONDAY_NINE, Action.BLOCK, Reason.IP_LIST, Category.MALWARE, "203.0.113.7"),
     ("198.51.100.9", None, PUPIL, MONDAY_NINE, Action.BLOCK, Reason.IP_LIST, Category.MALWARE, "198.51.100.0/24"),
     ("203.0.113.8", None, PUPIL, MONDAY_NINE, Action.ALLOW, Reason.UNLISTED, None, None),
+    ("files.evil.zip", None, STAFF, MONDAY_NINE, Action.BLOCK, Reason.CATEGORY, Category.MALWARE, "zip"),
+    ("zip.example", None, STAFF, MONDAY_NINE, Action.ALLOW, Reason.UNLISTED, None, None),
 ]
 
 

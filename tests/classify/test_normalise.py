@@ -16,7 +16,7 @@ from filterproxy.classify.normalise import normalise_name, normalise_path, split
         ("  www.example.com.  ", "www.example.com"),
         ("Bücher.example", "xn--bcher-kva.example"),
         ("faß.de", "xn--fa-hia.de"),  # UTS-46 non-transitional
-        ("ＥＸＡＭＰＬＥ.com", "example.com"),  # full-width folded
+        ("\uff25\uff38\uff21\uff2d\uff30\uff2c\uff25.com", "example.com"),  # full-width EXAMPLE folded
     ],
 )
 def test_normalise(raw: str, name: str) -> None:

@@ -59,10 +59,10 @@ def check_name(raw: str) -> str:
     and single-label names are refused because an entry covers all subdomains (``com`` would
     block a whole top-level domain).
     """
-    name = raw.lower().rstrip(".") if raw.isascii() else normalise_name(raw)
-    if name.startswith(("*.", ".")):
+    if raw.startswith(("*.", ".")):
         # "*.example.org" and ".example.org" (squid, dnsmasq) both mean the name and its subdomains
-        name = name[2:] if name[0] == "*" else name[1:]
+        raw = raw[2:] if raw[0] == "*" else raw[1:]
+    name = raw.lower().rstrip(".") if raw.isascii() else normalise_name(raw)
     if FAST_NAME.fullmatch(name) is None:
         raise ValueError(_why_not(name))
     return name
