@@ -14,9 +14,7 @@ from filterproxy.lists.parsers.base import BadLine, Entry, check_name
 Parsed = Entry | BadLine
 
 #: ``$`` options that do not narrow a domain rule, so the rule still means "the whole name".
-_HARMLESS_OPTIONS = frozenset(
-    {"important", "all", "document", "doc", "first-party", "1p", "third-party", "3p"}
-)
+_HARMLESS_OPTIONS = frozenset({"important", "all", "document", "doc", "first-party", "1p", "third-party", "3p"})
 _COSMETIC = ("##", "#@#", "#?#", "#$#", "#%#", "#@$#", "#@?#", "$$", "$@$")
 
 

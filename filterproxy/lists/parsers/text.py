@@ -24,10 +24,8 @@ def opened_lines(binary: IO[bytes], display: str) -> Iterator[TextIO]:
     Corrupt or truncated gzip data raises :class:`ListFormatError` (also while iterating inside
     the ``with``): a list cut short must not pass as a shorter list.
     """
-    if isinstance(binary, io.BufferedReader):
-        buffered = binary
-    else:
-        buffered = io.BufferedReader(cast(io.RawIOBase, binary))
+    raw = cast(io.RawIOBase, binary)
+    buffered = binary if isinstance(binary, io.BufferedReader) else io.BufferedReader(raw)
     stream: IO[bytes] = buffered
     if buffered.peek(2)[:2] == GZIP_MAGIC:
         stream = cast(IO[bytes], gzip.GzipFile(fileobj=buffered, mode="rb"))
