@@ -6,14 +6,10 @@ CONFIG ?= config/filterproxy.yaml
 .PHONY: run test lint typecheck unit bench bench-classify bench-dns bench-http bench-incidents bench-gateway clean
 
 run:
-	scripts/bootstrap.sh run
-	$(VENV)/bin/filterproxy --config $(CONFIG) serve
+	FILTERPROXY_CONFIG=$(CONFIG) scripts/run.sh
 
 test:
-	scripts/bootstrap.sh test
-	$(VENV)/bin/ruff check filterproxy tests bench
-	$(VENV)/bin/mypy
-	$(VENV)/bin/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+	scripts/test.sh $(PYTEST_ARGS)
 
 lint:
 	$(VENV)/bin/ruff check filterproxy tests bench

@@ -21,6 +21,7 @@ case "$profile" in
     want nft nftables
     want ip iproute2
     want curl curl
+    [ -d /usr/share/fonts/truetype/dejavu ] || need_apt+=(fonts-dejavu-core)  # block page screenshots
     ;;
 esac
 if [ "$profile" = bench ]; then
@@ -47,7 +48,14 @@ fi
 
 PY="${PYTHON:-python3}"
 if [ ! -x .venv/bin/python ]; then
-  "$PY" -m venv .venv
+  if ! "$PY" -m venv .venv >/dev/null 2>&1; then
+    # Debian's own python3 keeps venv and ensurepip in a separate package.
+    echo "bootstrap: installing python3-venv"
+    SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+    $SUDO apt-get update -qq && $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null
+    rm -rf .venv
+    "$PY" -m venv .venv
+  fi
 fi
 stamp=".venv/.installed-$profile"
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
