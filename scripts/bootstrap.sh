@@ -21,6 +21,9 @@ case "$profile" in
     want nft nftables
     want ip iproute2
     want curl curl
+    want dnsmasq dnsmasq    # gateway e2e: the lab's upstream/public DNS
+    want nginx nginx        # gateway e2e: the lab's origin web server (HTTP + HTTPS)
+    want openssl openssl    # gateway e2e: the origin's certificate
     [ -d /usr/share/fonts/truetype/dejavu ] || need_apt+=(fonts-dejavu-core)  # block page screenshots
     ;;
 esac
