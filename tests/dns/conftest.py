@@ -34,19 +34,26 @@ class ListSink:
 
 
 def policy() -> PolicySettings:
-    return PolicySettings.model_validate({
-        "default_group": "pupils",
-        "groups": {
-            "pupils": {"categories": {"gambling": "block", "adult": "block", "social": "log"}},
-            "staff": {"networks": ["127.0.0.2/32"], "categories": {"gambling": "block"},
-                      "safesearch": False, "youtube": "moderate"},
-        },
-    })
+    return PolicySettings.model_validate(
+        {
+            "default_group": "pupils",
+            "groups": {
+                "pupils": {"categories": {"gambling": "block", "adult": "block", "social": "log"}},
+                "staff": {
+                    "networks": ["127.0.0.2/32"],
+                    "categories": {"gambling": "block"},
+                    "safesearch": False,
+                    "youtube": "moderate",
+                },
+            },
+        }
+    )
 
 
 def engine_for_tests() -> Any:
-    return make_engine(deny={"gambling": ["bet.example"], "social": ["chat.example"]},
-                       local_deny=["x.example"], policy=policy())
+    return make_engine(
+        deny={"gambling": ["bet.example"], "social": ["chat.example"]}, local_deny=["x.example"], policy=policy()
+    )
 
 
 class Loop:
@@ -70,8 +77,14 @@ class Loop:
 class Resolver:
     """The resolver under test and its stub upstream."""
 
-    def __init__(self, loop: Loop, tmp: Path, dns: dict[str, Any] | None = None,
-                 block: dict[str, Any] | None = None, tls: bool = False) -> None:
+    def __init__(
+        self,
+        loop: Loop,
+        tmp: Path,
+        dns: dict[str, Any] | None = None,
+        block: dict[str, Any] | None = None,
+        tls: bool = False,
+    ) -> None:
         self.loop = loop
         self.stub = Stub()
         context = None

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from dnslib import AAAA, CNAME, HTTPS, RR, SOA, TXT, A, DNSRecord, QTYPE, RCODE
+from dnslib import AAAA, CNAME, HTTPS, QTYPE, RCODE, RR, SOA, TXT, A, DNSRecord
 
 _LEN = struct.Struct("!H")
 
@@ -39,8 +39,13 @@ _add("www.google.com", "A", A("142.250.1.1"))
 _add("www.google.co.uk", "A", A("142.250.1.2"))
 _add("www.youtube.com", "A", A("142.250.1.3"))
 _add("big.example", "TXT", TXT(["x" * 250] * 8))  # about 2 kB: truncated over UDP
-_add("ech.example", "HTTPS", HTTPS(1, [], [(1, bytearray(b"\x02h2")), (4, bytearray(b"\xc0\x00\x02\x05")),
-                                          (5, bytearray(b"\x00\x09ECHCONFIG"))]))
+_add(
+    "ech.example",
+    "HTTPS",
+    HTTPS(
+        1, [], [(1, bytearray(b"\x02h2")), (4, bytearray(b"\xc0\x00\x02\x05")), (5, bytearray(b"\x00\x09ECHCONFIG"))]
+    ),
+)
 _add("short.example", "A", A("192.0.2.9"), ttl=1)
 SOA_RR = RR("example", QTYPE.SOA, rdata=SOA("ns.example", "host.example", (1, 60, 60, 60, 120)), ttl=120)
 
@@ -145,15 +150,23 @@ def self_signed(directory: Path, name: str = "dns.test") -> tuple[Path, Path]:
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
     now = datetime.datetime.now(datetime.UTC)
     san = x509.SubjectAlternativeName([x509.DNSName(name), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))])
-    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
-            .not_valid_after(now + datetime.timedelta(days=1)).add_extension(san, critical=False)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .sign(key, hashes.SHA256()))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(san, critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
     cert_path, key_path = directory / "cert.pem", directory / "key.pem"
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
+    key_path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     return cert_path, key_path
 
 

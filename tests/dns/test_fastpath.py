@@ -55,8 +55,16 @@ def test_block_template_equals_dnslib(mode: str, rdtype: str, edns: int) -> None
         assert dns.message.from_wire(got).question[0].name.to_text() == name + "."
 
 
-@pytest.mark.parametrize("name,rdtype", [("ok.example", "A"), ("alias.example", "A"), ("ech.example", "HTTPS"),
-                                         ("nothing.example", "A"), ("ok.example", "TXT")])
+@pytest.mark.parametrize(
+    "name,rdtype",
+    [
+        ("ok.example", "A"),
+        ("alias.example", "A"),
+        ("ech.example", "HTTPS"),
+        ("nothing.example", "A"),
+        ("ok.example", "TXT"),
+    ],
+)
 @pytest.mark.parametrize("age", [0, 7])
 def test_cache_template_equals_dnslib(name: str, rdtype: str, age: int) -> None:
     upstream = DNSRecord.parse(stub_answer(dns.message.make_query(name, rdtype).to_wire(), tcp=False))

@@ -70,11 +70,19 @@ def test_dig_against_the_resolver(resolver: Resolver) -> None:
     dig = shutil.which("dig")
     if dig is None:
         pytest.skip("dig (dnsutils) is not installed; scripts/bootstrap.sh test installs it")
-    out = subprocess.run([dig, "@127.0.0.1", "-p", str(resolver.port), "+short", "+time=2", "+tries=1",
-                          "ok.example"], capture_output=True, text=True, timeout=10).stdout
+    out = subprocess.run(
+        [dig, "@127.0.0.1", "-p", str(resolver.port), "+short", "+time=2", "+tries=1", "ok.example"],
+        capture_output=True,
+        text=True,
+        timeout=10,
+    ).stdout
     assert out.split() == ["192.0.2.1"]
-    out = subprocess.run([dig, "@127.0.0.1", "-p", str(resolver.port), "+tcp", "+time=2", "+tries=1", "bet.example"],
-                         capture_output=True, text=True, timeout=10).stdout
+    out = subprocess.run(
+        [dig, "@127.0.0.1", "-p", str(resolver.port), "+tcp", "+time=2", "+tries=1", "bet.example"],
+        capture_output=True,
+        text=True,
+        timeout=10,
+    ).stdout
     assert "127.0.0.1" in out and "EDE: 17 (Filtered): (gambling)" in out
 
 
@@ -115,8 +123,11 @@ def test_list_reload_under_load_loses_no_query(resolver: Resolver) -> None:
         (b"\x12", None),  # shorter than a header: drop
         (b"\x12\x34\x81\x80" + b"\x00" * 8, None),  # a response: never answered
         (b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x05abc", 1),  # truncated question: FORMERR
-        (dns.message.make_query("ok.example", "A").to_wire()[:12].replace(b"\x00\x01", b"\x00\x02", 1)
-         + b"\x02ok\x07example\x00\x00\x01\x00\x01" * 2, 1),  # two questions: FORMERR
+        (
+            dns.message.make_query("ok.example", "A").to_wire()[:12].replace(b"\x00\x01", b"\x00\x02", 1)
+            + b"\x02ok\x07example\x00\x00\x01\x00\x01" * 2,
+            1,
+        ),  # two questions: FORMERR
         (b"\x12\x34\x29\x00" + dns.message.make_query("ok.example", "A").to_wire()[4:], 4),  # UPDATE: NOTIMP
         (dns.message.make_query("ok.example", "TXT", rdclass="CH").to_wire(), 4),  # class CH: NOTIMP
     ],
@@ -150,24 +161,32 @@ def test_fuzz_random_and_mutated_packets(resolver: Resolver, data: bytes, seed: 
     import random
 
     rng = random.Random(seed)
-    base = bytearray(dns.message.make_query(rng.choice(["ok.example", "bet.example", "ech.example"]),
-                                            rng.choice(["A", "AAAA", "HTTPS", "TXT"]), use_edns=0).to_wire())
+    base = bytearray(
+        dns.message.make_query(
+            rng.choice(["ok.example", "bet.example", "ech.example"]),
+            rng.choice(["A", "AAAA", "HTTPS", "TXT"]),
+            use_edns=0,
+        ).to_wire()
+    )
     for _ in range(flips):
         base[rng.randrange(len(base))] = rng.randrange(256)
     for packet in (data, bytes(base)):
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
             sock.sendto(packet, (resolver.host, resolver.port))
     assert addresses(ask(resolver, "ok.example")) == ["192.0.2.1"]  # still answering
-    exceptions = [s for m in resolver.registry.collect() if m.name == "filterproxy_dns_stage_exceptions"
-                  for s in m.samples if s.name.endswith("_total")]
+    exceptions = [
+        s
+        for m in resolver.registry.collect()
+        if m.name == "filterproxy_dns_stage_exceptions"
+        for s in m.samples
+        if s.name.endswith("_total")
+    ]
     assert all(s.value == 0 for s in exceptions)
 
 
 def test_still_answering_after_fuzz(resolver: Resolver) -> None:
     for _ in range(200):
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-            sock.sendto(bytes(range(256))[: 40], (resolver.host, resolver.port))
+            sock.sendto(bytes(range(256))[:40], (resolver.host, resolver.port))
     assert addresses(ask(resolver, "ok.example")) == ["192.0.2.1"]
     assert addresses(ask(resolver, "ok.example", tcp=True)) == ["192.0.2.1"]
-
-

@@ -12,8 +12,9 @@ import dns.rdatatype
 from tests.dns.conftest import Resolver
 
 
-def ask(r: Resolver, name: str, rdtype: str = "A", *, tcp: bool = False, source: str = "127.0.0.1",
-        use_edns: int = 0) -> dns.message.Message:
+def ask(
+    r: Resolver, name: str, rdtype: str = "A", *, tcp: bool = False, source: str = "127.0.0.1", use_edns: int = 0
+) -> dns.message.Message:
     query = dns.message.make_query(name, rdtype, use_edns=use_edns)
     if tcp:
         return dns.query.tcp(query, r.host, port=r.port, timeout=3, source=source)

@@ -1,0 +1,295 @@
+"""DNS benchmark: filterproxy against unbound and dnsmasq, same names, same query mix, one run.
+
+    .venv/bin/python -m bench.dns [--names 1000000] [--seconds 8] [--rounds 3]
+
+1M synthetic blocked names; the query mix is 50% blocked names and 50% allowed names that each
+server answers locally (unbound local-data, dnsmasq addn-hosts, filterproxy from its cache after
+one warm-up pass against a local stub upstream). Servers run on 127.0.0.1 only; every dnsperf
+run is bounded by ``-l``. Reported: medians of alternating rounds (qps, server CPU per query),
+latency percentiles at 1,000 qps (dnsperf -Q 1000 -v), RSS after loading.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import os
+import random
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ALLOWED = [f"ok{i}.allowed.test" for i in range(100)]
+CLK = os.sysconf("SC_CLK_TCK")
+
+
+def blocked_names(count: int) -> list[str]:
+    return [f"b{i:07d}.blocked{i % 97}.test" for i in range(count)]
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+# --- the filterproxy server process -------------------------------------------------------------
+
+
+async def _serve(names_file: Path, port: int, reuse_port: bool) -> None:
+    from dnslib import A
+    from prometheus_client import CollectorRegistry
+
+    from filterproxy.classify.engine import Engine
+    from filterproxy.classify.testing import make_classifier
+    from filterproxy.config.model import Config
+    from filterproxy.dns.server import DnsServer
+    from filterproxy.incidents.event import NullSink
+    from tests.dns.stub import ZONE, Stub, _add
+
+    for name in ALLOWED:
+        _add(name, "A", A("192.0.2.1"), ttl=86400)
+    stub = Stub()
+    await stub.start()
+    names = names_file.read_text().split()
+    engine = Engine(make_classifier({"adult": names}))
+    del names
+    gc.collect()
+    config = Config.model_validate(
+        {
+            "dns": {"listen": f"127.0.0.1:{port}", "upstreams": [f"127.0.0.1:{stub.port}"]},
+            "block": {"dns_answer": "nxdomain"},
+        }
+    )
+    server = DnsServer(config, engine, NullSink(), CollectorRegistry(), reuse_port=reuse_port)
+    await server.start()
+    print("ready", flush=True)
+    await asyncio.Event().wait()
+    del ZONE
+
+
+def serve_main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--names", type=Path, required=True)
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--reuse-port", action="store_true")
+    args = parser.parse_args(argv)
+    try:
+        import uvloop  # optional: the faster event loop, when installed
+
+        uvloop.install()
+    except ImportError:
+        pass
+    asyncio.run(_serve(args.names, args.port, args.reuse_port))
+
+
+# --- peers --------------------------------------------------------------------------------------
+
+
+def unbound_conf(work: Path, names: list[str], port: int, threads: int = 1) -> list[str]:
+    conf = work / "unbound.conf"
+    with conf.open("w") as f:
+        f.write(
+            f"server:\n  interface: 127.0.0.1\n  port: {port}\n  num-threads: {threads}\n"
+            '  do-daemonize: no\n  use-syslog: no\n  username: ""\n  chroot: ""\n'
+            f'  directory: "{work}"\n  pidfile: ""\n  access-control: 127.0.0.0/8 allow\n'
+            "  do-not-query-localhost: yes\n  verbosity: 0\n"
+        )
+        for name in names:
+            f.write(f'  local-zone: "{name}." always_nxdomain\n')
+        for name in ALLOWED:
+            f.write(f'  local-data: "{name}. 86400 IN A 192.0.2.1"\n')
+    return ["unbound", "-d", "-c", str(conf)]
+
+
+def dnsmasq_conf(work: Path, names: list[str], port: int) -> list[str]:
+    hosts = work / "blocked.hosts"
+    with hosts.open("w") as f:
+        for name in names:
+            f.write(f"0.0.0.0 {name}\n")
+        for name in ALLOWED:
+            f.write(f"192.0.2.1 {name}\n")
+    return [
+        "dnsmasq",
+        "-k",
+        "--no-resolv",
+        "--no-hosts",
+        f"--addn-hosts={hosts}",
+        "--listen-address=127.0.0.1",
+        "--bind-interfaces",
+        f"--port={port}",
+        "--user=root",
+        "--cache-size=10000",
+        "--log-facility=/dev/null",
+    ]
+
+
+# --- measuring ----------------------------------------------------------------------------------
+
+
+class Server:
+    def __init__(
+        self, label: str, commands: list[list[str]], port: int, ready: Callable[[subprocess.Popen[bytes]], None]
+    ) -> None:
+        self.label, self.port = label, port
+        started = time.monotonic()
+        self.procs = [subprocess.Popen(c, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL) for c in commands]
+        for proc in self.procs:
+            ready(proc)
+        self.load_seconds = time.monotonic() - started
+
+    def cpu(self) -> float:
+        total = 0.0
+        for proc in self.procs:
+            fields = Path(f"/proc/{proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / CLK
+        return total
+
+    def rss_mb(self) -> float:
+        total = 0
+        for proc in self.procs:
+            m = re.search(r"VmRSS:\s+(\d+)", Path(f"/proc/{proc.pid}/status").read_text())
+            total += int(m.group(1)) if m else 0
+        return total / 1024
+
+    def stop(self) -> None:
+        for proc in self.procs:
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+def wait_answering(port: int, timeout: float = 120) -> None:
+    import dns.message
+    import dns.query
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            dns.query.udp(dns.message.make_query(ALLOWED[0], "A"), "127.0.0.1", port=port, timeout=0.5)
+            return
+        except Exception:
+            time.sleep(0.2)
+    raise RuntimeError(f"server on {port} never answered")
+
+
+def wait_line(proc: subprocess.Popen[bytes]) -> None:
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    if b"ready" not in line:
+        raise RuntimeError("filterproxy bench server failed to start")
+
+
+def dnsperf(port: int, queries: Path, seconds: float, qps: int | None = None) -> tuple[float, list[float]]:
+    cmd = ["dnsperf", "-s", "127.0.0.1", "-p", str(port), "-d", str(queries), "-l", str(seconds), "-q", "200"]
+    if qps:
+        cmd += ["-Q", str(qps), "-v"]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 30).stdout
+    m = re.search(r"Queries per second:\s+([\d.]+)", out)
+    lat = [float(x) for x in re.findall(r"^> \S+ \S+ \S+ ([\d.]+)$", out, re.M)] if qps else []
+    return (float(m.group(1)) if m else 0.0), lat
+
+
+def percentile(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    values = sorted(values)
+    return values[min(len(values) - 1, int(p / 100 * len(values)))]
+
+
+def main(argv: list[str]) -> int:
+    if argv[:1] == ["serve"]:
+        serve_main(argv[1:])
+        return 0
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--names", type=int, default=1_000_000)
+    parser.add_argument("--seconds", type=float, default=8)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args(argv)
+    for tool in ("dnsperf", "unbound", "dnsmasq"):
+        if shutil.which(tool) is None and not Path(f"/usr/sbin/{tool}").exists():
+            print(f"bench.dns: {tool} missing (scripts/bootstrap.sh bench installs it)")
+            return 2
+    work = Path(tempfile.mkdtemp(prefix="bench-dns-"))
+    try:
+        return run(work, args)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def run(work: Path, args: argparse.Namespace) -> int:
+    names = blocked_names(args.names)
+    names_file = work / "names.txt"
+    names_file.write_text("\n".join(names))
+    rng = random.Random(7)
+    queries = work / "queries.txt"
+    with queries.open("w") as f:
+        for i in range(200_000):
+            f.write(f"{rng.choice(names) if i % 2 else rng.choice(ALLOWED)} A\n")
+    me = [sys.executable, "-m", "bench.dns", "serve", "--names", str(names_file)]
+    builders: dict[str, Callable[[], Server]] = {}
+    p1, p2, p3, p4 = (free_port() for _ in range(4))
+    builders["unbound"] = lambda: Server("unbound", [unbound_conf(work, names, p1)], p1, lambda _p: wait_answering(p1))
+    builders["dnsmasq"] = lambda: Server("dnsmasq", [dnsmasq_conf(work, names, p2)], p2, lambda _p: wait_answering(p2))
+    builders["filterproxy"] = lambda: Server("filterproxy", [[*me, "--port", str(p3)]], p3, wait_line)
+    builders["filterproxy x2 (SO_REUSEPORT)"] = lambda: Server(
+        "filterproxy x2", [[*me, "--port", str(p4), "--reuse-port"]] * 2, p4, wait_line
+    )
+    servers: dict[str, Server] = {}
+    try:
+        for label, build in builders.items():
+            servers[label] = build()
+        return report(servers, queries, args)
+    finally:
+        for server in servers.values():
+            server.stop()
+
+
+def report(servers: dict[str, Server], queries: Path, args: argparse.Namespace) -> int:
+    for server in servers.values():  # warm: filterproxy's allowed names come from its cache
+        for _ in range(2):
+            dnsperf(server.port, queries, 1)
+    qps: dict[str, list[float]] = {k: [] for k in servers}
+    cpu: dict[str, list[float]] = {k: [] for k in servers}
+    for _round in range(args.rounds):
+        for label, server in servers.items():
+            before = server.cpu()
+            rate, _ = dnsperf(server.port, queries, args.seconds)
+            qps[label].append(rate)
+            cpu[label].append((server.cpu() - before) / max(rate * args.seconds, 1) * 1e6)
+    print(
+        f"# bench.dns: {args.names:,} blocked names, 50% blocked / 50% locally answered, "
+        f"{args.rounds} alternating rounds of {args.seconds:g} s, medians"
+    )
+    print(
+        f"{'server':32} {'qps':>9} {'CPU us/q':>9} {'RSS MB':>8} {'load s':>7} "
+        f"{'p50 ms':>7} {'p99 ms':>7} {'p99.9 ms':>8}  (latency at 1k qps)"
+    )
+    for label, server in servers.items():
+        _, lat = dnsperf(server.port, queries, 5, qps=1000)
+        print(
+            f"{label:32} {statistics.median(qps[label]):9.0f} {statistics.median(cpu[label]):9.1f} "
+            f"{server.rss_mb():8.0f} {server.load_seconds:7.1f} {percentile(lat, 50) * 1e3:7.3f} "
+            f"{percentile(lat, 99) * 1e3:7.3f} {percentile(lat, 99.9) * 1e3:8.3f}"
+        )
+    base = statistics.median(qps["unbound"])
+    fp = statistics.median(qps["filterproxy"])
+    print(
+        f"# filterproxy / unbound qps ratio (same run): {fp / base:.2f}; "
+        f"RSS ratio: {servers['filterproxy'].rss_mb() / servers['unbound'].rss_mb():.2f}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
