@@ -106,9 +106,7 @@ def update_source(
 def _verify(source: SourceSettings, download: Download, max_bad_share: float) -> tuple[int, int]:
     expected = getattr(source, "sha256", None)
     if expected and expected.lower() != download.sha256:
-        raise ListFetchError(
-            f"{source.url}: SHA-256 {download.sha256} does not match the expected {expected}"
-        )
+        raise ListFetchError(f"{source.url}: SHA-256 {download.sha256} does not match the expected {expected}")
     if download.size == 0:
         raise ListFetchError(f"{source.url}: empty response")
     entries = bad = 0
@@ -126,13 +124,12 @@ def _verify(source: SourceSettings, download: Download, max_bad_share: float) ->
 
 
 def _check_counts(source: SourceSettings, entries: int, bad: int, first: BadLine | None, limit: float) -> int:
+    share = source.max_bad_share if source.max_bad_share is not None else limit
+    if bad and bad / (entries + bad) > share:
+        sample = f" (first: line {first.line}: {first.reason})" if first else ""
+        raise ListFetchError(f"{source.url}: {bad} of {entries + bad} lines malformed, more than {share:.1%}{sample}")
     if entries == 0:
         raise ListFetchError(f"{source.url}: downloaded list has no entries")
-    share = source.max_bad_share if source.max_bad_share is not None else limit
-    if bad / (entries + bad) > share:
-        sample = f" (first: line {first.line}: {first.reason})" if first else ""
-        raise ListFetchError(f"{source.url}: {bad} of {entries + bad} lines malformed, more than "
-                             f"{share:.1%}{sample}")  # fmt: skip
     return bad
 
 
@@ -153,9 +150,7 @@ def _validators(entry: Any, source: SourceSettings) -> Validators | None:
     if not isinstance(entry, dict) or entry.get("url") != source.url:
         return None  # never send validators of another URL's copy
     etag, modified = entry.get("etag"), entry.get("last_modified")
-    return Validators(
-        etag if isinstance(etag, str) else None, modified if isinstance(modified, str) else None
-    )
+    return Validators(etag if isinstance(etag, str) else None, modified if isinstance(modified, str) else None)
 
 
 def _record(source: SourceSettings, download: Download, entries: int) -> dict[str, Any]:
