@@ -43,9 +43,7 @@ def send_mail(settings: AlertSettings, to: list[str], subject: str, body: str) -
 
 
 def alert_text(alert: dict[str, Any]) -> tuple[str, str]:
-    subject = (
-        f"[filterproxy] {alert['severity']} incident #{alert['id']}: {alert['category']} on {alert['site']}"
-    )
+    subject = f"[filterproxy] {alert['severity']} incident #{alert['id']}: {alert['category']} on {alert['site']}"
     lines = [f"{key}: {value}" for key, value in alert.items() if value not in (None, "")]
     lines.append("")
     lines.append(f"Triage: filterproxy incidents show {alert['id']}")

@@ -31,9 +31,7 @@ class SqliteBackend:
     def connect(self) -> Any:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(
-                self.path, timeout=self.busy_timeout, isolation_level=None, check_same_thread=False
-            )
+            conn = sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None, check_same_thread=False)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable at checkpoint, no corruption
             conn.execute("PRAGMA foreign_keys=ON")
@@ -54,6 +52,10 @@ class SqliteBackend:
                 conn.execute("ROLLBACK")
             raise
         conn.execute("COMMIT")
+
+    def insert_returning(self, conn: Any, text: str, rows: list[tuple[Any, ...]]) -> list[int]:
+        """Insert rows, returning their ids in order (SQLite runs in-process: one call per row is cheap)."""
+        return [int(conn.execute(text, row).fetchone()[0]) for row in rows]
 
     def translate(self, exc: BaseException) -> IncidentError | None:
         if isinstance(exc, sqlite3.OperationalError):  # locked, disk full, I/O error, read-only
@@ -91,6 +93,18 @@ class PostgresBackend:
     def transaction(self, conn: Any) -> Iterator[None]:
         with conn.transaction():
             yield
+
+    def insert_returning(self, conn: Any, text: str, rows: list[tuple[Any, ...]]) -> list[int]:
+        """Insert rows in one pipelined round trip, returning their ids in order."""
+        if not rows:
+            return []
+        cursor = conn.cursor()
+        cursor.executemany(text, rows, returning=True)
+        ids: list[int] = []
+        while True:
+            ids.append(int(cursor.fetchone()[0]))
+            if not cursor.nextset():
+                return ids
 
     def translate(self, exc: BaseException) -> IncidentError | None:
         import psycopg

@@ -112,8 +112,7 @@ def list_incidents(args: argparse.Namespace) -> int:
         write_json(incidents, sys.stdout)
         return 0
     print(
-        f"{'ID':>6}  {'STATUS':<9} {'SEV':<6} {'LAST SEEN (UTC)':<16} {'COUNT':>5}  "
-        f"{'CATEGORY':<13} {'SITE':<28} WHO"
+        f"{'ID':>6}  {'STATUS':<9} {'SEV':<6} {'LAST SEEN (UTC)':<16} {'COUNT':>5}  {'CATEGORY':<13} {'SITE':<28} WHO"
     )
     for i in incidents:
         who = " ".join(x for x in (i.device, i.client, i.user) if x) or "(purged)"

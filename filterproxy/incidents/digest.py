@@ -32,9 +32,7 @@ def build_digest(store: IncidentStore, since: datetime, until: datetime, school:
         lines.extend(["", "High-severity incidents:"])
         for i in high:
             who = i.device or i.client or "purged"
-            lines.append(
-                f"  #{i.id} {i.first_seen:%Y-%m-%d %H:%M} {i.category} {i.site} ({who}) {i.status.value}"
-            )
+            lines.append(f"  #{i.id} {i.first_seen:%Y-%m-%d %H:%M} {i.category} {i.site} ({who}) {i.status.value}")
     lines.extend(["", "Details: filterproxy incidents list --since " + f"{since:%Y-%m-%d}"])
     return f"[filterproxy] weekly incident digest {period}", "\n".join(lines) + "\n"
 

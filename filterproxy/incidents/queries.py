@@ -18,12 +18,10 @@ _FIELDS = [c.strip() for c in COLUMNS.split(",")]
 _RENAMED = {"user_name": "user", "client_group": "group"}
 _TIMES = {"first_seen", "last_seen", "purged_at"}
 
-MIGRATED = (
-    "INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?) ON CONFLICT (version) DO NOTHING"
-)
-FIND_OPEN = (
-    "SELECT id, last_seen, first_seen FROM incidents WHERE dedup_key = ? AND last_seen >= ? "
-    "AND status <> 'closed' ORDER BY last_seen DESC LIMIT 1"
+MIGRATED = "INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?) ON CONFLICT (version) DO NOTHING"
+FIND_OPEN = (  # "IN (?)" is widened to the number of keys
+    "SELECT id, last_seen, first_seen, dedup_key FROM incidents WHERE dedup_key IN (?) AND last_seen >= ? "
+    "AND status <> 'closed'"
 )
 FOLD = "UPDATE incidents SET count = count + ?, first_seen = ?, last_seen = ? WHERE id = ?"
 INSERT_INCIDENT = (
@@ -38,12 +36,8 @@ UPSERT_STATE = (
     "stored_seq = excluded.stored_seq, updated_at = excluded.updated_at"
 )
 ENSURE_STATE = "INSERT INTO node_state (node, updated_at) VALUES (?, ?) ON CONFLICT (node) DO NOTHING"
-ADD_LOSS = (
-    "UPDATE node_state SET lost_total = lost_total + ?, dropped_total = dropped_total + ? WHERE node = ?"
-)
-GET_STATE = (
-    "SELECT submitted_seq, stored_seq, lost_total, dropped_total, digest_at FROM node_state WHERE node = ?"
-)
+ADD_LOSS = "UPDATE node_state SET lost_total = lost_total + ?, dropped_total = dropped_total + ? WHERE node = ?"
+GET_STATE = "SELECT submitted_seq, stored_seq, lost_total, dropped_total, digest_at FROM node_state WHERE node = ?"
 BY_REF = "SELECT incident_id FROM incident_refs WHERE reference = ? ORDER BY at DESC LIMIT 1"
 REFS = "SELECT reference FROM incident_refs WHERE incident_id = ? ORDER BY at, reference"
 TRAIL = "SELECT from_status, to_status, by_user, at, note FROM transitions WHERE incident_id = ? ORDER BY id"
@@ -57,12 +51,10 @@ TO_TRIAGE = (
     "GROUP BY i.id, i.category, i.first_seen ORDER BY i.id"
 )
 SET_STATUS = (
-    "UPDATE incidents SET status = ?, action = COALESCE(?, action), outcome = COALESCE(?, outcome) "
-    "WHERE id = ?"
+    "UPDATE incidents SET status = ?, action = COALESCE(?, action), outcome = COALESCE(?, outcome) WHERE id = ?"
 )
 ADD_TRANSITION = (
-    "INSERT INTO transitions (incident_id, from_status, to_status, by_user, at, note) "
-    "VALUES (?, ?, ?, ?, ?, ?)"
+    "INSERT INTO transitions (incident_id, from_status, to_status, by_user, at, note) VALUES (?, ?, ?, ?, ?, ?)"
 )
 TO_PURGE = "SELECT id, url FROM incidents WHERE last_seen < ? AND purged_at IS NULL"
 PURGE = (

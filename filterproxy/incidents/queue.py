@@ -244,9 +244,7 @@ class IncidentQueue:
         durable = max(state.stored_seq, spooled.last_seq)
         lost = max(0, max(state.submitted_seq, spooled.submitted) - durable) + spooled.bad_lines
         if lost:
-            log.warning(
-                "incident queue: %s event(s) were lost by an unclean stop of node %s", lost, self.node
-            )
+            log.warning("incident queue: %s event(s) were lost by an unclean stop of node %s", lost, self.node)
             self.metrics.lost.inc(lost)
             self.store.record_loss(self.node, lost)
         self._accounted = True

@@ -44,9 +44,7 @@ class AlertSettings(Section):
 
     min_severity: Severity = Field(default="high", description="Lowest severity that alerts immediately.")
     webhook_url: str | None = Field(default=None, description="JSON POST target for immediate alerts.")
-    webhook_retries: int = Field(
-        default=4, ge=0, le=20, description="Retries after a failed POST (backoff x2)."
-    )
+    webhook_retries: int = Field(default=4, ge=0, le=20, description="Retries after a failed POST (backoff x2).")
     webhook_backoff: float = Field(default=1.0, gt=0, description="First retry delay in seconds.")
     smtp_host: str | None = Field(default=None, description="SMTP server for alert and digest email.")
     smtp_port: int = Field(default=25, ge=1, le=65535, description="SMTP port.")
@@ -56,9 +54,7 @@ class AlertSettings(Section):
     mail_from: str = Field(default="filterproxy@localhost", description="Sender address of alert email.")
     alert_to: list[str] = Field(default=[], description="Recipients of immediate alerts (ICT manager, DSL).")
     max_per_hour: int = Field(default=20, ge=1, description="Immediate alerts per hour; more are summarised.")
-    digest_to: list[str] = Field(
-        default=[], description="Recipients of the weekly digest (ICT manager, DSL)."
-    )
+    digest_to: list[str] = Field(default=[], description="Recipients of the weekly digest (ICT manager, DSL).")
     digest_dir: Path | None = Field(
         default=None, description="Directory for the weekly digest as a text file (relative to data_dir)."
     )
@@ -76,12 +72,8 @@ class IncidentSettings(Section):
     node: str | None = Field(
         default=None, description="Name of this filter in a shared store (default: the host name)."
     )
-    dedup_window: float = Field(
-        default=600.0, ge=0, description="Seconds within which repeats fold into one."
-    )
-    queue_size: int = Field(
-        default=100_000, ge=100, description="In-memory queue bound; overflow is counted."
-    )
+    dedup_window: float = Field(default=600.0, ge=0, description="Seconds within which repeats fold into one.")
+    queue_size: int = Field(default=100_000, ge=100, description="In-memory queue bound; overflow is counted.")
     batch_size: int = Field(default=5000, ge=1, description="Most events written per store transaction.")
     flush_interval: float = Field(
         default=0.25,

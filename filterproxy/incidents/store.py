@@ -103,9 +103,7 @@ class IncidentStore:
 
     def _migrate(self) -> None:
         conn = self._connection()
-        self._run(
-            "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT)"
-        )
+        self._run("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT)")
         done = {row[0] for row in self._run("SELECT version FROM schema_migrations").fetchall()}
         for version, statements in MIGRATIONS:
             if version in done:
@@ -121,31 +119,54 @@ class IncidentStore:
         """Fold groups into incidents in one transaction, with the node's sequence checkpoint."""
         with self._guard():
             conn = self._connection()
-            new: list[tuple[int, Group]] = []
             with self.backend.transaction(conn):
-                for group in groups:
-                    incident_id = self._fold_into_open(group)
-                    if incident_id is None:
-                        incident_id = self._insert(group, node)
-                        new.append((incident_id, group))
-                    refs = [(ref, incident_id, stamp(at)) for ref, at in group.references]
-                    conn.cursor().executemany(self.backend.sql(q.INSERT_REF), refs)
+                folds, ids, fresh = self._match_open(groups)
+                cursor = conn.cursor()
+                cursor.executemany(self.backend.sql(q.FOLD), folds)
+                rows = [self._insert_args(groups[i], node) for i in fresh]
+                new_ids = self.backend.insert_returning(conn, self.backend.sql(q.INSERT_INCIDENT), rows)
+                ids.update(zip(fresh, new_ids, strict=True))
+                refs = [(ref, ids[i], stamp(at)) for i, g in enumerate(groups) for ref, at in g.references]
+                cursor.executemany(self.backend.sql(q.INSERT_REF), refs)
                 self._checkpoint(node, submitted, stored)
+            new = [(ids[i], groups[i]) for i in fresh]
             return Written(new, sum(g.count for g in groups) - len(new))
 
-    def _fold_into_open(self, group: Group) -> int | None:
-        since = stamp(group.first_at - self.window)
-        row = self._run(q.FIND_OPEN, (group.key, since)).fetchone()
-        if row is None:
-            return None
-        last = max(row[1], stamp(group.last_at))
-        first = min(row[2], stamp(group.first_at))
-        self._run(q.FOLD, (group.count, first, last, row[0]))
-        return int(row[0])
+    def _match_open(self, groups: list[Group]) -> tuple[list[tuple[Any, ...]], dict[int, int], list[int]]:
+        """Fold updates for groups continuing an open incident; indexes of groups that start one."""
+        found = self._open_incidents(groups)
+        folds: list[tuple[Any, ...]] = []
+        ids: dict[int, int] = {}
+        fresh: list[int] = []
+        for index, group in enumerate(groups):
+            row = found.pop(group.key, None)  # only the first group of a key may continue a stored one
+            if row is not None and row[1] >= stamp(group.first_at - self.window):
+                first, last = min(row[2], stamp(group.first_at)), max(row[1], stamp(group.last_at))
+                folds.append((group.count, first, last, row[0]))
+                ids[index] = int(row[0])
+            else:
+                fresh.append(index)
+        return folds, ids, fresh
 
-    def _insert(self, group: Group, node: str) -> int:
+    def _open_incidents(self, groups: list[Group]) -> dict[str, tuple[Any, ...]]:
+        """The newest open incident per dedup key that might still be inside the window."""
+        if not groups:
+            return {}
+        since = stamp(min(g.first_at for g in groups) - self.window)
+        keys = list({g.key for g in groups})
+        found: dict[str, tuple[Any, ...]] = {}
+        for start in range(0, len(keys), 500):
+            chunk = keys[start : start + 500]
+            text = q.FIND_OPEN.replace("IN (?)", "IN (" + ", ".join("?" * len(chunk)) + ")")
+            for row in self._run(text, (*chunk, since)).fetchall():
+                if row[3] not in found or row[1] > found[row[3]][1]:
+                    found[row[3]] = row
+        return found
+
+    @staticmethod
+    def _insert_args(group: Group, node: str) -> tuple[Any, ...]:
         e, v = group.event, group.event.verdict
-        args = (
+        return (
             node,
             group.key,
             group.severity,
@@ -171,7 +192,6 @@ class IncidentStore:
             group.count,
             e.reference,
         )
-        return int(self._run(q.INSERT_INCIDENT, args).fetchone()[0])
 
     def _checkpoint(self, node: str, submitted: int, stored: int) -> None:
         self._run(q.UPSERT_STATE, (node, submitted, stored, stamp(datetime.now(UTC))))

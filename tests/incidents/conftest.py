@@ -72,6 +72,9 @@ class Postgres:
         return f"postgresql://postgres@127.0.0.1:{self.port}/{db}"
 
     def start(self) -> None:
+        self.start_with(fsync=False)
+
+    def start_with(self, *, fsync: bool) -> None:
         cmd = [
             str(PG_BIN / "postgres"),
             "-D",
@@ -84,7 +87,7 @@ class Postgres:
             str(self.root),
             "-F",
             "-c",
-            "fsync=off",
+            f"fsync={'on' if fsync else 'off'}",
         ]
         with open(self.root / "log", "ab") as log:  # Popen keeps its own copy of the descriptor
             self.proc = subprocess.Popen(
