@@ -146,7 +146,7 @@ class Lab:
         self.spawn(self.internet, argv, "dnsmasq")
         self.wait_udp_dns(self.internet, PUBLIC_DNS)
 
-    def gateway_config(self, mode: str, **extra: object) -> Path:
+    def gateway_config(self, mode: str, proxy_port: int | None = None, **extra: object) -> Path:
         """A filterproxy config for the gateway namespace (resolver :5353, transparent proxy :8080)."""
         import yaml
 
@@ -155,19 +155,22 @@ class Lab:
             "dns": {"listen": "0.0.0.0:5353", "upstreams": [f"{PUBLIC_DNS}:53"]},
             "proxy": {"listen": "0.0.0.0:8080", "mode": "transparent"},
             "block": {"dns_answer": "blockpage", "blockpage_ipv4": GW_LAN},
-            "gateway": {"lan_interfaces": ["lan0"], "mode": mode, "flush_interval": 0.01},
+            "gateway": {
+                "lan_interfaces": ["lan0"], "mode": mode, "flush_interval": 0.01, "proxy_port": proxy_port,
+            },
             **extra,
         }
-        path = self.workdir / f"gateway-{mode}.yaml"
+        path = self.workdir / f"gateway-{mode}{proxy_port or ''}.yaml"
         path.write_text(yaml.safe_dump(config))
         return path
 
-    def load_gateway(self, mode: str) -> None:
+    def load_gateway(self, mode: str, proxy_port: int | None = None) -> None:
         """Load (or replace) the gateway ruleset in the gateway namespace, as `gateway up` does."""
         from filterproxy.config.loader import load_config
         from filterproxy.gateway.ruleset import plan_from_config, render
 
-        ruleset = render(plan_from_config(load_config(self.gateway_config(mode), env={})))
+        config = load_config(self.gateway_config(mode, proxy_port), env={})
+        ruleset = render(plan_from_config(config))
         self.must(self.gateway, "nft", "-f", "-", text=ruleset)
 
     def start_node(self, mode: str, metrics_port: int = 9190, *, dns: bool = True) -> None:

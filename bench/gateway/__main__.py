@@ -1,0 +1,160 @@
+"""Gateway throughput: allowed HTTP traffic through the lab gateway, four ways, same run.
+
+    .venv/bin/python -m bench.gateway [--seconds 5] [--rounds 3] [--connections 32]
+
+Cases, alternated round by round, medians reported:
+  plain     the kernel forwards; no nftables table at all (the ceiling)
+  nat       the kernel forwards and masquerades, as a school's NAT router does (conntrack on)
+  steered   filterproxy's steered ruleset and node running; the origin is not a steered address
+  strict    every web connection redirected to filterproxy's transparent proxy
+  squid     squid + squidGuard intercepting in the same position (TCP 80 redirected to it)
+wrk runs in the pupil namespace against the origin in the internet namespace; everything lives
+in namespaces the benchmark creates and deletes. CPU is the gateway-side process tree's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.gateway import lab as L
+from bench.gateway.peers import PROXY_PORT, start_squid
+
+URL = f"http://{L.ORIGIN}/"
+CLK_TCK = 100
+
+
+def tree_cpu(root: int) -> float:
+    """CPU seconds of a process and all its descendants (from /proc)."""
+    parents: dict[int, int] = {}
+    times: dict[int, float] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid = int(stat.parent.name)
+        parents[pid] = int(fields[1])
+        times[pid] = (int(fields[11]) + int(fields[12])) / CLK_TCK
+    tree, frontier = {root}, [root]
+    while frontier:
+        current = frontier.pop()
+        children = [p for p, parent in parents.items() if parent == current and p not in tree]
+        tree.update(children)
+        frontier.extend(children)
+    return sum(times.get(p, 0.0) for p in tree)
+
+
+def wrk(lab: L.Lab, seconds: int, connections: int) -> dict[str, float]:
+    argv = ["wrk", "-t", "2", "-c", str(connections), "-d", f"{seconds}s", "--timeout", "5s", URL]
+    out = lab.must(lab.client, *argv)
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    total = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+    errors = sum(int(n) for n in re.findall(r"(?:Non-2xx or 3xx responses:|timeout) (\d+)", out))
+    return {"rps": rps, "requests": total, "errors": errors}
+
+
+NAT = """table ip benchnat {
+    chain post { type nat hook postrouting priority srcnat; policy accept; oifname "wan0" masquerade; }
+}
+"""
+
+
+def set_case(lab: L.Lab, case: str) -> None:
+    lab.sh(lab.gateway, "nft", "delete", "table", "inet", "filterproxy")
+    lab.sh(lab.gateway, "nft", "delete", "table", "ip", "benchnat")
+    if case == "nat":
+        lab.must(lab.gateway, "nft", "-f", "-", text=NAT)
+    elif case == "steered":
+        lab.load_gateway("steered")
+    elif case == "strict":
+        lab.load_gateway("strict")
+    elif case == "squid":
+        lab.load_gateway("strict", proxy_port=PROXY_PORT)
+
+
+def run_case(lab: L.Lab, case: str, pids: dict[str, int], seconds: int, connections: int) -> dict[str, Any]:
+    set_case(lab, case)
+    lab.sh(lab.client, "curl", "-s", "-o", "/dev/null", "-m", "5", URL)  # warm the path
+    owner = pids.get("squid" if case == "squid" else "node")
+    cpu0 = tree_cpu(owner) if owner else 0.0
+    proxied0 = lab.metrics().get("filterproxy_http_requests_total", 0.0)
+    result: dict[str, Any] = {"case": case, **wrk(lab, seconds, connections)}
+    result["proxy_cpu_s"] = (tree_cpu(owner) - cpu0) if owner else 0.0
+    result["filterproxy_requests"] = lab.metrics().get("filterproxy_http_requests_total", 0.0) - proxied0
+    return result
+
+
+def summarise(results: list[dict[str, Any]], cases: list[str]) -> list[dict[str, Any]]:
+    rows = []
+    plain = statistics.median(r["rps"] for r in results if r["case"] == "plain")
+    for case in cases:
+        mine = [r for r in results if r["case"] == case]
+        rps = statistics.median(r["rps"] for r in mine)
+        requests = sum(r["requests"] for r in mine)
+        cpu = sum(r["proxy_cpu_s"] for r in mine)
+        rows.append({
+            "case": case, "rps_median": round(rps), "rps_runs": [round(r["rps"]) for r in mine],
+            "vs_plain": round(rps / plain, 3), "errors": sum(r["errors"] for r in mine),
+            "proxy_cpu_us_per_request": round(cpu / requests * 1e6, 1) if requests else None,
+            "requests_seen_by_filterproxy": int(sum(r["filterproxy_requests"] for r in mine)),
+        })
+    return rows
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="bench.gateway", description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=5, help="length of one wrk run (max 30)")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds (max 5)")
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--out", type=Path, default=L.REPO / "artifacts" / "bench_gateway.json")
+    args = parser.parse_args(argv)
+    seconds, rounds = max(1, min(args.seconds, 30)), min(args.rounds, 5)
+    missing = L.available() or (None if shutil.which("wrk") else "wrk is not installed")
+    if missing:
+        print(f"bench.gateway: cannot run: {missing}", file=sys.stderr)
+        return 2
+    have_squid = shutil.which("squid") and shutil.which("squidGuard")
+    cases = ["plain", "nat", "steered", "strict"] + (["squid"] if have_squid else [])
+    lab = L.Lab(Path(tempfile.mkdtemp(prefix="bench-gateway-")))
+    results: list[dict[str, Any]] = []
+    started = time.monotonic()
+    try:
+        lab.create()
+        lab.start_origin(workers=1)
+        lab.start_public_dns()
+        lab.start_node("steered")
+        pids = {"node": lab.procs[-1].pid}
+        if "squid" in cases:
+            start_squid(lab)
+            pids["squid"] = lab.procs[-1].pid
+        for round_no in range(rounds):
+            for case in cases if round_no % 2 == 0 else reversed(cases):
+                results.append(run_case(lab, case, pids, seconds, args.connections))
+                print(f"round {round_no + 1} {case:8} {results[-1]['rps']:>10.0f} req/s", flush=True)
+    finally:
+        lab.destroy()
+    rows = summarise(results, cases)
+    report = {"seconds": seconds, "rounds": rounds, "connections": args.connections, "url": URL,
+              "elapsed_s": round(time.monotonic() - started, 1), "cases": rows}
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2))
+    print("\n| case | req/s (median) | runs | vs plain | gateway proxy CPU us/req | seen by filterproxy | errors |")
+    print("|---|---:|---|---:|---:|---:|---:|")
+    for r in rows:
+        print(f"| {r['case']} | {r['rps_median']} | {r['rps_runs']} | {r['vs_plain']} | "
+              f"{r['proxy_cpu_us_per_request']} | {r['requests_seen_by_filterproxy']} | {r['errors']} |")
+    print(f"\nwritten to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
