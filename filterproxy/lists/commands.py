@@ -119,9 +119,10 @@ def run_update(args: argparse.Namespace) -> int:
     from filterproxy.lists.update import update_sources
 
     config = _config(args)
-    results = update_sources(resolve_sources(config), config.data_dir / "lists", timeout=args.timeout)
-    failed = 0
+    results = update_sources(resolve_sources(config), config.data_dir / "lists", timeout=args.timeout,
+                             max_bad_share=config.lists.max_bad_share)
+    if not results:
+        print("no enabled source has a url: nothing to download (see blocklists/sources.yaml)")
     for result in results:
         print(result)
-        failed += int(not getattr(result, "ok", True))
-    return 1 if failed else 0
+    return 1 if any(not r.ok for r in results) else 0

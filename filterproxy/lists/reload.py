@@ -29,6 +29,7 @@ from filterproxy.errors import FilterproxyError, ListError
 from filterproxy.lists.build import fingerprint
 from filterproxy.lists.loader import index_dir, local_files, prune_index_files, resolve_sources
 from filterproxy.lists.local import load_local
+from filterproxy.lists.settings import SourceSettings
 
 log = logging.getLogger(__name__)
 RELOAD_FILE = "reload.request"  # `filterproxy lists reload` touches this file in the data dir
@@ -54,6 +55,7 @@ class ListManager:
         self._observers = observers or []
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
+        self._updater: asyncio.Task[None] | None = None
         self._stamp = self._inputs_stamp()
 
     @property
@@ -68,12 +70,34 @@ class ListManager:
             log.debug("SIGHUP reload not available in this thread")
         if self._config.lists.watch:
             self._task = asyncio.create_task(self._watch(), name="lists-watch")
+        if self._config.lists.update_interval_hours > 0 and any(s.url and s.enabled for s in resolve_sources(
+                self._config)):
+            self._updater = asyncio.create_task(self._update_periodically(), name="lists-update")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
+        for task in (self._task, self._updater):
+            if task is not None:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+        self._task = self._updater = None
+
+    async def update(self) -> ReloadResult:
+        """Download changed sources (in a worker thread), then reload."""
+        from filterproxy.lists.update import update_sources
+
+        config = self._config
+        results = await asyncio.to_thread(
+            update_sources, resolve_sources(config), config.data_dir / "lists",
+            max_bad_share=config.lists.max_bad_share,
+        )
+        for result in results:
+            log.info("list update: %s", result)
+        return await self.reload()
+
+    async def _update_periodically(self) -> None:
+        while True:
+            await asyncio.sleep(self._config.lists.update_interval_hours * 3600)
+            await self.update()
 
     async def reload(self) -> ReloadResult:
         """Rebuild what changed and swap it in; on failure keep the current classifier."""
@@ -137,7 +161,7 @@ class ListManager:
         return tuple(out)
 
 
-async def _build_in_child(sources: list, max_bad_share: float, out: Path) -> None:  # type: ignore[type-arg]
+async def _build_in_child(sources: list[SourceSettings], max_bad_share: float, out: Path) -> None:
     spec = {"sources": [s.model_dump(mode="json") for s in sources], "max_bad_share": max_bad_share}
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
         json.dump(spec, handle)

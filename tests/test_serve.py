@@ -1,0 +1,142 @@
+"""`filterproxy serve` end to end: a real process, real DNS and HTTP clients, real SQLite.
+
+Blocks through the DNS and proxy paths become incidents with the block page's reference, the
+metrics endpoint counts them without ever naming a client or a domain, and SIGTERM loses nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import dns.message
+import dns.query
+import dns.rdatatype
+import httpx
+import pytest
+
+from tests.dns.stub import Stub
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def upstream() -> Iterator[int]:
+    loop = asyncio.new_event_loop()
+    stub = Stub()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    for _ in range(20):  # UDP and TCP must share one ephemeral port: retry if TCP's is taken
+        try:
+            asyncio.run_coroutine_threadsafe(stub.start(), loop).result(10)
+            break
+        except OSError:
+            asyncio.run_coroutine_threadsafe(stub.stop(), loop).result(10)
+            stub = Stub()
+    yield stub.port
+    asyncio.run_coroutine_threadsafe(stub.stop(), loop).result(10)
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(5)
+
+
+def write_config(tmp: Path, upstream: int) -> tuple[Path, dict[str, int]]:
+    ports = {"dns": free_port(), "proxy": free_port(), "metrics": free_port(), "pac": free_port()}
+    (tmp / "gambling.txt").write_text("bet.example\n")
+    (tmp / "adult.txt").write_text("adult.example\n")
+    config = tmp / "filterproxy.yaml"
+    config.write_text(
+        f"""
+data_dir: data
+lists:
+  sources:
+    - {{id: t/gambling, category: gambling, path: gambling.txt}}
+    - {{id: t/adult, category: adult, path: adult.txt}}
+dns:
+  listen: 127.0.0.1:{ports['dns']}
+  upstreams: ["127.0.0.1:{upstream}"]
+proxy:
+  listen: 127.0.0.1:{ports['proxy']}
+  pac_listen: 127.0.0.1:{ports['pac']}
+metrics:
+  listen: 127.0.0.1:{ports['metrics']}
+incidents:
+  dedup_window: 0
+"""
+    )
+    return config, ports
+
+
+def wait_listening(port: int, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise AssertionError(f"nothing listening on {port}")
+
+
+def cli(config: Path, *args: str) -> str:
+    out = subprocess.run([sys.executable, "-m", "filterproxy.cli", "--config", str(config), *args],
+                         capture_output=True, text=True, timeout=60, cwd=REPO, check=True)
+    return out.stdout
+
+
+@pytest.mark.slow
+def test_serve_blocks_records_counts_and_drains(tmp_path: Path, upstream: int) -> None:
+    config, ports = write_config(tmp_path, upstream)
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "filterproxy.cli", "--config", str(config), "serve"],
+                            cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        for port in (ports["dns"], ports["proxy"], ports["metrics"]):
+            wait_listening(port)
+        # DNS: a blocked name gets the block page address, an allowed one the upstream's answer
+        blocked = dns.query.udp(dns.message.make_query("www.bet.example", "A"), "127.0.0.1",
+                                port=ports["dns"], timeout=3)
+        assert [r.to_text() for rr in blocked.answer for r in rr] == ["127.0.0.1"]
+        allowed = dns.query.udp(dns.message.make_query("ok.example", "A"), "127.0.0.1", port=ports["dns"], timeout=3)
+        assert [r.to_text() for rr in allowed.answer for r in rr] == ["192.0.2.1"]
+        # HTTP through the proxy: the block page names the category and carries a reference
+        with httpx.Client(proxy=f"http://127.0.0.1:{ports['proxy']}", timeout=10) as client:
+            page = client.get("http://adult.example/some/page", headers={"Accept": "text/html"})
+        assert page.status_code == 403
+        assert "Adult content" in page.text
+        match = re.search(r"[A-Z2-9]{3}-[A-Z2-9]{4}", page.text)
+        assert match, page.text[:500]
+        reference = match.group(0)
+        metrics = httpx.get(f"http://127.0.0.1:{ports['metrics']}/metrics", timeout=5).text
+        assert "filterproxy_dns_" in metrics and "filterproxy_lists_entries" in metrics
+        for secret in ("bet.example", "adult.example", "127.0.0.1\""):
+            assert secret not in metrics, f"{secret} leaked into metrics"
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            output, _ = proc.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            output, _ = proc.communicate()
+    assert proc.returncode == 0, output
+    incidents = json.loads(cli(config, "incidents", "list", "--json"))
+    by_host = {i.get("host"): i for i in incidents}
+    assert "www.bet.example" in by_host and by_host["www.bet.example"]["protocol"] == "dns"
+    assert by_host["www.bet.example"]["category"] == "gambling"
+    assert "adult.example" in by_host and by_host["adult.example"]["protocol"] == "http"
+    shown = cli(config, "incidents", "show", reference)
+    assert "adult.example" in shown
