@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from filterproxy.errors import ConfigError, IncidentNotFound
-from filterproxy.incidents.backends import backend_for
 from filterproxy.incidents.digest import build_digest, write_digest
 from filterproxy.incidents.export import write_csv, write_json
 from filterproxy.incidents.model import Incident, IncidentFilter, Status
 from filterproxy.incidents.store import IncidentStore
+from filterproxy.incidents.store import open_store as store_of
 
 _MOVES = {
     "triage": Status.TRIAGED,
@@ -87,10 +87,7 @@ def open_store(args: argparse.Namespace) -> tuple[IncidentStore, Any]:
     from filterproxy.config.loader import load_config
 
     config = load_config(args.config, data_dir=args.data_dir)
-    settings = config.incidents
-    store = IncidentStore(backend_for(settings.store, config.data_dir), window=settings.dedup_window)
-    store.open()
-    return store, config
+    return store_of(config.incidents, config.data_dir), config
 
 
 def find(store: IncidentStore, ident: str) -> Incident:

@@ -29,10 +29,10 @@ class DeviceSettings(Section):
     """Where device names come from (first match wins: inventory, leases, reverse DNS)."""
 
     inventory_csv: Path | None = Field(
-        default=None, description="Static inventory CSV with columns ip,device[,user] (header row optional)."
+        default=None, description="Inventory CSV with columns ip,device[,user] (header optional; relative to data_dir)."
     )
     leases_files: list[Path] = Field(
-        default=[], description="DHCP leases files, dnsmasq or ISC dhcpd format (detected per file)."
+        default=[], description="DHCP leases files, dnsmasq or ISC dhcpd format (detected; relative to data_dir)."
     )
     reverse_dns: bool = Field(
         default=False, description="Look up PTR names of clients (off the hot path, cached for an hour)."
@@ -50,13 +50,15 @@ class AlertSettings(Section):
     smtp_port: int = Field(default=25, ge=1, le=65535, description="SMTP port.")
     smtp_starttls: bool = Field(default=False, description="Use STARTTLS on the SMTP connection.")
     smtp_user: str | None = Field(default=None, description="SMTP login user (none: no login).")
-    smtp_password_file: Path | None = Field(default=None, description="File holding the SMTP password.")
+    smtp_password_file: Path | None = Field(
+        default=None, description="File holding the SMTP password (absolute path; keep it mode 0600)."
+    )
     mail_from: str = Field(default="filterproxy@localhost", description="Sender address of alert email.")
     alert_to: list[str] = Field(default=[], description="Recipients of immediate alerts (ICT manager, DSL).")
     max_per_hour: int = Field(default=20, ge=1, description="Immediate alerts per hour; more are summarised.")
     digest_to: list[str] = Field(default=[], description="Recipients of the weekly digest (ICT manager, DSL).")
     digest_dir: Path | None = Field(
-        default=None, description="Directory for the weekly digest as a text file (relative to data_dir)."
+        default=Path("digests"), description="Directory for the weekly digest as a text file (relative to data_dir)."
     )
     digest_interval_days: float = Field(default=7.0, gt=0, description="Days between digests.")
 
@@ -64,7 +66,6 @@ class AlertSettings(Section):
 class IncidentSettings(Section):
     """Where incidents are stored, how they are folded, alerted and kept."""
 
-    enabled: bool = Field(default=True, description="Record incidents (off: blocks are not recorded).")
     store: str = Field(
         default="sqlite:incidents.db",
         description="sqlite:PATH (relative to data_dir) or a postgresql:// URL shared by several sites.",

@@ -24,15 +24,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from filterproxy.errors import IncidentError, IncidentNotFound
 from filterproxy.incidents import queries as q
-from filterproxy.incidents.backends import Backend
+from filterproxy.incidents.backends import Backend, backend_for
 from filterproxy.incidents.codec import stamp
 from filterproxy.incidents.fold import Group
 from filterproxy.incidents.model import Incident, IncidentFilter, Status, check_transition
 from filterproxy.incidents.schema import MIGRATIONS
+from filterproxy.incidents.settings import IncidentSettings
 
 log = logging.getLogger(__name__)
 
@@ -287,3 +289,10 @@ class IncidentStore:
                 args = [(q.strip_query(r[1]), now, r[0]) for r in rows]
                 conn.cursor().executemany(self.backend.sql(q.PURGE), args)
         return len(rows)
+
+
+def open_store(settings: IncidentSettings, data_dir: Path) -> IncidentStore:
+    """Open (and migrate) the configured store; raises StoreUnavailable when it cannot be reached."""
+    store = IncidentStore(backend_for(settings.store, data_dir), window=settings.dedup_window)
+    store.open()
+    return store
