@@ -40,6 +40,8 @@ class Policy:
 
     def group_of(self, client: IPAddress) -> str:
         """The group of the most specific network containing ``client``; else the default group."""
+        if not self._networks:  # no group names a network: everyone gets the default group
+            return self._settings.default_group
         found = self._which.get(client)
         if found is None:
             found = self._lookup_group(client)
