@@ -400,3 +400,14 @@ def test_domain_values_are_canonical(tmp_path: Path) -> None:
     for item in parse_text(tmp_path, text, "plain"):
         assert isinstance(item, Entry)
         assert normalise_name(item.value) == item.value
+
+
+def test_ut1_tarball_with_a_dangling_link_is_a_format_error(tmp_path: Path) -> None:
+    tarball = tmp_path / "t.tar.gz"
+    with tarfile.open(tarball, "w:gz") as tar:
+        info = tarfile.TarInfo("gambling/domains")
+        info.type = tarfile.SYMTYPE
+        info.linkname = "../elsewhere/domains"
+        tar.addfile(info)
+    with pytest.raises(ListFormatError, match="not a readable tar archive"):
+        list(parse_source(_source(tarball)))

@@ -67,7 +67,7 @@ def _parse_tar(path: Path, category: str | None, display: str) -> Iterator[Parse
                 name = f"{display}!{member.name}"
                 with opened_lines(handle, name) as lines:
                     yield from _parse_part(part, lines, name)
-    except (tarfile.TarError, EOFError, zlib.error) as exc:
+    except (tarfile.TarError, EOFError, zlib.error, KeyError) as exc:  # KeyError: a dangling link
         raise ListFormatError(f"{display}: not a readable tar archive ({exc})") from exc
     except OSError as exc:
         raise ListError(f"{display}: cannot read archive: {exc.strerror or exc}") from exc
