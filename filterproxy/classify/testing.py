@@ -7,6 +7,7 @@ entries come from arguments instead of list files.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from filterproxy.classify.builder import IndexBuilder
 from filterproxy.classify.classifier import Classifier, LocalLists
@@ -59,20 +60,9 @@ def make_classifier(
     return Classifier(Policy(policy or PolicySettings()), builder.build(infos), local)
 
 
-def make_engine(
-    deny: Mapping[str, Sequence[str]] | None = None,
-    *,
-    urls: Mapping[str, Sequence[str]] | None = None,
-    illegal: Sequence[str] = (),
-    allow: Sequence[str] = (),
-    local_deny: Sequence[str] | Mapping[str, Sequence[str]] = (),
-    ips: Mapping[str, Sequence[str]] | None = None,
-    policy: PolicySettings | None = None,
-) -> Engine:
+def make_engine(deny: Mapping[str, Sequence[str]] | None = None, **kwargs: Any) -> Engine:
     """An :class:`Engine` around :func:`make_classifier` (same arguments)."""
-    return Engine(
-        make_classifier(deny, urls=urls, illegal=illegal, allow=allow, local_deny=local_deny, ips=ips, policy=policy)
-    )
+    return Engine(make_classifier(deny, **kwargs))
 
 
 def _norm_url(entry: str) -> str:
