@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import gzip
+import ipaddress
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +16,7 @@ from hypothesis import strategies as st
 from filterproxy.classify.normalise import normalise_name
 from filterproxy.errors import ListError
 from filterproxy.lists.formats import BadLine, Entry, parse_file
-from filterproxy.lists.parsers.base import check_name
+from filterproxy.lists.parsers.base import check_name, parse_ip
 from filterproxy.lists.settings import ListFormat
 
 FORMATS: list[ListFormat] = ["auto", "plain", "hosts", "adblock", "urls", "rpz"]
@@ -90,3 +91,14 @@ def test_fast_and_slow_paths_agree(raw: str) -> None:
         got = [(i.kind, i.value, i.line) for i in parse_file(path, "plain") if isinstance(i, Entry)]
     domains = [(k, v, line) for k, v, line in got if k == "domain"]  # numeric names become IP entries
     assert domains == [(k, v, line) for line in (1, 2) for k, v in expected]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.integers(0, 300).map(str) | st.sampled_from(["00", "01", "007", ""]), min_size=3, max_size=5))
+def test_ip_fast_path_agrees_with_ipaddress(octets: list[str]) -> None:
+    text = ".".join(octets)
+    try:
+        expected: str | None = str(ipaddress.ip_address(text))
+    except ValueError:
+        expected = None
+    assert parse_ip(text) == expected

@@ -86,10 +86,17 @@ def _why_not(name: str) -> str:
     return "label longer than 63 characters"
 
 
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+# A dotted quad without leading zeros is already canonical: no need for the ipaddress module.
+_CANONICAL_IPV4 = re.compile(rf"{_OCTET}(?:\.{_OCTET}){{3}}")
+
+
 def parse_ip(text: str) -> str | None:
     """Canonical text of an IP address or CIDR network, None when ``text`` is not one."""
     if not text or not (text[0].isdigit() or ":" in text):
         return None
+    if _CANONICAL_IPV4.fullmatch(text):
+        return text
     try:
         if "/" in text:
             return str(ipaddress.ip_network(text, strict=False))
