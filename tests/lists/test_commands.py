@@ -22,15 +22,10 @@ def check_json(workdir: Path, capsys: pytest.CaptureFixture[str], *args: str) ->
 
 
 def test_check_explains_group_category_source_file_and_line(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    [bet, fb_pupil, url] = check_json(
-        workdir, capsys, "WWW.Casino.Example.", "facebook.com", "http://hosting.example/bad/x.jpg"
-    )
-    assert (bet["action"], bet["category"], bet["group"], bet["source"]) == (
-        "block",
-        "gambling",
-        "pupils",
-        "test/gambling",
-    )
+    [bet, fb_pupil, url] = check_json(workdir, capsys, "WWW.Casino.Example.", "facebook.com",
+                                      "http://hosting.example/bad/x.jpg")
+    assert (bet["action"], bet["category"], bet["group"], bet["source"]) == ("block", "gambling", "pupils",
+                                                                              "test/gambling")
     assert (bet["rule"], bet["file"], bet["line"]) == ("casino.example", str(workdir / "gambling.hosts"), 3)
     assert fb_pupil["action"] == "block"
     assert (url["category"], url["reason"], url["rule"]) == ("illegal", "illegal", "hosting.example/bad")
@@ -72,10 +67,9 @@ def test_allow_beats_category_and_unallow_restores(workdir: Path, capsys: pytest
 def test_allowing_an_illegal_entry_is_refused_and_recorded(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert run(workdir, "allow", "abuse.example", "--reason", "please") == 1
     assert "illegal" in capsys.readouterr().err
-    assert (
-        not (workdir / "data" / "local" / "allow.txt").exists()
-        or "abuse" not in (workdir / "data" / "local" / "allow.txt").read_text()
-    )
+    assert not (workdir / "data" / "local" / "allow.txt").exists() or "abuse" not in (
+        workdir / "data" / "local" / "allow.txt"
+    ).read_text()
     [record] = read_audit(workdir / "data" / "audit.jsonl")
     assert (record["action"], record["entries"], record["category"]) == ("refused", ["abuse.example"], "illegal")
 
@@ -95,25 +89,11 @@ def test_stats_lists_sources_with_counts(workdir: Path, capsys: pytest.CaptureFi
     assert by_id["provider/iwf"]["category"] == "illegal"
 
 
-def test_data_dir_option_keeps_instances_apart(
-    workdir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_data_dir_option_keeps_instances_apart(workdir: Path, tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
     other = tmp_path / "other"
-    assert (
-        main(
-            [
-                "--config",
-                str(workdir / "filterproxy.yaml"),
-                "--data-dir",
-                str(other),
-                "allow",
-                "bet.example",
-                "--reason",
-                "x",
-            ]
-        )
-        == 0
-    )
+    assert main(["--config", str(workdir / "filterproxy.yaml"), "--data-dir", str(other),
+                 "allow", "bet.example", "--reason", "x"]) == 0
     assert (other / "local" / "allow.txt").exists()
     [verdict] = check_json(workdir, capsys, "bet.example")  # the default instance is unchanged
     assert verdict["action"] == "block"
