@@ -156,7 +156,8 @@ class Lab:
             "proxy": {"listen": "0.0.0.0:8080", "mode": "transparent"},
             "block": {"dns_answer": "blockpage", "blockpage_ipv4": GW_LAN},
             "gateway": {
-                "lan_interfaces": ["lan0"], "mode": mode, "flush_interval": 0.01, "proxy_port": proxy_port,
+                "lan_interfaces": ["lan0"], "mode": mode, "flush_interval": 0.01,
+                "proxy_port": proxy_port,
             },
             **extra,
         }
