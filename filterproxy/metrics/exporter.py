@@ -80,7 +80,8 @@ class MetricsServer:
                         {"WWW-Authenticate": 'Basic realm="filterproxy metrics"'})
         elif path.partition("?")[0] == self.settings.path:
             encoder, content_type = choose_encoder(headers.get("accept", ""))
-            body = encoder(self.registry)
+            # in a thread: a collector that reads a file or a database never stalls the resolver
+            body = await asyncio.to_thread(encoder, self.registry)
             extra: dict[str, str] = {}
             if "gzip" in headers.get("accept-encoding", ""):
                 body, extra = gzip.compress(body, compresslevel=5), {"Content-Encoding": "gzip"}

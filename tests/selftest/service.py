@@ -8,6 +8,7 @@ Shared by the self-test tests and the Prometheus/Grafana tests.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from collections.abc import Coroutine
 from pathlib import Path
@@ -17,9 +18,8 @@ from dnslib import QTYPE, RR, A, DNSRecord
 
 from filterproxy.config.loader import load_config
 from filterproxy.config.model import Config
-from filterproxy.metrics.exporter import MetricsServer
-from filterproxy.metrics.lists import ListMetrics, SourceStats
-from filterproxy.metrics.registry import new_registry
+from filterproxy.metrics.incidents import register_incident_status
+from filterproxy.selftest.metrics import register_selftest_metrics
 
 T = TypeVar("T")
 SHIPPED = Path(__file__).resolve().parents[2] / "config" / "filterproxy.yaml"
@@ -71,9 +71,7 @@ class Upstream:
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
-        self._transport, _ = await loop.create_datagram_endpoint(
-            lambda: self.protocol, local_addr=("127.0.0.1", 0)
-        )
+        self._transport, _ = await loop.create_datagram_endpoint(lambda: self.protocol, local_addr=("127.0.0.1", 0))
         self.port = self._transport.get_extra_info("sockname")[1]
 
     async def stop(self) -> None:
@@ -89,50 +87,55 @@ def shipped_config(data_dir: Path, upstreams: list[str], overrides: dict[str, st
         "FILTERPROXY__METRICS__LISTEN": "127.0.0.1:0",
         "FILTERPROXY__LISTS__WATCH": "false",
         "FILTERPROXY__PROXY__ENABLED": "false",
+        "FILTERPROXY__PROXY__LISTEN": "127.0.0.1:0",
         **(overrides or {}),
     }
     return load_config(SHIPPED, env=env, data_dir=data_dir)
 
 
 class Service:
-    """The resolver (shipped config, real starter lists), incident queue and metrics exporter."""
+    """``filterproxy serve`` as the lead composes it (build_service), minus the proxy, on loopback."""
 
     def __init__(
         self,
         loop: Loop,
         data_dir: Path,
         overrides: dict[str, str] | None = None,
-        extra_upstreams: list[str] = (),
-    ) -> None:  # type: ignore[assignment]
+        extra_upstreams: tuple[str, ...] = (),
+        proxy: bool = False,
+    ) -> None:
         from filterproxy.dns.server import DnsServer
-        from filterproxy.incidents.queue import IncidentQueue
-        from filterproxy.lists.loader import load_engine
+        from filterproxy.incidents.backends import backend_for
+        from filterproxy.incidents.store import IncidentStore
+        from filterproxy.metrics.exporter import MetricsServer
+        from filterproxy.service import build_service
 
         self.loop = loop
         self.upstream = Upstream()
         loop.run(self.upstream.start())
         upstreams = [*extra_upstreams, f"127.0.0.1:{self.upstream.port}"]
         self.config = shipped_config(data_dir, upstreams, overrides)
-        self.registry = new_registry()
-        self.lists = ListMetrics(self.registry)
-        self.engine = load_engine(self.config)
-        self.queue = IncidentQueue.from_config(self.config, self.registry)
-        self.dns = DnsServer(self.config, self.engine, self.queue, self.registry)
-        self.exporter = MetricsServer(self.config.metrics, self.registry)
-        for component in (self.queue, self.dns, self.exporter):
-            loop.run(component.start())
+        self.service = build_service(self.config, proxy=proxy)
+        self.registry = self.service.registry
+        with contextlib.suppress(ValueError):  # once serve() registers these itself
+            register_selftest_metrics(self.registry, self.config.data_dir)
+        with contextlib.suppress(ValueError):
+            store = IncidentStore(backend_for(self.config.incidents.store, self.config.data_dir))
+            register_incident_status(self.registry, store)
+        loop.run(self.service.start())
+        self.dns = next(c for c in self.service.started if isinstance(c, DnsServer))
+        self.exporter = next(c for c in self.service.started if isinstance(c, MetricsServer))
         self.dns_port = self.dns.address[1]
+        proxies = [c for c in self.service.started if type(c).__name__ == "ProxyServer"]  # no mitmproxy import
+        self.proxy_port = int(getattr(proxies[0], "port", 0)) if proxies else 0
         # what a client (the self-test) reads: the bound ports instead of port 0
         bound = {
             "dns": self.config.dns.model_copy(update={"listen": f"127.0.0.1:{self.dns_port}"}),
             "metrics": self.config.metrics.model_copy(update={"listen": f"127.0.0.1:{self.exporter.port}"}),
+            "proxy": self.config.proxy.model_copy(update={"listen": f"127.0.0.1:{self.proxy_port}"}),
         }
         self.config = self.config.model_copy(update=bound)
 
-    def observe_lists(self, stats: list[SourceStats]) -> None:
-        self.lists.observe(stats)
-
     def close(self) -> None:
-        for component in (self.exporter, self.dns, self.queue):
-            self.loop.run(component.stop())
+        self.loop.run(self.service.stop())
         self.loop.run(self.upstream.stop())
