@@ -318,3 +318,28 @@ def test_expected_sha256(origin: Origin, tmp_path: Path) -> None:
     wrong = source(origin, tmp_path, "other.txt", sha256="0" * 64)
     result = run(wrong, tmp_path)
     assert not result.ok and "does not match" in result.detail
+
+
+def test_cli_update_then_check_sees_the_new_list(origin: Origin, tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    from filterproxy.cli import main
+
+    origin.routes["/gambling.txt"] = Route(body=b"# remote\nremote-bet.example\n")
+    (tmp_path / "filterproxy.yaml").write_text("data_dir: data\nlists:\n  sources_file: sources.yaml\n")
+    (tmp_path / "sources.yaml").write_text(
+        "sources:\n"
+        "  - {id: remote/gambling, category: gambling, path: downloads/gambling.txt, format: plain,\n"
+        f"     url: '{origin.url}/gambling.txt', licence: MIT}}\n"
+    )
+    config = ["--config", str(tmp_path / "filterproxy.yaml")]
+    assert main([*config, "lists", "update", "--timeout", "5"]) == 0
+    assert "remote/gambling: updated: 1 entries" in capsys.readouterr().out
+    assert (tmp_path / "downloads" / "gambling.txt").read_text() == "# remote\nremote-bet.example\n"
+    assert (tmp_path / "data" / "lists" / STATE_FILE).exists()
+    assert main([*config, "check", "--json", "www.remote-bet.example"]) == 0
+    assert json.loads(capsys.readouterr().out)["action"] == "block"
+
+    origin.routes["/gambling.txt"] = Route(status=500)
+    assert main([*config, "lists", "update", "--timeout", "5"]) == 1
+    assert "HTTP 500" in capsys.readouterr().out
+    assert (tmp_path / "downloads" / "gambling.txt").read_text() == "# remote\nremote-bet.example\n"
