@@ -83,7 +83,7 @@ def _detect_content(head: Iterable[str]) -> ListFormat:
     votes = {"adblock": 0, "rpz": 0, "urls": 0, "hosts": 0, "plain": 0}
     for raw in head:
         text = raw.strip()
-        if not text or text[0] in "#!;":
+        if not text or (text[0] in "#!;" and not text.startswith("##")):
             if text.startswith("! Title") or text.startswith("[Adblock"):
                 votes["adblock"] += 5
             continue
@@ -93,7 +93,7 @@ def _detect_content(head: Iterable[str]) -> ListFormat:
 
 
 def _line_vote(text: str) -> str:
-    if text.startswith(("||", "@@||", "[Adblock")):
+    if text.startswith(("||", "@@||", "[Adblock")) or "##" in text or "#@#" in text:
         return "adblock"
     if text.startswith(("$ORIGIN", "$TTL")) or " CNAME " in text.upper() or " SOA " in text.upper():
         return "rpz"

@@ -229,6 +229,7 @@ def test_rpz_without_origin_takes_names_as_written(tmp_path: Path) -> None:
         ("list.txt", ["0.0.0.0 a.example", "0.0.0.0 b.example"], "hosts"),
         ("list.txt", ["! Title: x", "||a.example^", "||b.example^"], "adblock"),
         ("list.txt", ["[Adblock Plus 2.0]", "||a.example^"], "adblock"),
+        ("list.txt", ["##.ad", "example.org##.banner", "example.net#@#.x", "||a.example^"], "adblock"),
         ("list.txt", ["$TTL 300", "a.example CNAME ."], "rpz"),
         ("list.txt", ["a.example/x", "b.example/y"], "urls"),
         ("school.rpz", [], "rpz"),
