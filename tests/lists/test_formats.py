@@ -412,3 +412,11 @@ def test_ut1_tarball_with_a_dangling_link_is_a_format_error(tmp_path: Path) -> N
         tar.addfile(info)
     with pytest.raises(ListFormatError, match="not a readable tar archive"):
         list(parse_source(_source(tarball)))
+
+
+def test_ut1_directory_of_many_categories_needs_a_name(tmp_path: Path) -> None:
+    for name, text in _ut1_files().items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    with pytest.raises(ListError, match="set ut1_category"):
+        list(parse_source(_source(tmp_path, None)))

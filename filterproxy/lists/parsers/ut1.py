@@ -29,6 +29,8 @@ def parse_ut1(path: Path, category: str | None, display: str) -> Iterator[Parsed
     """Entries of one UT1 category; ``category`` may be None when only one is present."""
     if path.is_dir():
         files = _dir_files(path, category, display)
+        if not files and category is None:
+            raise ListError(f"{display}: no UT1 'domains' or 'urls' file here; set ut1_category")
         if not files:
             raise ListError(f"{display}: no UT1 'domains' or 'urls' file for category {category!r}")
         for part, file in files:
