@@ -41,9 +41,7 @@ class Download:
     validators: Validators
 
 
-def fetch(
-    url: str, dest: Path, held: Validators | None, *, timeout: float, max_bytes: int
-) -> Download | None:
+def fetch(url: str, dest: Path, held: Validators | None, *, timeout: float, max_bytes: int) -> Download | None:
     """Download ``url`` next to ``dest``; None when the server says our copy is current (304)."""
     if not url.startswith(("http://", "https://")):
         raise ListFetchError(f"{url}: only http:// and https:// URLs can be downloaded")
