@@ -219,3 +219,23 @@ def test_rules_loaded_and_evaluate_cleanly(live: Live) -> None:
     assert all(r["health"] == "ok" and not r.get("lastError") for r in rules), rules
     active = {r["name"] for r in rules if r["state"] in ("pending", "firing")}
     assert active == set(ALERTS_FIRING)
+
+
+def test_review_reads_block_history_from_prometheus(live: Live) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from filterproxy.errors import MetricsHistoryError
+    from filterproxy.review.prometheus import PrometheusHistory
+
+    now = datetime.now(UTC)
+    history = PrometheusHistory(live.prometheus.url)
+    try:
+        table = history.blocks_by_month([f"{now.year:04d}-{now.month:02d}"], now + timedelta(days=1))
+    finally:
+        history.close()
+    assert table["selfharm"][0] is not None and table["selfharm"][0] >= 40  # the burst of the test
+    assert set(table) >= {"adult", "gambling", "social"}
+    broken = PrometheusHistory(f"http://127.0.0.1:{free_port()}", timeout=1)
+    with pytest.raises(MetricsHistoryError):
+        broken.query("up", now)
+    broken.close()

@@ -28,9 +28,7 @@ def run_cli(service: Service, monkeypatch: pytest.MonkeyPatch, *extra: str) -> i
     parser.add_argument("--config", type=Path)
     parser.add_argument("--data-dir", type=Path)
     commands.register(parser.add_subparsers())
-    args = parser.parse_args(
-        ["--config", str(SHIPPED), "--data-dir", str(service.config.data_dir), "selftest", *extra]
-    )
+    args = parser.parse_args(["--config", str(SHIPPED), "--data-dir", str(service.config.data_dir), "selftest", *extra])
     return int(args.handler(args))
 
 
@@ -84,9 +82,7 @@ def test_group_expectations_and_source_address(start_service: Any) -> None:
 
 def test_unreachable_resolver_is_a_failure(start_service: Any) -> None:
     service = start_service()
-    config = service.config.model_copy(
-        update={"dns": service.config.dns.model_copy(update={"listen": "127.0.0.1:9"})}
-    )
+    config = service.config.model_copy(update={"dns": service.config.dns.model_copy(update={"listen": "127.0.0.1:9"})})
     run = run_group(config, SelftestSettings(timeout=0.3, educational=[]), "pupils")
     assert not run.passed and {p.observed for p in run.probes} == {"error"}
 
