@@ -15,12 +15,33 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from filterproxy import __version__
 from filterproxy.errors import ListFetchError
 
 USER_AGENT = f"filterproxy/{__version__} (lists update)"
 CHUNK = 1 << 16
+
+
+class _HttpOnlyRedirects(urllib.request.HTTPRedirectHandler):
+    """Follow redirects, but only to http(s): urllib alone would also follow one to ftp://."""
+
+    def redirect_request(
+        self,
+        req: urllib.request.Request,
+        fp: IO[bytes],
+        code: int,
+        msg: str,
+        headers: http.client.HTTPMessage,
+        newurl: str,
+    ) -> urllib.request.Request | None:
+        if not newurl.lower().startswith(("http://", "https://")):
+            raise urllib.error.HTTPError(newurl, code, f"redirect to a non-HTTP URL {newurl}", headers, fp)
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+_OPENER = urllib.request.build_opener(_HttpOnlyRedirects)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +68,7 @@ def fetch(url: str, dest: Path, held: Validators | None, *, timeout: float, max_
         raise ListFetchError(f"{url}: only http:// and https:// URLs can be downloaded")
     request = urllib.request.Request(url, headers=_headers(held))
     try:
-        response = urllib.request.urlopen(request, timeout=timeout)
+        response = _OPENER.open(request, timeout=timeout)
     except urllib.error.HTTPError as exc:
         exc.close()
         if exc.code == 304 and held is not None:

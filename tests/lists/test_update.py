@@ -44,6 +44,7 @@ class Origin:
     url: str
     routes: dict[str, Route] = field(default_factory=dict)
     requests: list[tuple[str, dict[str, str]]] = field(default_factory=list)
+    redirects: dict[str, str] = field(default_factory=dict)
 
     def headers_of(self, path: str) -> list[dict[str, str]]:
         return [h for p, h in self.requests if p == path]
@@ -63,6 +64,8 @@ def _handler(origin: Origin) -> type[BaseHTTPRequestHandler]:
                 self.end_headers()
                 return
             self.send_response(route.status)
+            if self.path in origin.redirects:
+                self.send_header("Location", origin.redirects[self.path])
             if route.etag:
                 self.send_header("ETag", route.etag)
             if route.last_modified:
@@ -343,3 +346,13 @@ def test_cli_update_then_check_sees_the_new_list(origin: Origin, tmp_path: Path,
     assert main([*config, "lists", "update", "--timeout", "5"]) == 1
     assert "HTTP 500" in capsys.readouterr().out
     assert (tmp_path / "downloads" / "gambling.txt").read_text() == "# remote\nremote-bet.example\n"
+
+
+def test_redirects_are_followed_only_to_http(origin: Origin, tmp_path: Path) -> None:
+    origin.routes["/new.txt"] = Route()
+    origin.routes["/old.txt"] = Route(status=301, body=b"")
+    origin.routes["/ftp.txt"] = Route(status=302, body=b"")
+    origin.redirects = {"/old.txt": f"{origin.url}/new.txt", "/ftp.txt": "ftp://127.0.0.1/list.txt"}
+    assert run(source(origin, tmp_path, "old.txt"), tmp_path).entries == 200
+    result = run(source(origin, tmp_path, "ftp.txt"), tmp_path)
+    assert not result.ok and "redirect to a non-HTTP URL" in result.detail
