@@ -48,7 +48,7 @@ class IncidentStatusCollector(Collector):
         self._counts = counts
         self._max_age = max_age
         self._clock = clock
-        self._cached: Mapping[str, int] | None = None
+        self._cached: Mapping[str, int] | None = {}  # {} until the first answer; None while failing
         self._at = float("-inf")
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
@@ -57,14 +57,15 @@ class IncidentStatusCollector(Collector):
             try:
                 self._cached = self._counts()
             except IncidentError as exc:
-                log.warning("incident counts unavailable: %s", exc)
+                # once per outage; the store is often not migrated yet at the very first scrape
+                (log.warning if self._cached is not None else log.debug)("incident counts unavailable: %s", exc)
                 self._cached = None
                 self._at -= self._max_age - min(self._max_age, _RETRY)  # try again soon, not in a minute
         family = GaugeMetricFamily(
             "filterproxy_incidents_by_status", "Incidents in each lifecycle status (store, last year).",
             labels=["status"],
         )
-        for status, count in sorted((self._cached or {}).items()):
+        for status, count in sorted((self._cached or {}).items()):  # nothing while failing: no false zeros
             family.add_metric([status], float(count))
         yield family
 

@@ -16,7 +16,7 @@ import platform
 import re
 from collections.abc import Sequence
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, ProcessCollector
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, ProcessCollector, disable_created_metrics
 
 from filterproxy import __version__
 
@@ -48,7 +48,12 @@ DEFAULT_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0
 
 
 def new_registry(*, process: bool = True) -> CollectorRegistry:
-    """A private registry carrying ``filterproxy_build_info`` (and process metrics unless told not to)."""
+    """A private registry carrying ``filterproxy_build_info`` (and process metrics unless told not to).
+
+    The ``*_created`` series prometheus-client adds beside every counter and histogram are turned
+    off (process-wide): they double the series count and no dashboard or alert of ours reads them.
+    """
+    disable_created_metrics()  # type: ignore[no-untyped-call]
     registry = CollectorRegistry(auto_describe=True)
     info = gauge(registry, "filterproxy_build_info", "Build of the running filterproxy (always 1).",
                  ("version", "python", "implementation"))
