@@ -40,6 +40,9 @@ BOUNDED_LABELS = frozenset(
         "stage",  # DNS chain stage name
         "channel",  # alert channel: email | webhook
         "store",  # sqlite | postgresql
+        "handling",  # proxy TLS handling: passthrough | intercepted | refused
+        "hook",  # mitmproxy hook name
+        "theme",  # search watch-list theme from the configuration
     }
 )
 
