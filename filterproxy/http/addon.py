@@ -11,6 +11,7 @@ Where each decision is made, and why there:
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import logging
 import time
@@ -31,10 +32,30 @@ NO_SNI = ("classify", "block")
 
 def client_ip(peername: Any) -> IPAddress:
     """The client address, with IPv4-mapped IPv6 (dual-stack sockets) unwrapped."""
-    address = ipaddress.ip_address(peername[0])
+    return _parse_client(peername[0])
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_client(text: str) -> IPAddress:
+    address = ipaddress.ip_address(text)
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
         return address.ipv4_mapped
     return address
+
+
+def request_host(request: http.Request) -> str:
+    """The host to classify: where the proxy will connect (never a Host header that contradicts it).
+
+    Only when that destination is an IP address (transparent mode) does the Host header name the site.
+    """
+    host: str = request.host
+    if host and not (host[0].isdigit() or ":" in host):
+        return host
+    header = request.host_header
+    if not header:
+        return host
+    name, _, port = header.rpartition(":") if not header.endswith("]") else (header, "", "")
+    return (name if port.isdigit() else header).strip("[]")
 
 
 class FilterAddon:
@@ -95,8 +116,8 @@ class FilterAddon:
             flow.response = self.responder.refuse_connect(flow, client, decision.verdict)
         elif decision.verdict.recorded and not decision.verdict.blocked:
             self.responder.record(flow, client, decision.verdict, "https")
-        self.metrics.requests.labels("refused" if flow.response else "allowed").inc()
-        self.metrics.decision.labels("connect").observe(time.perf_counter() - started)
+        self.metrics.outcome["refused" if flow.response else "allowed"].inc()
+        self.metrics.hook_time["connect"].observe(time.perf_counter() - started)
 
     def tls_clienthello(self, data: Any) -> None:
         started = time.perf_counter()
@@ -113,8 +134,8 @@ class FilterAddon:
             self.responder.record_connection(client, decision.verdict, sni or address or "")
         else:
             self.responder.pending(context.client.id, client, decision.verdict)
-        self.metrics.connections.labels(decision.handling.value).inc()
-        self.metrics.decision.labels("clienthello").observe(time.perf_counter() - started)
+        self.metrics.handling[decision.handling.value].inc()
+        self.metrics.hook_time["clienthello"].observe(time.perf_counter() - started)
 
     def server_connect(self, data: Any) -> None:
         if self._refused.pop(data.server.id, None) is not None:
@@ -137,19 +158,17 @@ class FilterAddon:
         oversized = self.responder.oversized(flow)
         if oversized is not None:
             flow.response = oversized
-            self.metrics.requests.labels("refused").inc()
+            self.metrics.outcome["refused"].inc()
             return
-        decision = self.decider.request(client, request.pretty_host, request.path)
+        decision = self.decider.request(client, request_host(request), request.path)
         flow.metadata[META] = decision.verdict
         if decision.verdict.blocked:
             flow.response = self.responder.block(flow, client, decision)
         else:
             self.responder.apply(flow, client, decision)
-        outcome = (
-            "blocked" if decision.verdict.blocked else "logged" if decision.verdict.recorded else "allowed"
-        )
-        self.metrics.requests.labels(outcome).inc()
-        self.metrics.decision.labels("request").observe(time.perf_counter() - started)
+        outcome = "blocked" if decision.verdict.blocked else "logged" if decision.verdict.recorded else "allowed"
+        self.metrics.outcome[outcome].inc()
+        self.metrics.hook_time["request"].observe(time.perf_counter() - started)
 
 
 def _name_or_none(address: str | None) -> str | None:

@@ -78,13 +78,9 @@ def render(
     return BlockPage(STATUS, headers, b"" if method.upper() == "HEAD" else body)
 
 
-def _html(
-    verdict: Verdict, title: str, url: str, reference: str, at: datetime, settings: BlockSettings
-) -> str:
+def _html(verdict: Verdict, title: str, url: str, reference: str, at: datetime, settings: BlockSettings) -> str:
     esc = html.escape
-    logo = (
-        f'<img src="{esc(settings.logo_url)}" alt="{esc(settings.school_name)}">' if settings.logo_url else ""
-    )
+    logo = f'<img src="{esc(settings.logo_url)}" alt="{esc(settings.school_name)}">' if settings.logo_url else ""
     return _template().substitute(
         category_title=esc(title),
         school_name=esc(settings.school_name),

@@ -43,9 +43,7 @@ def init_ca(directory: Path, school_name: str, *, force: bool = False) -> CaInfo
     directory.mkdir(parents=True, exist_ok=True)
     for old in directory.glob(f"{BASENAME}-*"):
         old.unlink()
-    CertStore.create_store(
-        directory, BASENAME, KEY_SIZE, organization=school_name, cn=f"{school_name} web filter CA"
-    )
+    CertStore.create_store(directory, BASENAME, KEY_SIZE, organization=school_name, cn=f"{school_name} web filter CA")
     return read_ca(directory)
 
 

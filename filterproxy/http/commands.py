@@ -25,16 +25,12 @@ def register(sub: Any) -> None:
     proxy = sub.add_parser("proxy", help="run the filtering HTTP(S) proxy alone (mitmproxy with the filter)")
     proxy.add_argument("--listen", metavar="HOST:PORT", help="listen address (default: proxy.listen)")
     proxy.add_argument("--mode", choices=["explicit", "transparent"], help="default: proxy.mode")
-    proxy.add_argument(
-        "--metrics", metavar="HOST:PORT", help="serve Prometheus metrics here (default: metrics.*)"
-    )
+    proxy.add_argument("--metrics", metavar="HOST:PORT", help="serve Prometheus metrics here (default: metrics.*)")
     proxy.set_defaults(handler=run_proxy)
     ca = sub.add_parser("ca", help="the school CA used for block pages over HTTPS and full interception")
     ca_sub = ca.add_subparsers(dest="ca_command", metavar="ACTION", required=True)
     init = ca_sub.add_parser("init", help="create the school CA in <data_dir>/ca")
-    init.add_argument(
-        "--force", action="store_true", help="replace an existing CA (devices must trust the new one)"
-    )
+    init.add_argument("--force", action="store_true", help="replace an existing CA (devices must trust the new one)")
     init.set_defaults(handler=ca_init)
     export = ca_sub.add_parser("export", help="write the CA certificate (PEM, CRT, DER; never the key)")
     export.add_argument("--out", type=Path, default=Path("."), help="output directory (default: .)")

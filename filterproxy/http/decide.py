@@ -69,9 +69,7 @@ class Decider:
         else:
             verdict = self.classify(client, host)
         if verdict.blocked:
-            return ConnectionDecision(
-                TlsHandling.INTERCEPT if self.tls_blockpage else TlsHandling.REFUSE, verdict
-            )
+            return ConnectionDecision(TlsHandling.INTERCEPT if self.tls_blockpage else TlsHandling.REFUSE, verdict)
         if host is not None and self.group(verdict).intercept and not self.is_passthrough(verdict.host):
             return ConnectionDecision(TlsHandling.INTERCEPT, verdict)
         return ConnectionDecision(TlsHandling.PASSTHROUGH, verdict)

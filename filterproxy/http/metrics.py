@@ -55,10 +55,10 @@ class ProxyMetrics:
             registry=registry,
             buckets=(0.00001, 0.00003, 0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1),
         )
-        for outcome in OUTCOMES:
-            self.requests.labels(outcome)
-        for handling in HANDLING:
-            self.connections.labels(handling)
+        # children bound once: labels() takes a lock and a dict lookup on every call
+        self.outcome = {o: self.requests.labels(o) for o in OUTCOMES}
+        self.handling = {h: self.connections.labels(h) for h in HANDLING}
+        self.hook_time = {h: self.decision.labels(h) for h in ("connect", "clienthello", "request")}
 
     def blocked(self, verdict: Verdict, protocol: str) -> None:
         category = verdict.category.value if verdict.category else verdict.reason.value

@@ -102,9 +102,7 @@ class Responder:
         request = flow.request
         url = _url(request)
         protocol: Protocol_ = "https" if request.scheme == "https" else "http"
-        reference = self.record(
-            flow, client, decision.verdict, protocol, url=url, search_term=decision.search_term
-        )
+        reference = self.record(flow, client, decision.verdict, protocol, url=url, search_term=decision.search_term)
         if decision.watch is not None:
             self.metrics.watched.labels(decision.watch.theme.value, decision.watch.action.value).inc()
         page = blockpage.render(

@@ -31,9 +31,7 @@ log = logging.getLogger(__name__)
 MODES = {"explicit": "regular", "transparent": "transparent"}
 
 
-def build_addon(
-    config: Config, engine: Engine, sink: IncidentSink, registry: CollectorRegistry
-) -> FilterAddon:
+def build_addon(config: Config, engine: Engine, sink: IncidentSink, registry: CollectorRegistry) -> FilterAddon:
     """The filter addon with its decider, responder and metrics (shared by serve and `mitmdump -s`)."""
     settings = config.proxy
     metrics = ProxyMetrics(registry)
@@ -105,13 +103,9 @@ class ProxyServer:
         self._master = master.Master(options.Options(), event_loop=asyncio.get_running_loop())
         self._master.addons.add(*addons.default_addons())  # type: ignore[no-untyped-call]
         self._master.addons.add(self.addon, *self.extra_addons, ready)
-        self._master.options.update(
-            **mitmproxy_options(self.config, self.listen, self.mode), **self.extra_options
-        )
+        self._master.options.update(**mitmproxy_options(self.config, self.listen, self.mode), **self.extra_options)
         self._task = asyncio.create_task(self._master.run(), name="filterproxy-proxy")
-        await asyncio.wait(
-            [self._task, asyncio.ensure_future(ready.event.wait())], return_when=asyncio.FIRST_COMPLETED
-        )
+        await asyncio.wait([self._task, asyncio.ensure_future(ready.event.wait())], return_when=asyncio.FIRST_COMPLETED)
         addrs = self._master.addons.get("proxyserver").listen_addrs()
         if not addrs:
             await self.stop()

@@ -29,9 +29,7 @@ class WatchList(Section):
 
 def _default_watch() -> dict[Category, WatchList]:
     return {
-        Category.SELFHARM: WatchList(
-            words=["suicide method", "how to kill myself", "self harm", "cutting myself"]
-        ),
+        Category.SELFHARM: WatchList(words=["suicide method", "how to kill myself", "self harm", "cutting myself"]),
         Category.EXTREMISM: WatchList(words=["join isis", "how to make a bomb", "great replacement"]),
     }
 

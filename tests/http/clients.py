@@ -36,8 +36,7 @@ def _tls_get(sock: socket.socket, host: str | None, cafile: Path, path: str) -> 
         return TlsResult(None, "", b"", f"{type(exc).__name__}: {exc}")
     issuer = _issuer_cn(tls.getpeercert())
     tls.sendall(
-        f"GET {path} HTTP/1.1\r\nHost: {host or '127.0.0.1'}\r\nAccept: text/html\r\n"
-        "Connection: close\r\n\r\n".encode()
+        f"GET {path} HTTP/1.1\r\nHost: {host or '127.0.0.1'}\r\nAccept: text/html\r\nConnection: close\r\n\r\n".encode()
     )
     data = _read_all(tls)
     head, _, body = data.partition(b"\r\n\r\n")

@@ -69,9 +69,7 @@ class Origin:
         self.http = _Origin("http", None)
         self.https = _Origin("https", context)
         self.https.seen = self.http.seen
-        self.threads = [
-            threading.Thread(target=s.serve_forever, daemon=True) for s in (self.http, self.https)
-        ]
+        self.threads = [threading.Thread(target=s.serve_forever, daemon=True) for s in (self.http, self.https)]
         for t in self.threads:
             t.start()
 

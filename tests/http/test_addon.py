@@ -31,9 +31,7 @@ def sink() -> ListSink:
 def addon(sink: ListSink) -> FilterAddon:
     metrics = ProxyMetrics(CollectorRegistry())
     settings = ProxySettings(passthrough=["pinned.example"])
-    return FilterAddon(
-        Decider(engine_for_tests(), settings), Responder(sink, metrics, BlockSettings()), metrics
-    )
+    return FilterAddon(Decider(engine_for_tests(), settings), Responder(sink, metrics, BlockSettings()), metrics)
 
 
 def request_flow(url: str, client: str = "127.0.0.1", **headers: str) -> http.HTTPFlow:
@@ -108,9 +106,7 @@ def test_connect_refused_for_blocked_hosts(addon: FilterAddon, sink: ListSink) -
         (None, "127.0.0.1", True, False),  # no SNI: the destination address is classified (unlisted)
     ],
 )
-def test_clienthello_decisions(
-    addon: FilterAddon, sni: str | None, client: str, ignored: bool, refused: bool
-) -> None:
+def test_clienthello_decisions(addon: FilterAddon, sni: str | None, client: str, ignored: bool, refused: bool) -> None:
     with taddons.context(addon):
         data = hello_data(sni, client)
         addon.tls_clienthello(data)

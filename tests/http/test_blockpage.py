@@ -36,9 +36,7 @@ def test_html_page_shows_the_facts_without_javascript() -> None:
 def test_plain_text_for_other_clients_and_no_body_for_head() -> None:
     page = render(VERDICT, url="u", reference="R", at=AT, settings=SETTINGS, accept="*/*")
     assert page.headers["Content-Type"].startswith("text/plain") and b"Category: Gambling" in page.body
-    head = render(
-        VERDICT, url="u", reference="R", at=AT, settings=SETTINGS, accept="text/html", method="HEAD"
-    )
+    head = render(VERDICT, url="u", reference="R", at=AT, settings=SETTINGS, accept="text/html", method="HEAD")
     assert head.body == b"" and int(head.headers["Content-Length"]) > 0
 
 

@@ -36,9 +36,7 @@ def origin_json(body: bytes) -> dict[str, Any]:
     return json.loads(body.decode())  # type: ignore[no-any-return]
 
 
-def test_blocked_https_is_intercepted_for_the_block_page_only(
-    proxy: RunningProxy, pki: tuple[Path, ...]
-) -> None:
+def test_blocked_https_is_intercepted_for_the_block_page_only(proxy: RunningProxy, pki: tuple[Path, ...]) -> None:
     connects = proxy.upstream.connects
     blocked = via_connect(proxy.port, "bet.example", school_ca(proxy), path="/poker")
     assert blocked.issuer == SCHOOL_CA, blocked.error  # intercepted with the school CA ...
@@ -52,9 +50,7 @@ def test_blocked_https_is_intercepted_for_the_block_page_only(
     assert proxy.metric("filterproxy_http_tls_connections_total", handling="intercepted") >= 1
 
 
-def test_blocked_https_without_the_ca_still_records_an_incident(
-    proxy: RunningProxy, pki: tuple[Path, ...]
-) -> None:
+def test_blocked_https_without_the_ca_still_records_an_incident(proxy: RunningProxy, pki: tuple[Path, ...]) -> None:
     before = len(proxy.sink.events)
     result = via_connect(proxy.port, "adult.example", pki[0])  # a device without the school CA
     assert result.issuer is None and result.error is not None and "CERTIFICATE_VERIFY_FAILED" in result.error
@@ -70,11 +66,7 @@ def test_blocked_https_without_the_ca_still_records_an_incident(
 def test_full_interception_applies_url_lists_to_https(proxy: RunningProxy) -> None:
     ca = school_ca(proxy)
     bad = via_connect(proxy.port, "mixed.example", ca, path="/bad/thing", source=STAFF)
-    assert (
-        bad.issuer == SCHOOL_CA
-        and bad.status_line.startswith("HTTP/1.1 403")
-        and b"Adult content" in bad.body
-    )
+    assert bad.issuer == SCHOOL_CA and bad.status_line.startswith("HTTP/1.1 403") and b"Adult content" in bad.body
     good = via_connect(proxy.port, "mixed.example", ca, path="/good", source=STAFF)
     assert good.status_line.endswith("200 OK") and origin_json(good.body)["path"] == "/good"
     pupil = via_connect(proxy.port, "mixed.example", ca, path="/bad/thing", source=PUPIL)
@@ -117,9 +109,7 @@ def test_search_terms_are_captured_on_incidents(proxy: RunningProxy) -> None:
     assert blocked.status_line.startswith("HTTP/1.1 403") and b"Extremism" in blocked.body
     event = proxy.sink.events[-1]
     assert event.search_term == "join the caliphate" and event.verdict.action is Action.BLOCK
-    wiki = via_connect(
-        proxy.port, "en.wikipedia.org", ca, path="/w/index.php?search=suicide+method", source=STAFF
-    )
+    wiki = via_connect(proxy.port, "en.wikipedia.org", ca, path="/w/index.php?search=suicide+method", source=STAFF)
     assert wiki.status_line.endswith("200 OK") and proxy.sink.events[-1].search_term == "suicide method"
     assert proxy.metric("filterproxy_http_watched_searches_total", theme="extremism", action="block") == 1
 

@@ -60,10 +60,7 @@ def test_blocked_http_gets_block_page_and_never_reaches_origin(proxy: RunningPro
     assert event.url == "http://www.bet.example/casino?game=1" and event.user_agent == "Pupil Browser/1.0"
     assert event.client == PUPIL
     assert event.verdict == verdict_of(proxy, "www.bet.example", "/casino?game=1")
-    assert (
-        proxy.metric("filterproxy_http_blocks_total", category="gambling", group="pupils", protocol="http")
-        >= 1
-    )
+    assert proxy.metric("filterproxy_http_blocks_total", category="gambling", group="pupils", protocol="http") >= 1
 
 
 def test_block_page_for_head_and_non_html_clients(proxy: RunningProxy) -> None:
@@ -88,24 +85,18 @@ def test_block_page_for_head_and_non_html_clients(proxy: RunningProxy) -> None:
         ("http://other.example/", False, None),
     ],
 )
-def test_same_verdict_as_classifier(
-    proxy: RunningProxy, url: str, blocked: bool, category: str | None
-) -> None:
+def test_same_verdict_as_classifier(proxy: RunningProxy, url: str, blocked: bool, category: str | None) -> None:
     host, _, path = url.removeprefix("http://").partition("/")
     verdict = verdict_of(proxy, host, "/" + path)
     assert verdict.blocked is blocked  # the table agrees with the classifier ...
     result = curl("-i", "-x", proxy.url, url)
-    assert result.stdout.startswith(
-        "HTTP/1.1 403" if blocked else "HTTP/1.1 200"
-    )  # ... and so does the proxy
+    assert result.stdout.startswith("HTTP/1.1 403" if blocked else "HTTP/1.1 200")  # ... and so does the proxy
     if blocked:
         assert f"X-Filterproxy-Category: {category}" in result.stdout
         assert verdict.category is not None and verdict.category.value == category
 
 
-def test_allowed_https_passes_through_with_origin_certificate(
-    proxy: RunningProxy, pki: tuple[Path, ...]
-) -> None:
+def test_allowed_https_passes_through_with_origin_certificate(proxy: RunningProxy, pki: tuple[Path, ...]) -> None:
     before = proxy.metric("filterproxy_http_tls_connections_total", handling="passthrough")
     result = via_connect(proxy.port, "ok.example", pki[0], path="/secure")
     assert result.issuer == ORIGIN_CA, result.error  # the origin's own certificate: not intercepted
@@ -115,9 +106,7 @@ def test_allowed_https_passes_through_with_origin_certificate(
     assert curl_result.returncode == 0 and '"path": "/curl"' in curl_result.stdout
 
 
-def test_blocked_connect_is_refused_before_any_upstream_connection(
-    proxy: RunningProxy, pki: tuple[Path, ...]
-) -> None:
+def test_blocked_connect_is_refused_before_any_upstream_connection(proxy: RunningProxy, pki: tuple[Path, ...]) -> None:
     connects = proxy.upstream.connects
     result = via_connect(proxy.port, "bet.example", pki[0])
     assert result.status_line.startswith("HTTP/1.1 403") and result.issuer is None
@@ -155,3 +144,8 @@ def test_metrics_have_no_host_or_client_labels(proxy: RunningProxy) -> None:
     assert "filterproxy_http_requests_total" in text and "filterproxy_http_decision_seconds" in text
     for secret in ("example", "127.0.0.1", "casino"):
         assert secret not in text
+
+
+def test_a_host_header_cannot_hide_the_real_destination(proxy: RunningProxy) -> None:
+    result = curl("-i", "-x", proxy.url, "-H", "Host: ok.example", "http://bet.example/")
+    assert result.stdout.startswith("HTTP/1.1 403") and "gambling" in result.stdout

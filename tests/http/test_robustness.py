@@ -50,9 +50,7 @@ def test_malformed_requests_get_an_error_not_a_crash(proxy: RunningProxy, data: 
 def test_absurd_headers_are_refused_without_reaching_origin(proxy: RunningProxy) -> None:
     seen = len(proxy.origin.seen)
     big = b"X-Big: " + b"a" * 60000 + b"\r\n"
-    answer = exchange(
-        proxy, b"GET http://ok.example/big HTTP/1.1\r\nHost: ok.example\r\n" + big * 2 + b"\r\n"
-    )
+    answer = exchange(proxy, b"GET http://ok.example/big HTTP/1.1\r\nHost: ok.example\r\n" + big * 2 + b"\r\n")
     assert answer.startswith(b"HTTP/1.1 431")
     assert len(proxy.origin.seen) == seen
     still_serving(proxy)

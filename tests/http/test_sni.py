@@ -32,9 +32,7 @@ def test_allowed_sni_passes_through(proxy: RunningProxy, pki: tuple[Path, ...]) 
     assert result.issuer == ORIGIN_CA and result.status_line.endswith("200 OK")
 
 
-def test_blocked_sni_is_closed_before_any_upstream_connection(
-    proxy: RunningProxy, pki: tuple[Path, ...]
-) -> None:
+def test_blocked_sni_is_closed_before_any_upstream_connection(proxy: RunningProxy, pki: tuple[Path, ...]) -> None:
     connects, seen = proxy.upstream.connects, len(proxy.origin.seen)
     result = direct_tls(proxy.port, "www.bet.example", pki[0])
     assert result.issuer is None and result.error is not None
