@@ -65,12 +65,7 @@ class Responder:
             if len(self._templates) < self._limit:
                 self._templates[(key, q.edns, len(q.question))] = template
         flags, counts, rest = template
-        return (
-            wire.header(q.id, flags | (q.flags & (wire.RD | wire.CD)), 0, 0, 0, 0)[:4]
-            + counts
-            + q.question
-            + rest
-        )
+        return wire.header(q.id, flags | (q.flags & (wire.RD | wire.CD)), 0, 0, 0, 0)[:4] + counts + q.question + rest
 
     def dnslib(self, q: Question, make: Maker) -> bytes:
         """The reference: the whole answer built and packed by dnslib."""
@@ -84,9 +79,7 @@ class Responder:
         return wire.pack(record)
 
     def _learn(self, q: Question, make: Maker) -> tuple[int, bytes, bytes]:
-        canonical = Question(
-            0, 0, q.name, q.qtype, q.qclass, wire.lower_question(q.question), q.edns, q.payload, q.do
-        )
+        canonical = Question(0, 0, q.name, q.qtype, q.qclass, wire.lower_question(q.question), q.edns, q.payload, q.do)
         packed = self.dnslib(canonical, make)
         flags = int.from_bytes(packed[2:4], "big")
         return flags, packed[4:12], packed[12 + len(q.question) :]

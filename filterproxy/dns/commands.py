@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import signal
+from collections.abc import Coroutine
 from typing import Any
 
 from filterproxy.config.loader import load_config
@@ -16,17 +17,13 @@ from filterproxy.metrics.settings import MetricsSettings
 
 def register(sub: Any) -> None:
     parser = sub.add_parser("dns", help="run the filtering DNS resolver")
-    parser.add_argument(
-        "--listen", metavar="HOST:PORT", help="UDP and TCP listen address (default: dns.listen)"
-    )
+    parser.add_argument("--listen", metavar="HOST:PORT", help="UDP and TCP listen address (default: dns.listen)")
     parser.add_argument(
         "--upstream",
         metavar="HOST:PORT,...",
         help="comma-separated upstreams, e.g. 127.0.0.1:53,tls://1.1.1.1:853#one.one.one.one",
     )
-    parser.add_argument(
-        "--metrics", metavar="HOST:PORT", help="serve /metrics here (default: metrics.listen)"
-    )
+    parser.add_argument("--metrics", metavar="HOST:PORT", help="serve /metrics here (default: metrics.listen)")
     parser.set_defaults(handler=run_dns)
 
 
@@ -56,8 +53,18 @@ def run_dns(args: argparse.Namespace) -> int:
         config = with_overrides(load_config(path, data_dir=args.data_dir), args)
     except ValidationError as exc:
         raise ConfigError(describe_validation_error(path, exc)) from exc
-    asyncio.run(_serve(config))
+    run_loop(_serve(config))
     return 0
+
+
+def run_loop(main: Coroutine[Any, Any, None]) -> None:
+    """Run on uvloop when it is installed (its C datagram path costs less per query), else asyncio."""
+    try:
+        import uvloop  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        asyncio.run(main)
+    else:
+        uvloop.run(main)
 
 
 async def _serve(config: Config) -> None:

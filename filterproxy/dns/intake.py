@@ -68,9 +68,7 @@ def _unusual(data: bytes, record: DNSRecord, payload: int) -> Question | bytes |
 
 def _badvers(data: bytes, payload: int) -> bytes:
     flags = 0x8000 | (int.from_bytes(data[2:4], "big") & wire.RD)
-    return wire.header(int.from_bytes(data[0:2], "big"), flags, 0, 0, 0, 1) + wire.opt_record(
-        payload, b"", BADVERS_EXT
-    )
+    return wire.header(int.from_bytes(data[0:2], "big"), flags, 0, 0, 0, 1) + wire.opt_record(payload, b"", BADVERS_EXT)
 
 
 def truncate(q: Question, answer: bytes, payload: int) -> bytes:

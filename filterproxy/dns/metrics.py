@@ -59,9 +59,7 @@ class DnsMetrics:
             "Queries answered with a block, by category and client group.",
             ("category", "group"),
         )
-        self.cache_hits: Counter = counter(
-            registry, "filterproxy_dns_cache_hits_total", "Answers from the cache."
-        )
+        self.cache_hits: Counter = counter(registry, "filterproxy_dns_cache_hits_total", "Answers from the cache.")
         self.cache_misses: Counter = counter(
             registry, "filterproxy_dns_cache_misses_total", "Cache lookups that found nothing fresh."
         )
@@ -102,9 +100,7 @@ class DnsMetrics:
         }
         self._duration_children = {o: self.duration.labels(o) for o in OUTCOMES}
         self._response_children = {
-            (r, o): self.responses.labels(wire.RCODE_NAMES.get(r, "other"), o)
-            for r in range(16)
-            for o in OUTCOMES
+            (r, o): self.responses.labels(wire.RCODE_NAMES.get(r, "other"), o) for r in range(16) for o in OUTCOMES
         }
 
     def query(self, qtype: int, transport: str) -> None:

@@ -91,9 +91,7 @@ class DnsServer:
                     lambda: _UdpProtocol(self), local_addr=(host, port), reuse_port=self.reuse_port or None
                 )
                 bound = self.address[1]
-                self._tcp = TcpListener(
-                    self, self.settings.tcp_idle_timeout, self.settings.tcp_max_connections
-                )
+                self._tcp = TcpListener(self, self.settings.tcp_idle_timeout, self.settings.tcp_max_connections)
                 await self._tcp.start(host, bound, self.reuse_port)
                 break
             except OSError as exc:

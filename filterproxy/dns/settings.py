@@ -70,9 +70,7 @@ class DnsSettings(Section):
     edns_payload: int = Field(default=1232, ge=512, le=4096, description="EDNS(0) UDP payload size we use.")
     cache_size: int = Field(default=100_000, ge=0, description="Cached answers kept at most (0: no cache).")
     cache_min_ttl: int = Field(default=0, ge=0, description="Cached answers live at least this many seconds.")
-    cache_max_ttl: int = Field(
-        default=86400, ge=0, description="Cached answers live at most this many seconds."
-    )
+    cache_max_ttl: int = Field(default=86400, ge=0, description="Cached answers live at most this many seconds.")
     cache_negative_ttl: int = Field(
         default=900, ge=0, description="Longest time NXDOMAIN/NODATA answers are cached (RFC 2308)."
     )
@@ -89,9 +87,5 @@ class DnsSettings(Section):
         default=None,
         description="Drop root privileges to this user after binding (when listening on port 53).",
     )
-    tcp_idle_timeout: float = Field(
-        default=10.0, gt=0, description="Seconds an idle client TCP connection is kept."
-    )
-    tcp_max_connections: int = Field(
-        default=256, ge=1, description="Concurrent client TCP connections at most."
-    )
+    tcp_idle_timeout: float = Field(default=10.0, gt=0, description="Seconds an idle client TCP connection is kept.")
+    tcp_max_connections: int = Field(default=256, ge=1, description="Concurrent client TCP connections at most.")

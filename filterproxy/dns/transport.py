@@ -105,9 +105,7 @@ class UdpTransport:
 class StreamTransport:
     """A TCP or TLS connection (RFC 7766 / RFC 7858), reused and pipelined; reconnects when lost."""
 
-    def __init__(
-        self, host: str, port: int, tls: ssl.SSLContext | None = None, server_name: str | None = None
-    ):
+    def __init__(self, host: str, port: int, tls: ssl.SSLContext | None = None, server_name: str | None = None):
         self.address = (host, port)
         self.tls = tls
         self.server_name = server_name
@@ -123,9 +121,7 @@ class StreamTransport:
             raise UpstreamError("connect timed out") from exc
         except (OSError, ssl.SSLError) as exc:
             raise UpstreamError(f"connect failed: {exc}") from exc
-        return await _exchange(
-            self._pending, lambda m: writer.write(_LEN.pack(len(m)) + m), question, query, timeout
-        )
+        return await _exchange(self._pending, lambda m: writer.write(_LEN.pack(len(m)) + m), question, query, timeout)
 
     async def _connection(self) -> asyncio.StreamWriter:
         async with self._lock:

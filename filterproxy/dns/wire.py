@@ -40,7 +40,7 @@ _RR_FIXED = struct.Struct("!HHIH")
 _NAME_CHARS = re.compile(rb"[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Question:
     """What the fast path reads from a query packet."""
 
@@ -62,8 +62,11 @@ def parse_query(data: bytes) -> Question | None:
     ident, flags, qd, an, ns, ar = _HEADER.unpack_from(data)
     if flags & (QR | OPCODE_MASK) or qd != 1 or an or ns or ar > 1:
         return None
-    end = _skip_plain_name(data, 12)
-    if end < 0 or end + 4 > len(data):
+    labels = _plain_labels(data)
+    if labels is None:
+        return None
+    end = 12 + sum(len(label) + 1 for label in labels) + 1
+    if end + 4 > len(data):
         return None
     qtype, qclass = _TYPE_CLASS.unpack_from(data, end)
     end += 4
@@ -77,35 +80,26 @@ def parse_query(data: bytes) -> Question | None:
         payload, do = opt
     elif end != len(data):
         return None
-    dotted = _dotted(data, end - 4)
+    dotted = b".".join(labels)
     if dotted and not _NAME_CHARS.fullmatch(dotted):
         return None
     name = dotted.decode("ascii").lower()
     return Question(ident, flags, name, qtype, qclass, data[12:end], bool(ar), payload, do)
 
 
-def _skip_plain_name(data: bytes, pos: int) -> int:
-    """Offset after an uncompressed name at ``pos``, or -1."""
-    start = pos
-    while pos < len(data):
+def _plain_labels(data: bytes) -> list[bytes] | None:
+    """The labels of the uncompressed name at offset 12, or None if it is not one."""
+    labels: list[bytes] = []
+    pos, size = 12, len(data)
+    while pos < size:
         length = data[pos]
         if length == 0:
-            return pos + 1 if pos + 1 - start <= MAX_NAME_WIRE else -1
+            return labels if pos - 11 <= MAX_NAME_WIRE else None
         if length > 63:
-            return -1
+            return None
+        labels.append(data[pos + 1 : pos + 1 + length])
         pos += 1 + length
-    return -1
-
-
-def _dotted(data: bytes, end: int) -> bytes:
-    """The name from offset 12 up to ``end`` (its terminating zero) as ``a.b.c``."""
-    parts = []
-    pos = 12
-    while pos < end - 1:
-        length = data[pos]
-        parts.append(data[pos + 1 : pos + 1 + length])
-        pos += 1 + length
-    return b".".join(parts)
+    return None
 
 
 def _parse_opt(data: bytes, pos: int) -> tuple[int, bool] | None:

@@ -94,9 +94,14 @@ class Stub:
 
     async def start(self, tls: ssl.SSLContext | None = None) -> None:
         loop = asyncio.get_running_loop()
-        self.udp, _ = await loop.create_datagram_endpoint(lambda: _Udp(self), local_addr=("127.0.0.1", 0))
-        self.port = self.udp.get_extra_info("sockname")[1]
-        self.tcp = await asyncio.start_server(self._stream, "127.0.0.1", self.port)
+        for _attempt in range(20):  # the UDP port's TCP twin may be taken: pick another
+            self.udp, _ = await loop.create_datagram_endpoint(lambda: _Udp(self), local_addr=("127.0.0.1", 0))
+            self.port = self.udp.get_extra_info("sockname")[1]
+            try:
+                self.tcp = await asyncio.start_server(self._stream, "127.0.0.1", self.port)
+                break
+            except OSError:
+                self.udp.close()
         if tls is not None:
             self.tls = await asyncio.start_server(self._stream, "127.0.0.1", 0, ssl=tls)
             self.tls_port = self.tls.sockets[0].getsockname()[1]

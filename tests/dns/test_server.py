@@ -145,3 +145,17 @@ def test_any_is_minimised_and_axfr_refused(resolver: Resolver) -> None:
     msg = ask(resolver, "ok.example", "ANY")
     assert msg.answer[0].rdtype == dns.rdatatype.HINFO
     assert ask(resolver, "ok.example", "AXFR", tcp=True).rcode() == dns.rcode.REFUSED
+
+
+def test_identical_misses_in_flight_cost_one_upstream_query(resolver: Resolver) -> None:
+    import socket
+
+    queries = [dns.message.make_query("www.ok.example", "A") for _ in range(20)]
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.settimeout(3)
+        for query in queries:
+            sock.sendto(query.to_wire(), (resolver.host, resolver.port))
+        replies = [dns.message.from_wire(sock.recv(4096)) for _ in queries]
+    assert sorted(r.id for r in replies) == sorted(q.id for q in queries)
+    assert all(addresses(r) == ["192.0.2.2"] for r in replies)
+    assert resolver.stub.queries == 1

@@ -7,26 +7,30 @@ noted on the request so the incident stage records it.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Hashable
 from datetime import UTC, datetime
+from typing import Any
 
 from filterproxy.config.block import BlockSettings
 from filterproxy.dns.answers import Maker, Responder, block_maker
 from filterproxy.dns.metrics import DnsMetrics
 from filterproxy.dns.ports import EngineLike
 from filterproxy.dns.request import Answer, Handler, Reply, Request, then
-from filterproxy.model import Query, Verdict
+from filterproxy.model import Category, Query, Verdict
+
+MEMO_SIZE = 65536
 
 
 class BlockingStage:
-    def __init__(
-        self, engine: EngineLike, settings: BlockSettings, responder: Responder, metrics: DnsMetrics
-    ):
+    def __init__(self, engine: EngineLike, settings: BlockSettings, responder: Responder, metrics: DnsMetrics):
         self.engine = engine
         self.settings = settings
         self.responder = responder
         self.metrics = metrics
         self._makers: dict[Hashable, tuple[Hashable, Maker]] = {}
+        self._counters: dict[tuple[Category | None, str], Any] = {}
+        self._memo: dict[tuple[str, str], tuple[tuple[int, int], Verdict | None]] = {}
 
     def __call__(self, req: Request, next: Handler) -> Reply:
         verdict = self._classify(req, req.name)
@@ -38,12 +42,28 @@ class BlockingStage:
         return then(next(req), lambda answer: self._recheck(req, answer))
 
     def _classify(self, req: Request, name: str) -> Verdict | None:
+        """The verdict, remembered for the rest of this second per (name, group).
+
+        The classifier uses the client only to find its group, and schedule windows start on
+        whole minutes, so within one second and one list generation the verdict is the same.
+        """
         if not name:
             return None  # the root: nothing to classify
+        engine = self.engine
+        now = time.time()
+        key = (name, engine.group_of(req.client))
+        stamp = (int(now), engine.generation)
+        hit = self._memo.get(key)
+        if hit is not None and hit[0] == stamp:
+            return hit[1]
         try:
-            return self.engine.classify(Query(req.client, name, datetime.now(UTC)))
+            verdict = engine.classify(Query(req.client, name, datetime.fromtimestamp(now, UTC)))
         except ValueError:
-            return None  # not a name the classifier accepts (odd characters): nothing lists it
+            verdict = None  # not a name the classifier accepts (odd characters): nothing lists it
+        if len(self._memo) >= MEMO_SIZE:
+            self._memo.clear()
+        self._memo[key] = (stamp, verdict)
+        return verdict
 
     def _recheck(self, req: Request, answer: Answer) -> Answer:
         for alias in answer.aliases:
@@ -54,8 +74,13 @@ class BlockingStage:
 
     def _block(self, req: Request, verdict: Verdict) -> Answer:
         req.verdict = verdict
-        category = verdict.category.value if verdict.category else "none"
-        self.metrics.blocks.labels(category, verdict.group).inc()
+        counter = self._counters.get((verdict.category, verdict.group))
+        if counter is None:  # groups come from the configuration: a bounded set
+            category = verdict.category.value if verdict.category else "none"
+            counter = self._counters[(verdict.category, verdict.group)] = self.metrics.blocks.labels(
+                category, verdict.group
+            )
+        counter.inc()
         kind = (req.qtype, verdict.category, verdict.reason)
         made = self._makers.get(kind)
         if made is None:

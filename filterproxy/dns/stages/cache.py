@@ -1,11 +1,19 @@
 """The cache stage: fresh hits answered from templates, upstream answers stored, stale served
-when every upstream failed, everything dropped when the lists change (engine generation)."""
+when every upstream failed, everything dropped when the lists change (engine generation).
+
+Identical misses in flight are coalesced: while one query for (name, type) waits on the
+upstreams, later ones wait for its entry instead of asking again (many pupils opening the same
+page at the start of a lesson cost one upstream query).
+"""
 
 from __future__ import annotations
 
+import asyncio
 import time
+from collections.abc import Awaitable
 
-from filterproxy.dns.cache import Cache, Key
+from filterproxy.dns.answers import servfail
+from filterproxy.dns.cache import Cache, Entry, Key
 from filterproxy.dns.metrics import DnsMetrics
 from filterproxy.dns.ports import EngineLike
 from filterproxy.dns.request import Answer, Handler, Reply, Request, then
@@ -20,6 +28,7 @@ class CacheStage:
         self.metrics = metrics
         self.payload = payload
         self._generation = engine.generation
+        self._inflight: dict[Key, asyncio.Future[Entry | None]] = {}
 
     def __call__(self, req: Request, next: Handler) -> Reply:
         if self.engine.generation != self._generation:
@@ -32,7 +41,34 @@ class CacheStage:
             self.metrics.cache_hits.inc()
             return Answer(entry.render(req.q, now, self.payload), entry.aliases, entry, source="cache")
         self.metrics.cache_misses.inc()
-        return then(next(req), lambda answer: self._after(req, key, answer))
+        leader = self._inflight.get(key)
+        if leader is not None:
+            return self._follow(req, key, leader)
+        reply = next(req)
+        if not isinstance(reply, Answer):
+            reply = self._lead(key, reply)
+        return then(reply, lambda answer: self._after(req, key, answer))
+
+    async def _lead(self, key: Key, pending: Awaitable[Answer]) -> Answer:
+        future: asyncio.Future[Entry | None] = asyncio.get_running_loop().create_future()
+        self._inflight[key] = future
+        try:
+            answer = await pending
+        except BaseException:
+            future.set_result(None)
+            raise
+        finally:
+            self._inflight.pop(key, None)
+        if not future.done():
+            future.set_result(answer.entry if answer.source == "upstream" else None)
+        return answer
+
+    async def _follow(self, req: Request, key: Key, leader: asyncio.Future[Entry | None]) -> Answer:
+        entry = await asyncio.shield(leader)
+        if entry is None:
+            return self._after(req, key, Answer(servfail(req, self.payload), failed=True, source="error"))
+        wire = entry.render(req.q, time.monotonic(), self.payload)
+        return Answer(wire, entry.aliases, entry, source="upstream")
 
     def _after(self, req: Request, key: Key, answer: Answer) -> Answer:
         if answer.entry is not None and answer.source == "upstream":

@@ -43,9 +43,7 @@ class UpstreamStage:
             return Answer(servfail(req, self.settings.edns_payload), failed=True, source="error")
         entry = self.canonical(req, record)
         now = time.monotonic()
-        return Answer(
-            entry.render(req.q, now, self.settings.edns_payload), entry.aliases, entry, source="upstream"
-        )
+        return Answer(entry.render(req.q, now, self.settings.edns_payload), entry.aliases, entry, source="upstream")
 
     def canonical(self, req: Request, record: DNSRecord) -> Entry:
         for apply in self.filters:
@@ -80,13 +78,9 @@ class UpstreamStage:
 def aliases(record: DNSRecord) -> tuple[str, ...]:
     """CNAME and DNAME targets in the answer, normalised, for the blocking stage to re-check."""
     return tuple(
-        str(rr.rdata.label).rstrip(".").lower()
-        for rr in record.rr
-        if rr.rtype in (wire.T_CNAME, wire.T_DNAME)
+        str(rr.rdata.label).rstrip(".").lower() for rr in record.rr if rr.rtype in (wire.T_CNAME, wire.T_DNAME)
     )
 
 
 def addresses(record: DNSRecord) -> tuple[IPAddress, ...]:
-    return tuple(
-        ipaddress.ip_address(str(rr.rdata)) for rr in record.rr if rr.rtype in (wire.T_A, wire.T_AAAA)
-    )
+    return tuple(ipaddress.ip_address(str(rr.rdata)) for rr in record.rr if rr.rtype in (wire.T_A, wire.T_AAAA))
