@@ -26,10 +26,20 @@ from filterproxy.lists.parsers.base import BadLine, Entry, EntryKind
 from filterproxy.lists.parsers.lines import parse_domain_lines, parse_url_lines
 from filterproxy.lists.parsers.rpz import parse_rpz_lines
 from filterproxy.lists.parsers.text import head_lines, opened_file
-from filterproxy.lists.parsers.ut1 import is_tarball, parse_ut1
+from filterproxy.lists.parsers.ut1 import is_tarball, ut1_parts
 from filterproxy.lists.settings import ListFormat, SourceSettings
 
-__all__ = ["BadLine", "Entry", "EntryKind", "ListFormat", "detect_format", "parse_file", "parse_source"]
+__all__ = [
+    "BadLine",
+    "Entry",
+    "EntryKind",
+    "ListFormat",
+    "detect_format",
+    "locate_entry",
+    "parse_file",
+    "parse_source",
+]
+_Part = tuple[str, Iterator[Entry | BadLine]]
 
 _LINE_PARSERS = {
     "plain": parse_domain_lines,
@@ -52,15 +62,41 @@ def parse_source(source: SourceSettings) -> Iterator[Entry | BadLine]:
 
 def _parse(path: Path, fmt: ListFormat, ut1_category: str | None, display: str) -> Iterator[Entry | BadLine]:
     # A generator, so that every error (missing file, corrupt gzip) surfaces while iterating.
+    for _name, items in _parts(path, fmt, ut1_category, display):
+        yield from items
+
+
+def _parts(path: Path, fmt: ListFormat, ut1_category: str | None, display: str) -> Iterator[_Part]:
+    """``(file name, entries)`` per underlying file: one, or a UT1 category's domains and urls."""
     if fmt == "auto":
         fmt = detect_format(path, [] if path.is_dir() or is_tarball(path) else head_lines(path, display))
     if fmt == "ut1" and (path.is_dir() or is_tarball(path)):
-        yield from parse_ut1(path, ut1_category, display)
+        yield from ut1_parts(path, ut1_category, display)
         return
     if fmt == "ut1":
         fmt = "urls" if _stem(path).endswith("urls") else "plain"
+    yield display, _parse_lines(path, fmt, display)
+
+
+def _parse_lines(path: Path, fmt: ListFormat, display: str) -> Iterator[Entry | BadLine]:
     with opened_file(path, display) as lines:
         yield from _LINE_PARSERS[fmt](lines, display)
+
+
+def locate_entry(source: SourceSettings, value: str) -> tuple[str, int] | None:
+    """``(file, line)`` of the first entry with ``value`` in ``source`` (for explaining a verdict).
+
+    For UT1 sources the file is the ``domains``/``urls`` file (``archive!member`` in a tarball).
+    URL paths compare case-insensitively, as URL matching does.
+    """
+    lowered = value.lower()
+    for name, items in _parts(source.path, source.format, source.ut1_category, str(source.path)):
+        for item in items:
+            if isinstance(item, Entry) and (
+                item.value == value or (item.kind == "url" and item.value.lower() == lowered)
+            ):
+                return name, item.line
+    return None
 
 
 def detect_format(path: Path, head: list[str]) -> ListFormat:

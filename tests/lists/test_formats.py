@@ -12,7 +12,7 @@ import pytest
 
 from filterproxy.classify.normalise import normalise_name
 from filterproxy.errors import ListError, ListFormatError
-from filterproxy.lists.formats import BadLine, Entry, detect_format, parse_file, parse_source
+from filterproxy.lists.formats import BadLine, Entry, detect_format, locate_entry, parse_file, parse_source
 from filterproxy.lists.settings import ListFormat, SourceSettings
 from filterproxy.model import Category
 
@@ -420,3 +420,44 @@ def test_ut1_directory_of_many_categories_needs_a_name(tmp_path: Path) -> None:
         (tmp_path / name).write_text(text)
     with pytest.raises(ListError, match="set ut1_category"):
         list(parse_source(_source(tmp_path, None)))
+
+
+def test_locate_entry_names_the_file_and_line(tmp_path: Path) -> None:
+    plain = tmp_path / "s.txt"
+    plain.write_text("# c\na.example\n0.0.0.0 b.example c.example\n")
+    source = SourceSettings(id="s", category=Category.SOCIAL, path=plain)
+    assert locate_entry(source, "c.example") == (str(plain), 3)
+    assert locate_entry(source, "nope.example") is None
+
+
+@pytest.mark.parametrize("packed", [False, True])
+def test_locate_entry_in_ut1_sources(tmp_path: Path, packed: bool) -> None:
+    if packed:
+        path = tmp_path / "ut1.tar.gz"
+        _make_tar(path, _ut1_files())
+        domains, urls = f"{path}!gambling/domains", f"{path}!gambling/urls"
+    else:
+        path = tmp_path / "ut1"
+        for name, text in _ut1_files().items():
+            (path / name).parent.mkdir(parents=True, exist_ok=True)
+            (path / name).write_text(text)
+        domains, urls = str(path / "gambling" / "domains"), str(path / "gambling" / "urls")
+    assert locate_entry(_source(path), "casino.example") == (domains, 2)
+    assert locate_entry(_source(path), "news.example/odds") == (urls, 2)
+    assert locate_entry(_source(path), "news.example/BETTING") == (urls, 1)
+
+
+def test_ut1_tarball_with_a_corrupt_member_is_a_format_error(tmp_path: Path) -> None:
+    data = gzip.compress(b"".join(b"h%d.example\n" % i for i in range(5000)))
+    tarball = tmp_path / "t.tar"
+    _make_plain_tar(tarball, {"gambling/domains": data[: len(data) // 2]})
+    with pytest.raises(ListFormatError, match="corrupt or truncated gzip"):
+        list(parse_source(_source(tarball)))
+
+
+def _make_plain_tar(path: Path, files: dict[str, bytes]) -> None:
+    with tarfile.open(path, "w") as tar:
+        for name, data in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))

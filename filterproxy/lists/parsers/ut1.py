@@ -8,6 +8,7 @@ from __future__ import annotations
 import tarfile
 import zlib
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 
 from filterproxy.errors import ListError, ListFormatError
@@ -27,6 +28,12 @@ def is_tarball(path: Path) -> bool:
 
 def parse_ut1(path: Path, category: str | None, display: str) -> Iterator[Parsed]:
     """Entries of one UT1 category; ``category`` may be None when only one is present."""
+    for _name, items in ut1_parts(path, category, display):
+        yield from items
+
+
+def ut1_parts(path: Path, category: str | None, display: str) -> Iterator[tuple[str, Iterator[Parsed]]]:
+    """``(file name, entries)`` per ``domains``/``urls`` file; consume each before the next."""
     if path.is_dir():
         files = _dir_files(path, category, display)
         if not files and category is None:
@@ -34,10 +41,14 @@ def parse_ut1(path: Path, category: str | None, display: str) -> Iterator[Parsed
         if not files:
             raise ListError(f"{display}: no UT1 'domains' or 'urls' file for category {category!r}")
         for part, file in files:
-            with opened_file(file, str(file)) as lines:
-                yield from _parse_part(part, lines, str(file))
+            yield str(file), _parse_file_part(part, file)
     else:
-        yield from _parse_tar(path, category, display)
+        yield from _tar_parts(path, category, display)
+
+
+def _parse_file_part(part: str, file: Path) -> Iterator[Parsed]:
+    with opened_file(file, str(file)) as lines:
+        yield from _parse_part(part, lines, str(file))
 
 
 def _parse_part(part: str, lines: Iterable[str], display: str) -> Iterator[Parsed]:
@@ -58,17 +69,28 @@ def _dir_files(path: Path, category: str | None, display: str) -> list[tuple[str
             if (path / n).is_file()]  # fmt: skip
 
 
-def _parse_tar(path: Path, category: str | None, display: str) -> Iterator[Parsed]:
+def _tar_parts(path: Path, category: str | None, display: str) -> Iterator[tuple[str, Iterator[Parsed]]]:
+    with _tar_errors(display), tarfile.open(path, "r:*") as tar:
+        for part, member in _tar_members(tar, category, display):
+            name = f"{display}!{member.name}"
+            yield name, _member_entries(tar, member, part, name, display)
+
+
+def _member_entries(tar: tarfile.TarFile, member: tarfile.TarInfo, part: str, name: str,
+                    display: str) -> Iterator[Parsed]:  # fmt: skip
+    with _tar_errors(display):
+        handle = tar.extractfile(member)
+        if handle is None:
+            raise ListError(f"{display}: {member.name} is not a regular file")
+        with opened_lines(handle, name) as lines:
+            yield from _parse_part(part, lines, name)
+
+
+@contextmanager
+def _tar_errors(display: str) -> Iterator[None]:
+    """Translate what tarfile, gzip and the OS raise into list errors naming the archive."""
     try:
-        with tarfile.open(path, "r:*") as tar:
-            members = _tar_members(tar, category, display)
-            for part, member in members:
-                handle = tar.extractfile(member)
-                if handle is None:
-                    raise ListError(f"{display}: {member.name} is not a regular file")
-                name = f"{display}!{member.name}"
-                with opened_lines(handle, name) as lines:
-                    yield from _parse_part(part, lines, name)
+        yield
     except (tarfile.TarError, EOFError, zlib.error, KeyError) as exc:  # KeyError: a dangling link
         raise ListFormatError(f"{display}: not a readable tar archive ({exc})") from exc
     except OSError as exc:
