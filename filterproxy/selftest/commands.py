@@ -8,6 +8,7 @@ import sys
 from typing import Any
 
 from filterproxy.config.loader import load_config
+from filterproxy.errors import SelftestError
 from filterproxy.selftest.results import append_run
 from filterproxy.selftest.runner import print_table, run_group, settings_of
 
@@ -33,7 +34,16 @@ def selftest_command(args: argparse.Namespace) -> int:
     config = load_config(args.config, data_dir=args.data_dir)
     settings = settings_of(config)
     groups = sorted(config.policy.groups) if args.all_groups else args.group or [config.policy.default_group]
-    runs = [run_group(config, settings, group) for group in groups]
+    runs = []
+    for group in groups:
+        try:
+            runs.append(run_group(config, settings, group))
+        except SelftestError as exc:
+            if not args.all_groups:
+                raise
+            print(f"filterproxy: skipping group {group}: {exc}", file=sys.stderr)  # the others still run
+    if not runs:
+        raise SelftestError("no group could be tested")
     for run in runs:
         if not args.no_store:
             append_run(config.data_dir, run)

@@ -239,3 +239,19 @@ def test_review_reads_block_history_from_prometheus(live: Live) -> None:
     with pytest.raises(MetricsHistoryError):
         broken.query("up", now)
     broken.close()
+
+
+def test_review_report_shows_the_prometheus_history(live: Live, tmp_path: Path) -> None:
+    from datetime import UTC, date, datetime
+
+    from filterproxy.review.figures import Period
+    from filterproxy.review.gather import gather
+    from filterproxy.review.report import build_context, render
+
+    today = datetime.now(UTC).date()
+    metrics = live.service.config.metrics.model_copy(update={"prometheus_url": live.prometheus.url})
+    config = live.service.config.model_copy(update={"metrics": metrics})
+    data = build_context(gather(config, Period(date(today.year, today.month, 1), today)))
+    assert data["history"]["selfharm"][-1] >= 40 and not data["notes"]
+    html = render(data)
+    assert 'id="history-table"' in html and "Blocked requests (Prometheus)" in html

@@ -106,3 +106,13 @@ def test_results_exported_as_metrics(start_service: Any, monkeypatch: pytest.Mon
         "filterproxy_selftest_failures", {"group": "pupils", "kind": "category", "protocol": "dns"}
     )
     assert value == 1.0
+
+
+def test_all_groups_skips_groups_without_a_source_address(
+    start_service: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    service = start_service()
+    assert run_cli(service, monkeypatch, "--all-groups") == 0  # pupils passes; staff and guests cannot run
+    captured = capsys.readouterr()
+    assert "skipping group guests" in captured.err and "skipping group staff" in captured.err
+    assert [run.group for run in read_runs(service.config.data_dir)[0]] == ["pupils"]
