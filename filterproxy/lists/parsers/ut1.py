@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import lzma
 import tarfile
 import zlib
 from collections.abc import Iterable, Iterator
@@ -91,7 +92,7 @@ def _tar_errors(display: str) -> Iterator[None]:
     """Translate what tarfile, gzip and the OS raise into list errors naming the archive."""
     try:
         yield
-    except (tarfile.TarError, EOFError, zlib.error, KeyError) as exc:  # KeyError: a dangling link
+    except (tarfile.TarError, EOFError, zlib.error, lzma.LZMAError, KeyError) as exc:  # KeyError: dangling link
         raise ListFormatError(f"{display}: not a readable tar archive ({exc})") from exc
     except OSError as exc:
         raise ListError(f"{display}: cannot read archive: {exc.strerror or exc}") from exc
