@@ -255,3 +255,22 @@ def test_review_report_shows_the_prometheus_history(live: Live, tmp_path: Path) 
     assert data["history"]["selfharm"][-1] >= 40 and not data["notes"]
     html = render(data)
     assert 'id="history-table"' in html and "Blocked requests (Prometheus)" in html
+
+
+def test_no_client_domain_or_user_in_any_label(live: Live) -> None:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from filterproxy.metrics.registry import BOUNDED_LABELS
+
+    text = httpx.get(f"http://127.0.0.1:{live.service.exporter.port}/metrics", timeout=5).text
+    allowed = BOUNDED_LABELS | {"le", "version", "python", "implementation"}  # build_info: the software's own
+    domain = re.compile(r"[a-z0-9-]+\.[a-z]{2,}", re.IGNORECASE)
+    address = re.compile(r"\d+\.\d+\.\d+\.\d+|[0-9a-f]*:[0-9a-f:]+", re.IGNORECASE)
+    samples = [s for f in text_string_to_metric_families(text) for s in f.samples]
+    assert len(samples) > 200
+    for sample in samples:
+        assert set(sample.labels) <= allowed, (sample.name, sample.labels)
+        for key, value in sample.labels.items():
+            if key in ("upstream", "version", "python"):  # a configured server; version numbers
+                continue
+            assert not domain.search(value) and not address.search(value), (sample.name, key, value)
