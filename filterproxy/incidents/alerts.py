@@ -7,6 +7,7 @@ the next one that goes out.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import queue
@@ -20,6 +21,8 @@ from collections.abc import Callable
 from email.message import EmailMessage
 from typing import Any
 
+from filterproxy.incidents.codec import stamp
+from filterproxy.incidents.fold import Group
 from filterproxy.incidents.metrics import IncidentMetrics
 from filterproxy.incidents.settings import AlertSettings
 
@@ -74,7 +77,8 @@ class Notifier:
         """Send what is queued (one attempt each once stopping), then end the thread."""
         self._stopping.set()
         if self._thread is not None:
-            self._queue.put(None)
+            with contextlib.suppress(queue.Full):
+                self._queue.put(None, timeout=timeout)
             self._thread.join(timeout)
 
     def notify(self, alert: dict[str, Any]) -> None:
@@ -142,3 +146,26 @@ class Notifier:
             delay *= 2
         log.error("incident webhook for #%s failed after retries", alert.get("id"))
         return False
+
+
+def alert_of(incident_id: int, group: Group, node: str) -> dict[str, Any]:
+    """The JSON body of an immediate alert."""
+    e, v = group.event, group.event.verdict
+    return {
+        "id": incident_id,
+        "reference": e.reference,
+        "severity": group.severity,
+        "category": v.category.value if v.category else v.reason.value,
+        "site": v.site or v.host,
+        "host": v.host,
+        "url": e.url,
+        "search_term": e.search_term,
+        "client": e.client,
+        "device": group.device,
+        "user": e.user,
+        "group": v.group,
+        "protocol": e.protocol,
+        "first_seen": stamp(group.first_at),
+        "count": group.count,
+        "node": node,
+    }

@@ -35,6 +35,18 @@ _MOVE_HELP = {
 def register(sub: Any) -> None:
     parser = sub.add_parser("incidents", help="the incident queue: list, triage, export, purge")
     actions = parser.add_subparsers(dest="incidents_command", metavar="ACTION", required=True)
+    _add_list_and_show(actions)
+    for name, target in _MOVES.items():
+        move = actions.add_parser(name, help=_MOVE_HELP[name])
+        move.add_argument("id", help="incident number or block page reference")
+        move.add_argument("--note", required=True, help="why: recorded in the audit trail")
+        move.add_argument("--action", help="what was done (recorded on the incident)")
+        move.add_argument("--outcome", help="the outcome (recorded on the incident)")
+        move.set_defaults(handler=move_incident, target=target)
+    _add_export_purge_digest(actions)
+
+
+def _add_list_and_show(actions: Any) -> None:
     ls = actions.add_parser("list", help="list incidents, newest first")
     ls.add_argument("--status", choices=[s.value for s in Status], help="only this status")
     ls.add_argument("--category", help="only this category (e.g. selfharm)")
@@ -47,13 +59,9 @@ def register(sub: Any) -> None:
     show.add_argument("id", help="incident number or a block page reference (e.g. K7Q-M2XD)")
     show.add_argument("--json", action="store_true", help="print JSON")
     show.set_defaults(handler=show_incident)
-    for name, target in _MOVES.items():
-        move = actions.add_parser(name, help=_MOVE_HELP[name])
-        move.add_argument("id", help="incident number or block page reference")
-        move.add_argument("--note", required=True, help="why: recorded in the audit trail")
-        move.add_argument("--action", help="what was done (recorded on the incident)")
-        move.add_argument("--outcome", help="the outcome (recorded on the incident)")
-        move.set_defaults(handler=move_incident, target=target)
+
+
+def _add_export_purge_digest(actions: Any) -> None:
     export = actions.add_parser("export", help="export incidents for a spreadsheet or another tool")
     fmt = export.add_mutually_exclusive_group(required=True)
     fmt.add_argument("--csv", action="store_true", help="CSV (RFC 4180; formula cells neutralised)")

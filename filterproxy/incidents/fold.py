@@ -9,7 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
+from filterproxy.incidents.codec import stamp
 from filterproxy.incidents.event import BlockEvent
 
 Sequenced = tuple[int, BlockEvent]
@@ -70,3 +72,33 @@ def fold(
         open_groups[key] = group
         groups.append(group)
     return groups
+
+
+def match_open(
+    groups: list[Group], found: dict[str, tuple[Any, ...]], window: timedelta
+) -> tuple[list[tuple[Any, ...]], dict[int, int], list[int]]:
+    """Given the stored open incident per key ``(id, last_seen, first_seen, key)``: fold updates for
+    groups that continue one, their ids by group index, and the indexes of groups that start one."""
+    folds: list[tuple[Any, ...]] = []
+    ids: dict[int, int] = {}
+    fresh: list[int] = []
+    for index, group in enumerate(groups):
+        row = found.pop(group.key, None)  # only the first group of a key may continue a stored one
+        if row is not None and row[1] >= stamp(group.first_at - window):
+            first, last = min(row[2], stamp(group.first_at)), max(row[1], stamp(group.last_at))
+            folds.append((group.count, first, last, row[0]))
+            ids[index] = int(row[0])
+        else:
+            fresh.append(index)
+    return folds, ids, fresh
+
+
+def insert_args(group: Group, node: str) -> tuple[Any, ...]:
+    """Values for queries.INSERT_INCIDENT: the first event gives the fields."""
+    e, v = group.event, group.event.verdict
+    category = v.category.value if v.category else None
+    return (
+        node, group.key, group.severity, e.client, group.device, e.user, v.group, v.host, v.site or v.host,
+        e.url, category, v.reason.value, v.action.value, v.rule, v.source, e.search_term, e.protocol, e.qtype,
+        e.method, e.user_agent, stamp(group.first_at), stamp(group.last_at), group.count, e.reference,
+    )  # fmt: skip

@@ -19,9 +19,9 @@ _RENAMED = {"user_name": "user", "client_group": "group"}
 _TIMES = {"first_seen", "last_seen", "purged_at"}
 
 MIGRATED = "INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?) ON CONFLICT (version) DO NOTHING"
-FIND_OPEN = (  # "IN (?)" is widened to the number of keys
-    "SELECT id, last_seen, first_seen, dedup_key FROM incidents WHERE dedup_key IN (?) AND last_seen >= ? "
-    "AND status <> 'closed'"
+FIND_OPEN = (  # "IN (?)" is widened to the number of keys; private client addresses repeat across sites
+    "SELECT id, last_seen, first_seen, dedup_key FROM incidents WHERE node = ? AND dedup_key IN (?) "
+    "AND last_seen >= ? AND status <> 'closed'"
 )
 FOLD = "UPDATE incidents SET count = count + ?, first_seen = ?, last_seen = ? WHERE id = ?"
 INSERT_INCIDENT = (

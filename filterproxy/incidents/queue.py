@@ -20,18 +20,18 @@ import socket
 import threading
 import time
 from collections import deque
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CollectorRegistry
 
 from filterproxy.errors import IncidentError
-from filterproxy.incidents.alerts import Notifier
+from filterproxy.incidents.alerts import Notifier, alert_of
 from filterproxy.incidents.backends import backend_for
-from filterproxy.incidents.codec import stamp
 from filterproxy.incidents.devices import DeviceDirectory
 from filterproxy.incidents.event import BlockEvent
-from filterproxy.incidents.fold import Group, Sequenced, fold
+from filterproxy.incidents.fold import Sequenced, fold
 from filterproxy.incidents.housekeeping import Housekeeper
 from filterproxy.incidents.metrics import IncidentMetrics
 from filterproxy.incidents.settings import IncidentSettings
@@ -187,7 +187,7 @@ class IncidentQueue:
         groups = fold(batch, self.settings.dedup_window, self._severity, self.devices.name)
         for group in groups:
             if group.event.user is None and (user := self.devices.user(group.event.client)):
-                group.event = _with_user(group.event, user)
+                group.event = replace(group.event, user=user)
         return self.store.write(groups, self.node, submitted, batch[-1][0])
 
     def _severity(self, event: BlockEvent) -> str:
@@ -264,32 +264,3 @@ class IncidentQueue:
             chore()
         except Exception as exc:
             self._store_failed(exc)
-
-
-def _with_user(event: BlockEvent, user: str) -> BlockEvent:
-    from dataclasses import replace
-
-    return replace(event, user=user)
-
-
-def alert_of(incident_id: int, group: Group, node: str) -> dict[str, Any]:
-    """The JSON body of an immediate alert."""
-    e, v = group.event, group.event.verdict
-    return {
-        "id": incident_id,
-        "reference": e.reference,
-        "severity": group.severity,
-        "category": v.category.value if v.category else v.reason.value,
-        "site": v.site or v.host,
-        "host": v.host,
-        "url": e.url,
-        "search_term": e.search_term,
-        "client": e.client,
-        "device": group.device,
-        "user": e.user,
-        "group": v.group,
-        "protocol": e.protocol,
-        "first_seen": stamp(group.first_at),
-        "count": group.count,
-        "node": node,
-    }

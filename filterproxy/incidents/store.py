@@ -31,7 +31,7 @@ from filterproxy.errors import IncidentError, IncidentNotFound
 from filterproxy.incidents import queries as q
 from filterproxy.incidents.backends import Backend, backend_for
 from filterproxy.incidents.codec import stamp
-from filterproxy.incidents.fold import Group
+from filterproxy.incidents.fold import Group, insert_args, match_open
 from filterproxy.incidents.model import Incident, IncidentFilter, Status, check_transition
 from filterproxy.incidents.schema import MIGRATIONS
 from filterproxy.incidents.settings import IncidentSettings
@@ -122,10 +122,11 @@ class IncidentStore:
         with self._guard():
             conn = self._connection()
             with self.backend.transaction(conn):
-                folds, ids, fresh = self._match_open(groups)
+                found = self._open_incidents(groups, node)
+                folds, ids, fresh = match_open(groups, found, self.window)
                 cursor = conn.cursor()
                 cursor.executemany(self.backend.sql(q.FOLD), folds)
-                rows = [self._insert_args(groups[i], node) for i in fresh]
+                rows = [insert_args(groups[i], node) for i in fresh]
                 new_ids = self.backend.insert_returning(conn, self.backend.sql(q.INSERT_INCIDENT), rows)
                 ids.update(zip(fresh, new_ids, strict=True))
                 refs = [(ref, ids[i], stamp(at)) for i, g in enumerate(groups) for ref, at in g.references]
@@ -134,24 +135,8 @@ class IncidentStore:
             new = [(ids[i], groups[i]) for i in fresh]
             return Written(new, sum(g.count for g in groups) - len(new))
 
-    def _match_open(self, groups: list[Group]) -> tuple[list[tuple[Any, ...]], dict[int, int], list[int]]:
-        """Fold updates for groups continuing an open incident; indexes of groups that start one."""
-        found = self._open_incidents(groups)
-        folds: list[tuple[Any, ...]] = []
-        ids: dict[int, int] = {}
-        fresh: list[int] = []
-        for index, group in enumerate(groups):
-            row = found.pop(group.key, None)  # only the first group of a key may continue a stored one
-            if row is not None and row[1] >= stamp(group.first_at - self.window):
-                first, last = min(row[2], stamp(group.first_at)), max(row[1], stamp(group.last_at))
-                folds.append((group.count, first, last, row[0]))
-                ids[index] = int(row[0])
-            else:
-                fresh.append(index)
-        return folds, ids, fresh
-
-    def _open_incidents(self, groups: list[Group]) -> dict[str, tuple[Any, ...]]:
-        """The newest open incident per dedup key that might still be inside the window."""
+    def _open_incidents(self, groups: list[Group], node: str) -> dict[str, tuple[Any, ...]]:
+        """The newest open incident of this node per dedup key that might still be inside the window."""
         if not groups:
             return {}
         since = stamp(min(g.first_at for g in groups) - self.window)
@@ -160,40 +145,10 @@ class IncidentStore:
         for start in range(0, len(keys), 500):
             chunk = keys[start : start + 500]
             text = q.FIND_OPEN.replace("IN (?)", "IN (" + ", ".join("?" * len(chunk)) + ")")
-            for row in self._run(text, (*chunk, since)).fetchall():
+            for row in self._run(text, (node, *chunk, since)).fetchall():
                 if row[3] not in found or row[1] > found[row[3]][1]:
                     found[row[3]] = row
         return found
-
-    @staticmethod
-    def _insert_args(group: Group, node: str) -> tuple[Any, ...]:
-        e, v = group.event, group.event.verdict
-        return (
-            node,
-            group.key,
-            group.severity,
-            e.client,
-            group.device,
-            e.user,
-            v.group,
-            v.host,
-            v.site or v.host,
-            e.url,
-            v.category.value if v.category else None,
-            v.reason.value,
-            v.action.value,
-            v.rule,
-            v.source,
-            e.search_term,
-            e.protocol,
-            e.qtype,
-            e.method,
-            e.user_agent,
-            stamp(group.first_at),
-            stamp(group.last_at),
-            group.count,
-            e.reference,
-        )
 
     def _checkpoint(self, node: str, submitted: int, stored: int) -> None:
         self._run(q.UPSERT_STATE, (node, submitted, stored, stamp(datetime.now(UTC))))

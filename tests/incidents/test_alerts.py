@@ -138,9 +138,7 @@ def test_alerts_are_rate_limited_and_summarised(tmp_path: Path) -> None:
 
 def test_webhook_failure_is_counted(tmp_path: Path) -> None:
     hook = Hook(fail=100)
-    queue, registry = make_queue(
-        tmp_path, {"webhook_url": hook.url, "webhook_retries": 1, "webhook_backoff": 0.01}
-    )
+    queue, registry = make_queue(tmp_path, {"webhook_url": hook.url, "webhook_retries": 1, "webhook_backoff": 0.01})
     queue.start_sync()
     queue.submit(make_event("10.0.0.1", "iwf.example", Category.ILLEGAL))
     labels = {"channel": "webhook", "outcome": "failed"}

@@ -32,9 +32,7 @@ def cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]):  # type: ignore[no-
     queue.start_sync()
     old = datetime.now(UTC) - timedelta(days=40)
     queue.submit(make_event("10.0.0.5", "bet.example", at=old, url="http://bet.example/?u=amy"))
-    queue.submit(
-        make_event("10.0.0.7", "harm.example", Category.SELFHARM, reference="ABC-DEFG", search_term="=cmd()")
-    )
+    queue.submit(make_event("10.0.0.7", "harm.example", Category.SELFHARM, reference="ABC-DEFG", search_term="=cmd()"))
     queue.stop_sync()
 
     def run(*argv: str) -> tuple[int, str, str]:

@@ -44,9 +44,7 @@ def test_directory_prefers_inventory_and_rereads_changed_leases(tmp_path: Path) 
     leases = tmp_path / "dhcpd.leases"
     leases.write_text(ISC)
     (tmp_path / "inv.csv").write_text("10.0.0.20,registered-ipad\n")
-    directory = DeviceDirectory(
-        DeviceSettings(leases_files=[leases], inventory_csv=Path("inv.csv")), tmp_path
-    )
+    directory = DeviceDirectory(DeviceSettings(leases_files=[leases], inventory_csv=Path("inv.csv")), tmp_path)
     assert directory.name("10.0.0.20") == "registered-ipad"
     assert directory.name("10.0.0.21") is None
     leases.write_text(ISC.replace("starts 2 2026/11/24 08:00:00;\n}", 'client-hostname "pc-21";\n}'))

@@ -77,9 +77,7 @@ def test_dns_blocks_become_one_incident_with_every_reference(loop: Loop, tmp_pat
     try:
         host, port = server.address
         for qtype in ("A", "A", "AAAA"):
-            reply = dns.query.udp(
-                dns.message.make_query("www.bet.example", qtype), host, port=port, timeout=5
-            )
+            reply = dns.query.udp(dns.message.make_query("www.bet.example", qtype), host, port=port, timeout=5)
             assert reply.answer or reply.rcode() or reply.authority  # answered (blocked), not dropped
         ok = dns.query.udp(dns.message.make_query("ok.example", "A"), host, port=port, timeout=5)
         assert ok.answer

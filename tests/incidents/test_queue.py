@@ -55,9 +55,7 @@ def test_queue_writes_folds_and_counts(store_url: str, tmp_path: Path) -> None:
         for i in range(300):  # a retry storm from one client, and 10 other clients
             queue.submit(make_event(at=T0 + timedelta(seconds=i)))
         for n in range(10):
-            queue.submit(
-                make_event(f"10.0.1.{n}", "harm.example", Category.SELFHARM, at=T0, protocol="https")
-            )
+            queue.submit(make_event(f"10.0.1.{n}", "harm.example", Category.SELFHARM, at=T0, protocol="https"))
         await asyncio.to_thread(queue.flush)
         await queue.stop()
 
@@ -76,9 +74,7 @@ def test_queue_writes_folds_and_counts(store_url: str, tmp_path: Path) -> None:
 
 def test_overflow_is_counted_never_silent(tmp_path: Path) -> None:
     registry = CollectorRegistry()
-    queue = IncidentQueue(
-        settings(f"sqlite:{tmp_path / 'i.db'}", queue_size=100), tmp_path, registry, node="n1"
-    )
+    queue = IncidentQueue(settings(f"sqlite:{tmp_path / 'i.db'}", queue_size=100), tmp_path, registry, node="n1")
     for i in range(150):  # the writer is not started: the bound holds
         queue.submit(make_event(f"10.0.0.{i % 250}", at=T0))
     assert queue.dropped == 50

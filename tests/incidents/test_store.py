@@ -25,7 +25,7 @@ def open_store(url: str, tmp_path: Path, window: float = 600.0) -> IncidentStore
     return store
 
 
-def write(store: IncidentStore, events: list, seq0: int = 0) -> list[int]:  # type: ignore[type-arg]
+def write(store: IncidentStore, events: list, seq0: int = 0, node: str = "node-a") -> list[int]:  # type: ignore[type-arg]
     batch = list(enumerate(events, start=seq0 + 1))
     groups = fold(
         batch,
@@ -33,7 +33,7 @@ def write(store: IncidentStore, events: list, seq0: int = 0) -> list[int]:  # ty
         lambda e: "high" if e.verdict.category is Category.SELFHARM else "low",
         lambda c: "lab-pc-07" if c == "10.0.0.7" else None,
     )
-    written = store.write(groups, "node-a", batch[-1][0], batch[-1][0])
+    written = store.write(groups, node, batch[-1][0], batch[-1][0])
     return [i for i, _ in written.new]
 
 
@@ -61,6 +61,14 @@ def test_outside_window_or_other_key_makes_new_incidents(store_url: str, tmp_pat
     ]
     assert len(write(store, events)) == 5
     assert len(write(store, [make_event(at=T0 + timedelta(seconds=100))], 5)) == 0  # folds into the 2nd
+
+
+def test_sites_sharing_a_store_never_fold_together(store_url: str, tmp_path: Path) -> None:
+    store = open_store(store_url, tmp_path)
+    assert len(write(store, [make_event("10.0.0.5", at=T0)], node="school-a")) == 1
+    assert len(write(store, [make_event("10.0.0.5", at=T0)], node="school-b")) == 1  # same private address
+    assert len(write(store, [make_event("10.0.0.5", at=T0)], 1, node="school-a")) == 0
+    assert {i.node: i.count for i in store.query(IncidentFilter())} == {"school-a": 2, "school-b": 1}
 
 
 def test_incident_keeps_every_field(store_url: str, tmp_path: Path) -> None:
@@ -138,9 +146,7 @@ def test_purge_removes_client_data_after_retention(store_url: str, tmp_path: Pat
     old, recent = write(
         store,
         [
-            make_event(
-                "10.0.0.7", at=T0, url="http://bet.example/x?user=amy", search_term="bets", user="amy"
-            ),
+            make_event("10.0.0.7", at=T0, url="http://bet.example/x?user=amy", search_term="bets", user="amy"),
             make_event("10.0.0.8", at=T0 + timedelta(days=400)),
         ],
     )
