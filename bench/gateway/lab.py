@@ -165,12 +165,12 @@ class Lab:
         path.write_text(yaml.safe_dump(config))
         return path
 
-    def load_gateway(self, mode: str, proxy_port: int | None = None) -> None:
+    def load_gateway(self, mode: str, proxy_port: int | None = None, **extra: object) -> None:
         """Load (or replace) the gateway ruleset in the gateway namespace, as `gateway up` does."""
         from filterproxy.config.loader import load_config
         from filterproxy.gateway.ruleset import plan_from_config, render
 
-        config = load_config(self.gateway_config(mode, proxy_port), env={})
+        config = load_config(self.gateway_config(mode, proxy_port, **extra), env={})
         ruleset = render(plan_from_config(config))
         self.must(self.gateway, "nft", "-f", "-", text=ruleset)
 

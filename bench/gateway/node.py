@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import importlib.util
 import signal
 import sys
 from pathlib import Path
@@ -21,28 +20,26 @@ from prometheus_client import CollectorRegistry, start_http_server
 
 from filterproxy.classify.testing import make_engine
 from filterproxy.config.loader import load_config
-from filterproxy.gateway.metrics import GatewayMetrics
-from filterproxy.gateway.steering import Steering, SteeringSet
+from filterproxy.gateway.runtime import GatewayRuntime
 from filterproxy.incidents.event import NullSink
 
 DENY = {"gambling": ["bet.example"]}
 URLS = {"adult": ["mixed.example/bad/"]}  # URL-level: mixed.example needs the proxy
-HAVE_DNS_SERVER = importlib.util.find_spec("filterproxy.dns.server") is not None
 
 
 async def _components(config_path: Path, with_dns: bool) -> list[Any]:
+    """The parts `filterproxy serve` composes on a gateway, over the lab's fixed lists."""
     from filterproxy.http.server import ProxyServer
 
     config = load_config(config_path, env={})
     engine = make_engine(deny=DENY, urls=URLS)
     registry = CollectorRegistry()
-    steering_set = SteeringSet(config.gateway, metrics=GatewayMetrics.create(registry))
-    parts: list[Any] = [steering_set]
+    gateway = GatewayRuntime(config, engine, registry, watch_interval=1.0)
+    parts: list[Any] = [gateway]
     if with_dns:
-        from filterproxy.dns.server import DnsServer  # type: ignore[import-not-found, unused-ignore]
+        from filterproxy.dns.server import DnsServer
 
-        observer = Steering(engine, steering_set) if config.gateway.mode == "steered" else None
-        parts.append(DnsServer(config, engine, NullSink(), registry, observer=observer))
+        parts.append(DnsServer(config, engine, NullSink(), registry, observer=gateway.observer))
     proxy_options = {"ssl_insecure": True}  # the lab's origin has a self-signed certificate
     parts.append(ProxyServer(config, engine, NullSink(), registry, options=proxy_options))
     parts.append(registry)
@@ -55,7 +52,7 @@ async def main(argv: list[str]) -> int:
     parser.add_argument("--metrics", type=int, default=9190, help="metrics port (127.0.0.1)")
     parser.add_argument("--no-dns", action="store_true", help="do not run filterproxy's resolver")
     args = parser.parse_args(argv)
-    *parts, registry = await _components(args.config, HAVE_DNS_SERVER and not args.no_dns)
+    *parts, registry = await _components(args.config, not args.no_dns)
     start_http_server(args.metrics, addr="127.0.0.1", registry=registry)
     for part in parts:
         await part.start()

@@ -54,21 +54,35 @@ class Nft:
 
     async def load_async(self, commands: str) -> None:
         """Run a batch of commands without blocking the event loop (used by the steering set)."""
-        argv = self._argv(["-f", "-"])
+        await self.run_async(["-f", "-"], commands)
+
+    async def table_handle(self, table: str) -> int | None:
+        """The kernel's handle of ``inet TABLE`` (it changes whenever `gateway up` reloads it), or None."""
+        listing = json.loads(await self.run_async(["-j", "list", "tables", "inet"]) or '{"nftables": []}')
+        for item in listing.get("nftables", []):
+            found = item.get("table")
+            if found is not None and found.get("name") == table:
+                return int(found["handle"])
+        return None
+
+    async def run_async(self, args: list[str], text: str = "") -> str:
+        argv = self._argv(args)
         try:
             proc = await asyncio.create_subprocess_exec(
                 *argv,
                 stdin=asyncio.subprocess.PIPE,
-                stdout=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.PIPE,
             )
         except OSError as exc:
             raise GatewayError(f"running {argv[0]} failed: {exc}") from exc
         try:
-            _, err = await asyncio.wait_for(proc.communicate(commands.encode()), TIMEOUT)
+            out, err = await asyncio.wait_for(proc.communicate(text.encode()), TIMEOUT)
         except TimeoutError as exc:
             proc.kill()
             await proc.wait()
-            raise GatewayError(f"nft -f - did not finish in {TIMEOUT:.0f} s") from exc
+            raise GatewayError(f"nft {' '.join(args)} did not finish in {TIMEOUT:.0f} s") from exc
         if proc.returncode != 0:
-            raise GatewayError(f"nft -f - failed: {err.decode(errors='replace').strip() or proc.returncode}")
+            message = err.decode(errors="replace").strip() or proc.returncode
+            raise GatewayError(f"nft {' '.join(args)} failed: {message}")
+        return out.decode()

@@ -87,6 +87,10 @@ class SteeringSet:
             self._metrics.pending.set(len(self._pending))
             self._wakeup()
 
+    def forget(self) -> None:
+        """The kernel's sets were emptied (the table was reloaded): steer every address anew."""
+        self._expiry.clear()
+
     def _wakeup(self) -> None:
         if self._wake is None or self._loop is None:
             return

@@ -19,7 +19,6 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the lab lives in bench/gateway
 
 from bench.gateway import lab as L
-from bench.gateway.node import HAVE_DNS_SERVER
 
 from .conftest import NETNS_REFUSAL
 
@@ -28,7 +27,6 @@ pytestmark = [
     pytest.mark.skipif(NETNS_REFUSAL is not None, reason=str(NETNS_REFUSAL)),
     pytest.mark.skipif(L.available() is not None, reason=str(L.available())),
 ]
-needs_resolver = pytest.mark.skipif(not HAVE_DNS_SERVER, reason="filterproxy.dns.server is not in this tree")
 
 PROBE = """table inet probe {
     counter quic {}
@@ -148,6 +146,16 @@ def test_steered_address_is_inspected_shared_cdn_names_blocked_by_sni(steered: L
     assert _seen_by_origin(steered, "/cdn-sni") == []
 
 
+def test_full_interception_group_is_proxied_whatever_the_address(steered: L.Lab) -> None:
+    staff = {"networks": [f"{L.CLIENT}/32"], "intercept": True}
+    steered.load_gateway("steered", policy={"groups": {"pupils": {}, "staff": staff}})
+    try:
+        assert _curl(steered, "http://allowed.example/intercepted", L.ORIGIN)[0] == 0
+        assert _seen_by_origin(steered, "/intercepted") == [L.GW_WAN]  # not steered by address: by client
+    finally:
+        steered.load_gateway("steered")
+
+
 def test_quic_is_dropped(steered: L.Lab) -> None:
     # three datagrams of one flow: the first is dropped, so the flow never becomes established
     send = "import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n" \
@@ -176,7 +184,6 @@ def test_doh_endpoints_are_refused(steered: L.Lab) -> None:
     assert steered.sh(steered.gateway, "curl", "-sk", "-m", "5", f"https://{L.PUBLIC_DNS}/").returncode == 0
 
 
-@needs_resolver
 @pytest.mark.parametrize("tcp", [False, True])
 def test_hard_coded_public_dns_is_answered_by_the_filter(steered: L.Lab, tcp: bool) -> None:
     assert _dig(steered, "allowed.example", tcp=tcp) == L.ORIGIN
@@ -184,7 +191,6 @@ def test_hard_coded_public_dns_is_answered_by_the_filter(steered: L.Lab, tcp: bo
     assert _dig(steered, "bet.example", server=L.GW_LAN, tcp=tcp) == L.GW_LAN
 
 
-@needs_resolver
 def test_blocked_name_shows_the_block_page(steered: L.Lab) -> None:
     address = _dig(steered, "bet.example")
     assert address == L.GW_LAN
@@ -193,7 +199,6 @@ def test_blocked_name_shows_the_block_page(steered: L.Lab) -> None:
     assert _seen_by_origin(steered, "/page") == []
 
 
-@needs_resolver
 def test_resolver_steers_names_needing_a_decision(steered: L.Lab) -> None:
     assert _dig(steered, "mixed.example") == L.STEERED
     deadline = time.monotonic() + 5

@@ -147,3 +147,46 @@ def test_observer_steers_only_names_needing_a_proxy_decision(loaded: GatewaySett
 
     asyncio.run(scenario())
     assert set(_elements(netns, "steer4")) == {"192.0.2.10"}
+
+
+@needs_netns
+def test_runtime_steers_again_after_the_table_is_reloaded(
+    tmp_path: Path, netns: str, nft_in: Path, loaded: GatewaySettings
+) -> None:
+    from filterproxy.gateway.runtime import GatewayRuntime
+
+    config = make_config(
+        tmp_path, dns={"listen": "0.0.0.0:5353"},
+        gateway={"lan_interfaces": ["lan0"], "nft": str(nft_in), "flush_interval": 0.01},
+    )
+    engine = make_engine(urls={"adult": ["mixed.example/bad/"]})
+    client = ipaddress.ip_address("10.0.0.5")
+
+    async def scenario() -> None:
+        runtime = GatewayRuntime(config, engine, CollectorRegistry(), watch_interval=3600)
+        await runtime.start()
+        runtime.observer.observe(client, "mixed.example", [A], 300)
+        await runtime.steering_set.flush()
+        assert set(_elements(netns, "steer4")) == {"192.0.2.10"}
+        Nft(str(nft_in)).load(render(plan_from_config(config)))  # `gateway up` again: sets emptied
+        assert _elements(netns, "steer4") == {}
+        runtime.observer.observe(client, "mixed.example", [A], 300)
+        await runtime.steering_set.flush()
+        assert _elements(netns, "steer4") == {}, "control: without the watch the address stays missing"
+        await runtime.check_table()  # what the watch does every few seconds
+        runtime.observer.observe(client, "mixed.example", [A], 300)
+        await runtime.stop()
+
+    asyncio.run(scenario())
+    assert set(_elements(netns, "steer4")) == {"192.0.2.10"}
+
+
+@needs_netns
+def test_runtime_in_strict_mode_observes_nothing(tmp_path: Path, nft_in: Path) -> None:
+    from filterproxy.gateway.hook import NullObserver
+    from filterproxy.gateway.runtime import GatewayRuntime
+
+    config = make_config(tmp_path, gateway={"lan_interfaces": ["lan0"], "mode": "strict", "nft": str(nft_in)})
+    runtime = GatewayRuntime(config, make_engine(), CollectorRegistry())
+    assert isinstance(runtime.observer, NullObserver)
+    assert GatewayRuntime.wanted(config)
