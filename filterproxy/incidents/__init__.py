@@ -29,6 +29,7 @@ Reading the store from another package (e.g. the annual review)::
     store.query(IncidentFilter(since=..., until=...))      # -> list[Incident]
     store.counts_by_month(since, until)                    # -> [(YYYY-MM, category, incidents, events)]
     store.time_to_triage(since, until)                     # -> [(id, category, seconds)]
+    store.counts_by_status(since=None)                     # -> {status: incidents}
 """
 
 from filterproxy.incidents.store import open_store

@@ -204,6 +204,15 @@ class IncidentStore:
             rows = self._run(q.BY_MONTH, (stamp(since), stamp(until))).fetchall()
         return [(r[0], r[1] or "", int(r[2]), int(r[3])) for r in rows]
 
+    def counts_by_status(self, since: datetime | None = None) -> dict[str, int]:
+        """Incidents per status (every status present, zeros included), last seen since ``since`` if given."""
+        where, args = q.where_of(IncidentFilter(since=since))
+        with self._guard():
+            rows = self._run(f"SELECT status, COUNT(*) FROM incidents{where} GROUP BY status", tuple(args)).fetchall()
+        counts = {status.value: 0 for status in Status}
+        counts.update({str(r[0]): int(r[1]) for r in rows})
+        return counts
+
     def time_to_triage(self, since: datetime, until: datetime) -> list[tuple[int, str, float]]:
         """``(incident id, category, seconds from first_seen to leaving 'new')``."""
         with self._guard():

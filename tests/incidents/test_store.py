@@ -137,6 +137,8 @@ def test_query_and_report_api(store_url: str, tmp_path: Path) -> None:
     assert len(store.query(IncidentFilter(min_severity="high"))) == 1
     year = (T0 - timedelta(days=60), T0 + timedelta(days=300))
     assert store.counts_by_month(*year) == [("2026-03", "gambling", 3, 3), ("2026-04", "selfharm", 1, 1)]
+    assert store.counts_by_status() == {"new": 3, "triaged": 1, "reported": 0, "escalated": 0, "closed": 0}
+    assert store.counts_by_status(since=T0 + timedelta(days=1))["new"] == 1
     ((tid, category, seconds),) = store.time_to_triage(*year)
     assert (tid, category) == (ids[0], "gambling") and seconds > 0
 
