@@ -171,7 +171,7 @@ def test_url_lines(tmp_path: Path, line: str, expected: tuple[str, str]) -> None
     assert entries(items) == [(*expected, 1)]
 
 
-@pytest.mark.parametrize("line", ["bad host/x", "bad..host/x", "com/x", "/just/a/path"])
+@pytest.mark.parametrize("line", ["bad host/x", "bad..host/x", "com/x", "/just/a/path", "[::1/x", "[]/x"])
 def test_bad_url_lines(tmp_path: Path, line: str) -> None:
     assert bad(parse_text(tmp_path, f"{line}\n", "urls")) == [(1, False)]
 

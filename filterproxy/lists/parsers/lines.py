@@ -127,7 +127,9 @@ def url_entry(text: str, number: int) -> Entry:
 def _url_host(hostport: str) -> str:
     hostport = hostport.rsplit("@", 1)[-1]
     if hostport.startswith("["):
-        host = hostport[1 : hostport.find("]")]
+        host, closed, _ = hostport[1:].partition("]")
+        if not closed:
+            raise ValueError("unclosed '[' in the host")
     else:
         host = hostport.rsplit(":", 1)[0] if hostport.count(":") == 1 else hostport
     ip = parse_ip(host)
