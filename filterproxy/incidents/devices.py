@@ -12,6 +12,7 @@ import socket
 import time
 from pathlib import Path
 
+from filterproxy.errors import ConfigError
 from filterproxy.incidents.settings import DeviceSettings
 
 log = logging.getLogger(__name__)
@@ -63,7 +64,10 @@ class DeviceDirectory:
         self._inventory: dict[str, tuple[str, str | None]] = {}
         inventory = settings.inventory_csv
         if inventory is not None:
-            self._inventory = parse_inventory((base / inventory).read_text(encoding="utf-8"))
+            try:
+                self._inventory = parse_inventory((base / inventory).read_text(encoding="utf-8"))
+            except OSError as exc:
+                raise ConfigError(f"incidents.devices.inventory_csv: cannot read {base / inventory}: {exc}") from exc
         self._leases_paths = [base / p for p in settings.leases_files]
         self._leases: dict[Path, tuple[float, dict[str, str]]] = {}
         self._ptr: dict[str, tuple[float, str | None]] = {}

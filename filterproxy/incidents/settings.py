@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from filterproxy.config.section import Section
 from filterproxy.model import Category
@@ -61,6 +61,13 @@ class AlertSettings(Section):
         default=Path("digests"), description="Directory for the weekly digest as a text file (relative to data_dir)."
     )
     digest_interval_days: float = Field(default=7.0, gt=0, description="Days between digests.")
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _http_only(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("the webhook URL must start with http:// or https://")
+        return value
 
 
 class IncidentSettings(Section):

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+from pydantic import ValidationError
+
+from filterproxy.errors import ConfigError
 from filterproxy.incidents.devices import DeviceDirectory, parse_inventory, parse_leases
-from filterproxy.incidents.settings import DeviceSettings
+from filterproxy.incidents.settings import AlertSettings, DeviceSettings
 
 DNSMASQ = """1767225600 aa:bb:cc:dd:ee:01 10.0.0.5 lab-pc-05 01:aa:bb:cc:dd:ee:01
 1767225600 aa:bb:cc:dd:ee:02 10.0.0.6 * *
@@ -53,3 +57,13 @@ def test_directory_prefers_inventory_and_rereads_changed_leases(tmp_path: Path) 
     os.utime(leases, (1, 1))  # a different mtime, whatever the clock resolution
     assert directory.name("10.0.0.21") == "pc-21"
     assert directory.name("10.9.9.9") is None  # reverse DNS is off by default
+
+
+def test_missing_inventory_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="inventory_csv"):
+        DeviceDirectory(DeviceSettings(inventory_csv=Path("nope.csv")), tmp_path)
+
+
+def test_webhook_must_be_http() -> None:
+    with pytest.raises(ValidationError, match="http"):
+        AlertSettings(webhook_url="file:///etc/passwd")
