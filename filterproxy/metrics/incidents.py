@@ -18,7 +18,6 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from filterproxy.errors import IncidentError
-from filterproxy.incidents.model import IncidentFilter, Status
 from filterproxy.incidents.store import IncidentStore
 
 log = logging.getLogger(__name__)
@@ -30,11 +29,7 @@ def store_counts(store: IncidentStore, days: int = 365) -> Counts:
     """Incidents per status seen in the last ``days`` (the store's retention horizon by default)."""
 
     def counts() -> Mapping[str, int]:
-        by_status = getattr(store, "counts_by_status", None)
-        if callable(by_status):  # a counting query, when the store offers one
-            return dict(by_status())
-        since = datetime.now(UTC) - timedelta(days=days)
-        return {s.value: len(store.query(IncidentFilter(status=s, since=since))) for s in Status}
+        return store.counts_by_status(since=datetime.now(UTC) - timedelta(days=days))
 
     return counts
 
