@@ -5,6 +5,7 @@ from __future__ import annotations
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from filterproxy.dns import wire
+from filterproxy.dns.hotmetrics import HotCollector, HotCounter, HotHistogram
 from filterproxy.metrics.registry import counter, gauge, histogram
 
 #: Query types counted by name; everything else is "other" (bounded label).
@@ -31,37 +32,32 @@ def qtype_label(qtype: int) -> str:
 
 
 class DnsMetrics:
-    """One instance per server; children for the hot labels are looked up once."""
+    """One instance per server; per-query metrics are plain integers (see hotmetrics), the rest prometheus_client."""
 
     def __init__(self, registry: CollectorRegistry) -> None:
-        self.queries: Counter = counter(
-            registry,
-            "filterproxy_dns_queries_total",
-            "DNS queries received, by query type and transport.",
-            ("qtype", "protocol"),
+        self.queries = HotCounter(
+            "filterproxy_dns_queries_total", "DNS queries received, by query type and transport.", ("qtype", "protocol")
         )
-        self.responses: Counter = counter(
-            registry,
+        self.responses = HotCounter(
             "filterproxy_dns_responses_total",
             "DNS responses sent, by RCODE and how they were made.",
             ("rcode", "outcome"),
         )
-        self.duration: Histogram = histogram(
-            registry,
+        self.duration = HotHistogram(
             "filterproxy_dns_request_duration_seconds",
             "Time from receiving a query to having its answer.",
             ("outcome",),
-            buckets=LATENCY_BUCKETS,
+            LATENCY_BUCKETS,
         )
-        self.blocks: Counter = counter(
-            registry,
+        self.blocks = HotCounter(
             "filterproxy_dns_blocks_total",
             "Queries answered with a block, by category and client group.",
             ("category", "group"),
         )
-        self.cache_hits: Counter = counter(registry, "filterproxy_dns_cache_hits_total", "Answers from the cache.")
-        self.cache_misses: Counter = counter(
-            registry, "filterproxy_dns_cache_misses_total", "Cache lookups that found nothing fresh."
+        self.cache_hits = HotCounter("filterproxy_dns_cache_hits_total", "Answers from the cache.")
+        self.cache_misses = HotCounter("filterproxy_dns_cache_misses_total", "Cache lookups that found nothing fresh.")
+        HotCollector(
+            registry, [self.queries, self.responses, self.duration, self.blocks, self.cache_hits, self.cache_misses]
         )
         self.cache_entries: Gauge = gauge(registry, "filterproxy_dns_cache_entries", "Answers in the cache.")
         self.upstream_errors: Counter = counter(
@@ -95,17 +91,14 @@ class DnsMetrics:
             "Malformed or unsupported packets, by what was done with them.",
             ("outcome",),
         )
-        self._query_children = {
-            (n, p): self.queries.labels(n, p) for n in {*QTYPES.values(), "other"} for p in ("udp", "tcp")
-        }
-        self._duration_children = {o: self.duration.labels(o) for o in OUTCOMES}
-        self._response_children = {
-            (r, o): self.responses.labels(wire.RCODE_NAMES.get(r, "other"), o) for r in range(16) for o in OUTCOMES
-        }
+        self._rcodes = {r: wire.RCODE_NAMES.get(r, "other") for r in range(16)}
 
     def query(self, qtype: int, transport: str) -> None:
-        self._query_children[(qtype_label(qtype), transport)].inc()
+        self.queries.inc((QTYPES.get(qtype, "other"), transport))
 
     def response(self, rcode: int, outcome: str, seconds: float) -> None:
-        self._response_children[(rcode & 0xF, outcome)].inc()
-        self._duration_children[outcome].observe(seconds)
+        self.responses.inc((self._rcodes[rcode & 0xF], outcome))
+        self.duration.observe((outcome,), seconds)
+
+    def block(self, category: str, group: str) -> None:
+        self.blocks.inc((category, group))

@@ -62,11 +62,8 @@ def parse_query(data: bytes) -> Question | None:
     ident, flags, qd, an, ns, ar = _HEADER.unpack_from(data)
     if flags & (QR | OPCODE_MASK) or qd != 1 or an or ns or ar > 1:
         return None
-    labels = _plain_labels(data)
-    if labels is None:
-        return None
-    end = 12 + sum(len(label) + 1 for label in labels) + 1
-    if end + 4 > len(data):
+    labels, end = _plain_labels(data)
+    if end < 0 or end + 4 > len(data):
         return None
     qtype, qclass = _TYPE_CLASS.unpack_from(data, end)
     end += 4
@@ -87,19 +84,19 @@ def parse_query(data: bytes) -> Question | None:
     return Question(ident, flags, name, qtype, qclass, data[12:end], bool(ar), payload, do)
 
 
-def _plain_labels(data: bytes) -> list[bytes] | None:
-    """The labels of the uncompressed name at offset 12, or None if it is not one."""
+def _plain_labels(data: bytes) -> tuple[list[bytes], int]:
+    """The labels of the uncompressed name at offset 12 and the offset after it (-1: not one)."""
     labels: list[bytes] = []
     pos, size = 12, len(data)
     while pos < size:
         length = data[pos]
         if length == 0:
-            return labels if pos - 11 <= MAX_NAME_WIRE else None
+            return labels, (pos + 1 if pos - 11 <= MAX_NAME_WIRE else -1)
         if length > 63:
-            return None
+            return labels, -1
         labels.append(data[pos + 1 : pos + 1 + length])
         pos += 1 + length
-    return None
+    return labels, -1
 
 
 def _parse_opt(data: bytes, pos: int) -> tuple[int, bool] | None:

@@ -10,14 +10,13 @@ from __future__ import annotations
 import time
 from collections.abc import Hashable
 from datetime import UTC, datetime
-from typing import Any
 
 from filterproxy.config.block import BlockSettings
 from filterproxy.dns.answers import Maker, Responder, block_maker
 from filterproxy.dns.metrics import DnsMetrics
 from filterproxy.dns.ports import EngineLike
 from filterproxy.dns.request import Answer, Handler, Reply, Request, then
-from filterproxy.model import Category, Query, Verdict
+from filterproxy.model import Query, Verdict
 
 MEMO_SIZE = 65536
 
@@ -29,7 +28,6 @@ class BlockingStage:
         self.responder = responder
         self.metrics = metrics
         self._makers: dict[Hashable, tuple[Hashable, Maker]] = {}
-        self._counters: dict[tuple[Category | None, str], Any] = {}
         self._memo: dict[tuple[str, str], tuple[tuple[int, int], Verdict | None]] = {}
 
     def __call__(self, req: Request, next: Handler) -> Reply:
@@ -74,13 +72,7 @@ class BlockingStage:
 
     def _block(self, req: Request, verdict: Verdict) -> Answer:
         req.verdict = verdict
-        counter = self._counters.get((verdict.category, verdict.group))
-        if counter is None:  # groups come from the configuration: a bounded set
-            category = verdict.category.value if verdict.category else "none"
-            counter = self._counters[(verdict.category, verdict.group)] = self.metrics.blocks.labels(
-                category, verdict.group
-            )
-        counter.inc()
+        self.metrics.block(verdict.category.value if verdict.category else "none", verdict.group)
         kind = (req.qtype, verdict.category, verdict.reason)
         made = self._makers.get(kind)
         if made is None:
