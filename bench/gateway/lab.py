@@ -26,6 +26,9 @@ REPO = Path(__file__).resolve().parents[2]
 CLIENT, GW_LAN, GW_WAN, NET_WAN = "10.213.1.2", "10.213.1.1", "10.213.2.1", "10.213.2.2"
 ORIGIN, STEERED, OTHER, SPARE = "10.213.3.10", "10.213.3.11", "10.213.3.12", "10.213.3.13"
 PUBLIC_DNS = "9.9.9.9"  # a "public resolver" and DoH endpoint, assigned inside the internet namespace only
+# IPv6: unique-local prefixes inside the namespaces, plus Quad9's v6 address (again only in there)
+CLIENT6, GW_LAN6, GW_WAN6, NET_WAN6 = "fd21:3:1::2", "fd21:3:1::1", "fd21:3:2::1", "fd21:3:2::2"
+ORIGIN6, PUBLIC_DNS6 = "fd21:3:3::10", "2620:fe::fe"
 NAMES = {  # what the internet's DNS answers
     "allowed.example": ORIGIN,
     "mixed.example": STEERED,  # URL-level entries: needs the proxy
@@ -47,7 +50,7 @@ http {{
     uwsgi_temp_path {d}/uwsgi; scgi_temp_path {d}/scgi;
     keepalive_requests 1000000;
     server {{
-        listen 80 reuseport; listen 443 ssl reuseport;
+        listen 80 reuseport; listen 443 ssl reuseport; listen [::]:80 reuseport; listen [::]:443 ssl reuseport;
         ssl_certificate {d}/origin.pem; ssl_certificate_key {d}/origin.key;
         location / {{ default_type text/plain; return 200 "origin $host $request_uri\\n"; }}
     }}
@@ -115,7 +118,21 @@ class Lab:
         for address in (ORIGIN, STEERED, OTHER, SPARE, PUBLIC_DNS):
             self.must(self.internet, "ip", "addr", "add", f"{address}/32", "dev", "lo")
         self.must(self.gateway, "sysctl", "-qw", "net.ipv4.ip_forward=1")
+        self._ipv6()
         return self
+
+    def _ipv6(self) -> None:
+        self.must(self.gateway, "sysctl", "-qw", "net.ipv6.conf.all.forwarding=1")
+        for ns, dev, cidr in (
+            (self.client, "eth0", f"{CLIENT6}/64"), (self.gateway, "lan0", f"{GW_LAN6}/64"),
+            (self.gateway, "wan0", f"{GW_WAN6}/64"), (self.internet, "eth0", f"{NET_WAN6}/64"),
+        ):
+            self.must(ns, "ip", "-6", "addr", "add", cidr, "dev", dev, "nodad")
+        self.must(self.client, "ip", "-6", "route", "add", "default", "via", GW_LAN6)
+        self.must(self.gateway, "ip", "-6", "route", "add", "default", "via", NET_WAN6)
+        self.must(self.internet, "ip", "-6", "route", "add", "fd21:3:1::/64", "via", GW_WAN6)
+        for address in (ORIGIN6, PUBLIC_DNS6):
+            self.must(self.internet, "ip", "-6", "addr", "add", f"{address}/128", "dev", "lo", "nodad")
 
     def _address(self, ns: str, dev: str, cidr: str, via: str | None = None) -> None:
         self.must(ns, "ip", "addr", "add", cidr, "dev", dev)
@@ -140,9 +157,11 @@ class Lab:
     def start_public_dns(self) -> None:
         """dnsmasq on 9.9.9.9:53 answering NAMES: the upstream, and what a hard-coded client would reach."""
         argv = ["dnsmasq", "--no-daemon", "--conf-file=/dev/null", "--no-resolv", "--no-hosts", "-u", "root",
-                f"--listen-address={PUBLIC_DNS}", "--bind-interfaces", "--log-queries",
+                f"--listen-address={PUBLIC_DNS}", f"--listen-address={PUBLIC_DNS6}", "--bind-interfaces",
+                "--log-queries",
                 f"--pid-file={self.workdir / 'dnsmasq.pid'}"]
         argv += [f"--address=/{name}/{address}" for name, address in NAMES.items()]
+        argv.append(f"--address=/allowed.example/{ORIGIN6}")
         self.spawn(self.internet, argv, "dnsmasq")
         self.wait_udp_dns(self.internet, PUBLIC_DNS)
 

@@ -33,12 +33,16 @@ PROBE = """table inet probe {
     counter quic_control {}
     counter dot {}
     counter doh {}
+    counter doh6 {}
+    counter dns6 {}
     chain input {
         type filter hook input priority 0; policy accept;
         udp dport 443 counter name quic
         udp dport 4443 counter name quic_control
         tcp dport 853 counter name dot
         ip daddr 9.9.9.9 tcp dport 443 counter name doh
+        ip6 daddr 2620:fe::fe tcp dport 443 counter name doh6
+        ip6 daddr 2620:fe::fe meta l4proto { tcp, udp } th dport 53 counter name dns6
     }
 }
 """
@@ -211,3 +215,21 @@ def test_resolver_steers_names_needing_a_decision(steered: L.Lab) -> None:
     assert _seen_by_origin(steered, "/bad/resolved") == []
     assert _dig(steered, "allowed.example") == L.ORIGIN
     assert L.ORIGIN not in _steer4(steered)
+
+
+def test_ipv6_is_guarded_and_forwarded_like_ipv4(steered: L.Lab) -> None:
+    done = steered.sh(steered.client, "curl", "-s", "-m", "5", f"http://[{L.ORIGIN6}]/v6-allowed")
+    assert done.returncode == 0, done.stderr
+    assert _seen_by_origin(steered, "/v6-allowed") == [L.CLIENT6]  # forwarded by the kernel
+    before = {name: _probe(steered, name) for name in ("quic", "doh6", "dns6")}
+    send = "import socket; socket.socket(socket.AF_INET6, socket.SOCK_DGRAM).sendto(b'q' * 1200, ('{}', 443))"
+    steered.must(steered.client, "python3", "-c", send.format(L.ORIGIN6))
+    doh = steered.sh(steered.client, "curl", "-sk", "-m", "5", f"https://[{L.PUBLIC_DNS6}]/dns-query")
+    assert doh.returncode == 7  # reset by the gateway
+    # a hard-coded IPv6 resolver: the query is redirected to the gateway and never reaches it
+    steered.sh(steered.client, "dig", "+time=1", "+tries=1", f"@{L.PUBLIC_DNS6}", "allowed.example")
+    time.sleep(0.2)
+    assert {name: _probe(steered, name) for name in before} == before
+    # control: the gateway itself reaches the same resolver over IPv6
+    answer = steered.sh(steered.gateway, "dig", "+short", "+time=2", f"@{L.PUBLIC_DNS6}", "allowed.example")
+    assert answer.stdout.strip() == L.ORIGIN
