@@ -7,11 +7,13 @@ from pathlib import Path
 from typing import Any
 
 from filterproxy.config.loader import load_config
+from filterproxy.config.types import split_host_port
 from filterproxy.gateway.nft import Nft
 from filterproxy.gateway.ruleset import plan_from_config, render
 from filterproxy.gateway.status import describe
 
 FORWARDING = Path("/proc/sys/net/ipv4/ip_forward")
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
 
 def register(sub: Any) -> None:
@@ -36,6 +38,9 @@ def gateway_up(args: argparse.Namespace) -> int:
         return 0
     Nft(config.gateway.nft).load(ruleset)
     print(f"gateway: table inet {config.gateway.table} loaded ({config.gateway.mode} mode)")
+    for what, listen in (("dns.listen", config.dns.listen), ("proxy.listen", config.proxy.listen)):
+        if split_host_port(listen)[0] in LOOPBACK:
+            print(f"gateway: warning: {what} is {listen}: redirected clients cannot reach a loopback address")
     if FORWARDING.exists() and FORWARDING.read_text().strip() != "1":
         print("gateway: warning: IPv4 forwarding is off (sysctl net.ipv4.ip_forward=1): clients get nowhere")
     return 0

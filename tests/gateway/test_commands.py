@@ -36,6 +36,7 @@ def test_up_status_down_cycle(tmp_path: Path, netns: str) -> None:
     code, out = _cli(netns, config, "up")
     assert code == 0, out
     assert "loaded (steered mode)" in out
+    assert "warning: dns.listen" not in out
     assert run_in(netns, "nft", "list", "chain", "inet", "filterproxy", "divert").returncode == 0
     code, out = _cli(netns, config, "status")
     assert code == 0, out
@@ -79,3 +80,14 @@ def test_missing_interfaces_is_a_user_error(tmp_path: Path, capsys: pytest.Captu
     config = write_config(tmp_path, gateway={})
     assert main(["--config", str(config), "gateway", "up", "--dry-run"]) == 1
     assert "gateway.lan_interfaces is empty" in capsys.readouterr().err
+
+
+def test_up_warns_when_services_listen_on_loopback(tmp_path: Path, netns: str) -> None:
+    config = write_config(
+        tmp_path, dns={"listen": "127.0.0.1:5353"}, proxy={"listen": "0.0.0.0:8080"},
+        gateway={"lan_interfaces": ["lan0"]},
+    )
+    code, out = _cli(netns, config, "up")
+    assert code == 0
+    assert "warning: dns.listen is 127.0.0.1:5353" in out
+    assert "warning: proxy.listen" not in out
