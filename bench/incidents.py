@@ -1,6 +1,7 @@
 """Benchmark of the incident queue: ingest into SQLite and PostgreSQL, and DNS latency with/without recording.
 
-    .venv/bin/python -m bench.incidents [--events 200000] [--seconds 10] [--qps 1000] [--skip-pg] [--skip-dns]
+    .venv/bin/python -m bench.incidents [--events 200000] [--seconds 10] [--qps 1000] [--rounds 3]
+                                        [--skip-pg] [--skip-dns]
 
 1. Ingest: a producer thread submits ``--events`` block events as fast as it can (every event a new
    incident: distinct client+site, the worst case; then a run where 9 in 10 fold); the figure is
@@ -8,8 +9,9 @@
    plus the producer-side cost of one ``submit()`` call.
 2. The same into a throwaway PostgreSQL 15 (fsync on, loopback, unix socket dir in a temp dir).
 3. DNS: the real resolver (filterproxy.dns) with a local stub upstream, dnsperf sending ``--qps``
-   blocked queries per second for ``--seconds`` from 1000 distinct names, once with a NullSink and once
-   with the SQLite queue; reports dnsperf's latency figures and the incidents written meanwhile.
+   blocked queries per second for ``--seconds`` from 1000 distinct names, alternating a NullSink and the
+   SQLite queue for ``--rounds`` rounds; reports dnsperf's latency, the CPU of this process (resolver +
+   writer) per query, the incidents written meanwhile, and medians per mode.
 Everything is on 127.0.0.1 and each step is bounded in time.
 """
 
@@ -20,6 +22,7 @@ import asyncio
 import json
 import re
 import shutil
+import statistics
 import subprocess
 import tempfile
 import threading
@@ -131,30 +134,35 @@ def dns_run(tmp: Path, engine: Any, names: Path, record: bool, qps: int, seconds
         bg.run(queue.start())
     server = DnsServer(config, engine, sink, registry)
     bg.run(server.start())
-    figures: dict[str, Any] = {
-        "recording": "sqlite" if record else "off",
-        **dnsperf(server.address[1], names, qps, seconds),
-    }
+    cpu = time.process_time()  # this process: resolver, incident writer and stub (dnsperf runs apart)
+    figures: dict[str, Any] = {"recording": "sqlite" if record else "off"}
+    figures.update(dnsperf(server.address[1], names, qps, seconds))
     bg.run(server.stop())
     if queue is not None:
-        bg.run(queue.stop())
+        bg.run(queue.stop())  # the drain counts too: recording costs what it costs
         sample = registry.get_sample_value
         figures["events"] = sample("filterproxy_incidents_events_received_total", {"protocol": "dns"})
         figures["incidents"] = sample("filterproxy_incidents_written_total")
         figures["folded"] = sample("filterproxy_incidents_folded_total")
+    figures["cpu_us_per_query"] = round((time.process_time() - cpu) / max(1.0, figures["qps"] * seconds) * 1e6, 1)
     bg.run(stub.stop())
     bg.close()
     return figures
 
 
-def dns_latency(tmp: Path, qps: int, seconds: int) -> list[dict[str, Any]]:
+def dns_latency(tmp: Path, qps: int, seconds: int, rounds: int) -> dict[str, Any]:
     from filterproxy.classify.testing import make_engine
 
     sites = [f"blocked{i}.example" for i in range(1000)]
     names = tmp / "names.txt"
     names.write_text("".join(f"www.{s} A\n" for s in sites))
     engine = make_engine(deny={"gambling": sites})
-    return [dns_run(tmp, engine, names, record, qps, seconds) for record in (False, True, False, True)]
+    runs = [dns_run(tmp, engine, names, record, qps, seconds) for _ in range(rounds) for record in (False, True)]
+    summary = {}
+    for mode in ("off", "sqlite"):
+        mine = [r for r in runs if r["recording"] == mode]
+        summary[mode] = {k: statistics.median(r[k] for r in mine) for k in ("avg_ms", "stddev_ms", "cpu_us_per_query")}
+    return {"runs": runs, "median": summary}
 
 
 def main() -> None:
@@ -162,6 +170,7 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=200_000)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--qps", type=int, default=1000)
+    parser.add_argument("--rounds", type=int, default=3, help="alternating DNS rounds per mode (median reported)")
     parser.add_argument("--skip-pg", action="store_true")
     parser.add_argument("--skip-dns", action="store_true")
     args = parser.parse_args()
@@ -183,7 +192,7 @@ def main() -> None:
                 server.stop()
                 shutil.rmtree(pg_root, ignore_errors=True)
         if not args.skip_dns:
-            report["dns"] = dns_latency(tmp, args.qps, args.seconds)
+            report["dns"] = dns_latency(tmp, args.qps, args.seconds, args.rounds)
     print(json.dumps(report, indent=2))
 
 
