@@ -28,6 +28,7 @@ COMMAND_MODULES = (
     "filterproxy.http.commands",
     "filterproxy.incidents.commands",
     "filterproxy.metrics.commands",
+    "filterproxy.selftest.commands",
     "filterproxy.review.commands",
     "filterproxy.gateway.commands",
 )

@@ -8,6 +8,7 @@ import logging
 from typing import Any
 
 from filterproxy.config.loader import load_config
+from filterproxy.metrics.commands import add_metrics_argument, apply_metrics_argument
 from filterproxy.service import build_service, run_service
 
 
@@ -15,13 +16,14 @@ def register(sub: Any) -> None:
     serve = sub.add_parser("serve", help="run the whole service (resolver, proxy, incidents, metrics)")
     serve.add_argument("--no-dns", action="store_true", help="do not run the resolver")
     serve.add_argument("--no-proxy", action="store_true", help="do not run the proxy")
+    add_metrics_argument(serve)
     serve.set_defaults(handler=run_serve)
 
 
 def run_serve(args: argparse.Namespace) -> int:
     if args.verbose == 0:
         logging.getLogger().setLevel(logging.INFO)
-    config = load_config(args.config, data_dir=args.data_dir)
+    config = apply_metrics_argument(load_config(args.config, data_dir=args.data_dir), args.metrics)
     service = build_service(config, dns=not args.no_dns, proxy=not args.no_proxy)
     asyncio.run(run_service(service))
     return 0

@@ -24,7 +24,12 @@ DATA_DIR_ENV = "FILTERPROXY_DATA_DIR"
 DEFAULT_CONFIG = Path(__file__).resolve().parents[2] / "config" / "filterproxy.yaml"
 
 # Fields holding paths, as dotted paths from the root: resolved against the config file's directory.
-_PATH_FIELDS = (("data_dir",), ("lists", "sources_file"), ("lists", "local_dir"))
+_PATH_FIELDS = (
+    ("data_dir",),
+    ("lists", "sources_file"),
+    ("lists", "local_dir"),
+    ("metrics", "password_file"),
+)
 
 
 def default_config_path() -> Path:

@@ -15,6 +15,7 @@ from filterproxy.http.settings import ProxySettings
 from filterproxy.incidents.settings import IncidentSettings
 from filterproxy.lists.settings import ListsSettings
 from filterproxy.metrics.settings import MetricsSettings
+from filterproxy.selftest.settings import SelftestSettings
 
 
 class Config(Section):
@@ -32,6 +33,7 @@ class Config(Section):
     incidents: IncidentSettings = Field(default_factory=IncidentSettings, description="The incident queue.")
     metrics: MetricsSettings = Field(default_factory=MetricsSettings, description="Prometheus metrics.")
     gateway: GatewaySettings = Field(default_factory=GatewaySettings, description="Transparent gateway.")
+    selftest: SelftestSettings = Field(default_factory=SelftestSettings, description="Filter self-test probes.")
 
     @property
     def local_dir(self) -> Path:
