@@ -2,9 +2,10 @@
 
 For every enabled source with a ``url``: a conditional GET (ETag / If-Modified-Since), the body
 streamed to a temporary file beside ``source.path``, verified (optional ``sha256``; it must parse
-into at least one entry with no more malformed lines than the source tolerates), fsynced and
-renamed over the old copy. Any failure leaves the old copy in place and says why. The validators
-of each copy live in ``<dest_dir>/update-state.json``.
+into at least one entry with no more malformed lines than the source tolerates, and keep at least
+half the entries of the copy it replaces unless forced), fsynced and renamed over the old copy.
+Any failure leaves the old copy in place and says why. The validators of each copy live in
+``<dest_dir>/update-state.json``.
 """
 
 from __future__ import annotations
@@ -50,6 +51,19 @@ class UpdateResult:
         return f"{self.source_id}: {self.outcome}: {self.detail}"
 
 
+@dataclass(frozen=True, slots=True)
+class UpdateOptions:
+    """Limits a download must respect to replace the copy we hold."""
+
+    timeout: float = 30.0
+    max_bad_share: float = 0.05
+    max_bytes: int = DEFAULT_MAX_BYTES
+    #: Refuse a new copy with fewer entries than this share of the last good one (upstream build
+    #: breakages publish near-empty lists); ``force`` accepts it anyway.
+    min_keep_share: float = 0.5
+    force: bool = False
+
+
 def update_sources(
     sources: list[SourceSettings],
     dest_dir: Path,
@@ -57,16 +71,17 @@ def update_sources(
     timeout: float = 30.0,
     max_bad_share: float = 0.05,
     max_bytes: int = DEFAULT_MAX_BYTES,
+    force: bool = False,
 ) -> list[UpdateResult]:
     """Update every enabled source that has a ``url``; one result per source, failures included."""
+    options = UpdateOptions(timeout, max_bad_share, max_bytes, force=force)
     state = _load_state(dest_dir / STATE_FILE)
     results = []
     for source in sources:
         if not source.enabled or not source.url:
             continue
         try:
-            result = update_source(source, state, timeout=timeout, max_bad_share=max_bad_share,
-                                   max_bytes=max_bytes)  # fmt: skip
+            result = update_source(source, state, options)
         except ListError as exc:
             kept = "kept the previous copy" if source.path.exists() else "no previous copy"
             log.warning("list update failed: %s (%s)", exc, kept)
@@ -76,21 +91,22 @@ def update_sources(
     return results
 
 
-def update_source(
-    source: SourceSettings, state: dict[str, Any], *, timeout: float, max_bad_share: float, max_bytes: int
-) -> UpdateResult:
+def update_source(source: SourceSettings, state: dict[str, Any], options: UpdateOptions) -> UpdateResult:
     """Fetch, verify and install one source; raise :class:`ListFetchError` (old copy untouched)."""
     if not source.url:
         raise ListFetchError(f"{source.id}: no url to download from")
-    held = _validators(state.get(source.id), source) if source.path.is_file() else None
+    held_copy = source.path.is_file()
+    held = _validators(state.get(source.id), source) if held_copy and not options.force else None
     try:
-        download = fetch(source.url, source.path, held, timeout=timeout, max_bytes=max_bytes)
+        download = fetch(source.url, source.path, held, timeout=options.timeout, max_bytes=options.max_bytes)
     except OSError as exc:  # creating the directory or the temporary file
         raise ListFetchError(f"{source.id}: cannot write near {source.path}: {exc.strerror or exc}") from exc
     if download is None:
         return UpdateResult(source.id, "unchanged", source.path, "not modified since the last download")
     try:
-        entries, bad = _verify(source, download, max_bad_share)
+        entries, bad = _verify(source, download, options.max_bad_share)
+        if held_copy and not options.force:
+            _check_shrink(source, state.get(source.id), entries, options.min_keep_share)
         _install(download.path, source.path)
     except OSError as exc:
         download.path.unlink(missing_ok=True)
@@ -101,6 +117,15 @@ def update_source(
     state[source.id] = _record(source, download, entries)
     detail = f"{entries} entries, {bad} malformed lines, {download.size} bytes -> {source.path}"
     return UpdateResult(source.id, "updated", source.path, detail, entries, bad, download.size)
+
+
+def _check_shrink(source: SourceSettings, held: Any, entries: int, min_keep_share: float) -> None:
+    before = held.get("entries") if isinstance(held, dict) and held.get("url") == source.url else None
+    if isinstance(before, int) and entries < before * min_keep_share:
+        raise ListFetchError(
+            f"{source.url}: the list shrank from {before} to {entries} entries (an upstream breakage?); "
+            "run the update with --force to accept it"
+        )
 
 
 def _verify(source: SourceSettings, download: Download, max_bad_share: float) -> tuple[int, int]:

@@ -159,11 +159,26 @@ def test_changed_list_replaces_the_copy(origin: Origin, tmp_path: Path) -> None:
     origin.routes["/list.txt"] = Route()
     src = source(origin, tmp_path)
     run(src, tmp_path)
-    origin.routes["/list.txt"] = Route(body=b"new.example\nother.example\n", etag='"v2"')
+    newer = b"".join(b"new%d.example\n" % i for i in range(150))
+    origin.routes["/list.txt"] = Route(body=newer, etag='"v2"')
     result = run(src, tmp_path)
-    assert (result.outcome, result.entries) == ("updated", 2)
-    assert src.path.read_text() == "new.example\nother.example\n"
+    assert (result.outcome, result.entries) == ("updated", 150)
+    assert src.path.read_bytes() == newer
     assert leftovers(tmp_path) == []
+
+
+def test_a_list_that_shrank_a_lot_needs_force(origin: Origin, tmp_path: Path) -> None:
+    """Upstream build breakages publish near-empty lists (blocklistproject gambling, June 2026)."""
+    origin.routes["/list.txt"] = Route()
+    src = source(origin, tmp_path)
+    run(src, tmp_path)
+    origin.routes["/list.txt"] = Route(body=b"a.example\nb.example\n", etag='"v2"')
+    refused = run(src, tmp_path)
+    assert not refused.ok and "shrank from 200 to 2 entries" in refused.detail
+    assert src.path.read_bytes() == GOOD
+    forced = run(src, tmp_path, force=True)
+    assert (forced.outcome, forced.entries) == ("updated", 2)
+    assert "If-None-Match" not in origin.headers_of("/list.txt")[2], "force downloads unconditionally"
 
 
 def test_last_modified_without_etag(origin: Origin, tmp_path: Path) -> None:
