@@ -1,8 +1,9 @@
 """Gateway throughput: allowed HTTP traffic through the lab gateway, four ways, same run.
 
-    .venv/bin/python -m bench.gateway [--seconds 5] [--rounds 3] [--connections 32]
+    .venv/bin/python -m bench.gateway [--seconds 4] [--rounds 3] [--connections 32] [--workloads keepalive,close]
 
-Cases, alternated round by round, medians reported:
+Workloads: keep-alive connections, and a new connection per request (Connection: close: what a
+school at 9am looks like to the gateway). Cases, alternated round by round, medians reported:
   plain     the kernel forwards; no nftables table at all (the ceiling)
   nat       the kernel forwards and masquerades, as a school's NAT router does (conntrack on)
   steered   filterproxy's steered ruleset and node running; the origin is not a steered address
@@ -53,8 +54,12 @@ def tree_cpu(root: int) -> float:
     return sum(times.get(p, 0.0) for p in tree)
 
 
-def wrk(lab: L.Lab, seconds: int, connections: int) -> dict[str, float]:
-    argv = ["wrk", "-t", "2", "-c", str(connections), "-d", f"{seconds}s", "--timeout", "5s", URL]
+WORKLOADS = {"keepalive": [], "close": ["-H", "Connection: close"]}  # close: a new connection per request
+
+
+def wrk(lab: L.Lab, seconds: int, connections: int, workload: str) -> dict[str, float]:
+    argv = ["wrk", "-t", "2", "-c", str(connections), "-d", f"{seconds}s", "--timeout", "5s",
+            *WORKLOADS[workload], URL]
     out = lab.must(lab.client, *argv)
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     total = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
@@ -81,13 +86,15 @@ def set_case(lab: L.Lab, case: str) -> None:
         lab.load_gateway("strict", proxy_port=PROXY_PORT)
 
 
-def run_case(lab: L.Lab, case: str, pids: dict[str, int], seconds: int, connections: int) -> dict[str, Any]:
+def run_case(lab: L.Lab, case: str, pids: dict[str, int], args: argparse.Namespace) -> dict[str, Any]:
     set_case(lab, case)
     lab.sh(lab.client, "curl", "-s", "-o", "/dev/null", "-m", "5", URL)  # warm the path
     owner = pids.get("squid" if case == "squid" else "node")
     cpu0 = tree_cpu(owner) if owner else 0.0
     proxied0 = lab.metrics().get("filterproxy_http_requests_total", 0.0)
-    result: dict[str, Any] = {"case": case, **wrk(lab, seconds, connections)}
+    result: dict[str, Any] = {
+        "case": case, "workload": args.workload_now, **wrk(lab, args.seconds, args.connections, args.workload_now)
+    }
     result["proxy_cpu_s"] = (tree_cpu(owner) - cpu0) if owner else 0.0
     result["filterproxy_requests"] = lab.metrics().get("filterproxy_http_requests_total", 0.0) - proxied0
     return result
@@ -110,49 +117,66 @@ def summarise(results: list[dict[str, Any]], cases: list[str]) -> list[dict[str,
     return rows
 
 
+def measure(lab: L.Lab, cases: list[str], args: argparse.Namespace) -> list[dict[str, Any]]:
+    lab.create()
+    lab.start_origin(workers=1)
+    lab.start_public_dns()
+    lab.start_node("steered")
+    pids = {"node": lab.procs[-1].pid}
+    if "squid" in cases:
+        start_squid(lab)
+        pids["squid"] = lab.procs[-1].pid
+    results: list[dict[str, Any]] = []
+    for workload in args.workloads:
+        args.workload_now = workload
+        for round_no in range(args.rounds):
+            for case in cases if round_no % 2 == 0 else list(reversed(cases)):
+                results.append(run_case(lab, case, pids, args))
+                print(f"{workload:9} round {round_no + 1} {case:8} {results[-1]['rps']:>10.0f} req/s", flush=True)
+    return results
+
+
+def report(results: list[dict[str, Any]], cases: list[str], args: argparse.Namespace, elapsed: float) -> None:
+    out: dict[str, Any] = {"seconds": args.seconds, "rounds": args.rounds, "connections": args.connections,
+                           "url": URL, "elapsed_s": round(elapsed, 1), "workloads": {}}
+    for workload in args.workloads:
+        rows = summarise([r for r in results if r["workload"] == workload], cases)
+        out["workloads"][workload] = rows
+        print(f"\n{workload}: | case | req/s (median) | runs | vs plain | proxy CPU us/req | seen by filterproxy "
+              "| errors |")
+        print("|---|---:|---|---:|---:|---:|---:|")
+        for r in rows:
+            print(f"| {r['case']} | {r['rps_median']} | {r['rps_runs']} | {r['vs_plain']} | "
+                  f"{r['proxy_cpu_us_per_request']} | {r['requests_seen_by_filterproxy']} | {r['errors']} |")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(out, indent=2))
+    print(f"\nwritten to {args.out}")
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="bench.gateway", description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=int, default=5, help="length of one wrk run (max 30)")
+    parser.add_argument("--seconds", type=int, default=4, help="length of one wrk run (max 30)")
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds (max 5)")
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--workloads", default="keepalive,close", help="keepalive and/or close")
     parser.add_argument("--out", type=Path, default=L.REPO / "artifacts" / "bench_gateway.json")
     args = parser.parse_args(argv)
-    seconds, rounds = max(1, min(args.seconds, 30)), min(args.rounds, 5)
+    args.seconds, args.rounds = max(1, min(args.seconds, 30)), max(1, min(args.rounds, 5))
+    args.workloads = [w for w in args.workloads.split(",") if w in WORKLOADS] or ["keepalive"]
     missing = L.available() or (None if shutil.which("wrk") else "wrk is not installed")
     if missing:
         print(f"bench.gateway: cannot run: {missing}", file=sys.stderr)
         return 2
-    have_squid = shutil.which("squid") and shutil.which("squidGuard")
-    cases = ["plain", "nat", "steered", "strict"] + (["squid"] if have_squid else [])
+    cases = ["plain", "nat", "steered", "strict"]
+    if shutil.which("squid") and shutil.which("squidGuard"):
+        cases.append("squid")
     lab = L.Lab(Path(tempfile.mkdtemp(prefix="bench-gateway-")))
-    results: list[dict[str, Any]] = []
     started = time.monotonic()
     try:
-        lab.create()
-        lab.start_origin(workers=1)
-        lab.start_public_dns()
-        lab.start_node("steered")
-        pids = {"node": lab.procs[-1].pid}
-        if "squid" in cases:
-            start_squid(lab)
-            pids["squid"] = lab.procs[-1].pid
-        for round_no in range(rounds):
-            for case in cases if round_no % 2 == 0 else reversed(cases):
-                results.append(run_case(lab, case, pids, seconds, args.connections))
-                print(f"round {round_no + 1} {case:8} {results[-1]['rps']:>10.0f} req/s", flush=True)
+        results = measure(lab, cases, args)
     finally:
         lab.destroy()
-    rows = summarise(results, cases)
-    report = {"seconds": seconds, "rounds": rounds, "connections": args.connections, "url": URL,
-              "elapsed_s": round(time.monotonic() - started, 1), "cases": rows}
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2))
-    print("\n| case | req/s (median) | runs | vs plain | gateway proxy CPU us/req | seen by filterproxy | errors |")
-    print("|---|---:|---|---:|---:|---:|---:|")
-    for r in rows:
-        print(f"| {r['case']} | {r['rps_median']} | {r['rps_runs']} | {r['vs_plain']} | "
-              f"{r['proxy_cpu_us_per_request']} | {r['requests_seen_by_filterproxy']} | {r['errors']} |")
-    print(f"\nwritten to {args.out}")
+    report(results, cases, args, time.monotonic() - started)
     return 0
 
 
