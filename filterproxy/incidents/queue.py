@@ -66,7 +66,9 @@ class IncidentQueue:
         self.dropped = 0
         self._items: deque[Sequenced] = deque()
         self._lock = threading.Lock()
-        self._seq = time.time_ns() // 1000
+        self._seq = time.time_ns() // 1000  # see _rebase for a clock that went back
+        self._run_first = self._seq + 1
+        self._spooled_this_run = 0
         self._received = {p: self.metrics.received.labels(p) for p in ("dns", "http", "https")}
         self._wake, self._stopping = threading.Event(), threading.Event()
         self._thread: threading.Thread | None = None
@@ -92,7 +94,9 @@ class IncidentQueue:
                 self.dropped += 1
                 self.metrics.dropped.labels("overflow").inc()
                 return
-            self._received[event.protocol].inc()
+            received = self._received.get(event.protocol)
+            if received is not None:
+                received.inc()
             if len(self._items) >= self.settings.batch_size:
                 self._wake.set()
         except Exception:  # the contract: a producer never sees our failure
@@ -108,6 +112,7 @@ class IncidentQueue:
     def start_sync(self) -> None:
         """Account for a previous crash, then start the writer (works with the store down)."""
         self._spool_at_start = self.spool.read()
+        self._rebase(max(self._spool_at_start.last_seq, self._spool_at_start.submitted))
         self._try_store()
         self._thread = threading.Thread(target=self._run, name="incident-writer", daemon=True)
         self._thread.start()
@@ -204,6 +209,7 @@ class IncidentQueue:
     def _to_spool(self, batch: list[Sequenced], submitted: int) -> None:
         try:
             self.spool.append(batch, submitted)
+            self._spooled_this_run += len(batch)
         except OSError as exc:
             log.error("incident spool %s failed, %s event(s) lost: %s", self.spool.path, len(batch), exc)
             self.dropped += len(batch)
@@ -247,7 +253,24 @@ class IncidentQueue:
             log.warning("incident queue: %s event(s) were lost by an unclean stop of node %s", lost, self.node)
             self.metrics.lost.inc(lost)
             self.store.record_loss(self.node, lost)
+        self._rebase(max(state.submitted_seq, state.stored_seq))
         self._accounted = True
+
+    def _rebase(self, floor: int) -> None:
+        """Keep sequence numbers above every earlier run's, even if the clock went back (a board without
+        a real-time clock boots in 1970): replay skips what the store already has by number."""
+        with self._lock:
+            if self._run_first > floor:
+                return
+            offset = floor + 1 - self._run_first
+            items = list(self._items)
+            self._items.clear()
+            self._items.extend((seq + offset, event) for seq, event in items)
+            self._seq += offset
+            self._run_first += offset
+        if self._spooled_this_run:
+            self.spool.shift_tail(self._spooled_this_run, offset, self._seq)
+        log.warning("incident sequence numbers moved on by %s: the clock is behind an earlier run", offset)
 
     def _store_failed(self, exc: BaseException) -> None:
         self.metrics.store_errors.inc()

@@ -80,6 +80,17 @@ class Spool:
         self.pending = len(events)
         return SpoolContents(events, submitted, bad)
 
+    def shift_tail(self, count: int, offset: int, submitted: int) -> None:
+        """Renumber the last ``count`` events by ``offset`` (atomically: temp file, fsync, rename)."""
+        contents = self.read()
+        cut = len(contents.events) - count
+        events = contents.events[:cut] + [(seq + offset, ev) for seq, ev in contents.events[cut:]]
+        temp = self.path.with_name(self.path.name + ".tmp")
+        temp.unlink(missing_ok=True)
+        Spool(temp).append(events, max(submitted, contents.submitted))
+        os.replace(temp, self.path)
+        self.pending = len(events)
+
     def clear(self) -> None:
         """Empty the spool once its events are in the store."""
         with contextlib.suppress(FileNotFoundError):

@@ -130,3 +130,38 @@ def test_restart_counts_a_batch_lost_mid_write_and_torn_spool_lines(tmp_path: Pa
     assert registry.get_sample_value("filterproxy_incidents_lost_after_crash_total") == 6
     assert len(all_refs(stored(store, tmp_path))) == 7  # the spooled two were replayed
     assert queue.spool.pending == 0
+
+
+@pytest.mark.parametrize("store_down_at_start", [False, True], ids=["store", "spool"])
+def test_clock_behind_an_earlier_run_loses_nothing(tmp_path: Path, store_down_at_start: bool) -> None:
+    blocker = tmp_path / "db"
+    store = f"sqlite:{blocker / 'i.db'}"
+    blocker.mkdir()
+    future = time.time_ns() // 1000 + 10**12  # an earlier run numbered its events under a clock days ahead
+    s = stored(store, tmp_path)
+    s.write(fold([(future, make_event("10.0.0.1"))], 600, lambda e: "low", lambda c: None), "crash", future, future)
+    s.close()
+    if store_down_at_start:
+        (blocker / "i.db").rename(tmp_path / "saved.db")
+        blocker.rmdir()
+        blocker.write_text("unusable for now")
+    settings = IncidentSettings(store=store, flush_interval=0.05, retry_interval=0.2)
+    queue = IncidentQueue(settings, tmp_path, CollectorRegistry(), node="crash")
+    events = [make_event(f"10.0.1.{i}") for i in range(20)]
+    queue.start_sync()
+    for event in events[:10]:
+        queue.submit(event)
+    assert queue.flush()
+    if store_down_at_start:
+        assert queue.spool.pending == 10
+        blocker.unlink()
+        blocker.mkdir()
+        (tmp_path / "saved.db").rename(blocker / "i.db")
+    for event in events[10:]:
+        queue.submit(event)
+    deadline = time.monotonic() + 10
+    while (queue.spool.pending or not queue.store_up) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    queue.stop_sync()
+    assert {e.reference for e in events} <= all_refs(stored(store, tmp_path))
+    assert stored(store, tmp_path).state("crash").stored_seq > future
