@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import sys
 from collections.abc import Iterable, Sequence
@@ -28,6 +29,7 @@ from filterproxy.errors import ListError, ListFormatError
 from filterproxy.lists.formats import BadLine, Entry, parse_source
 from filterproxy.lists.settings import SourceSettings
 
+log = logging.getLogger(__name__)
 BUILD_VERSION = "1"
 MAX_ERROR_SAMPLES = 5
 
@@ -61,6 +63,11 @@ def build_index(sources: Sequence[SourceSettings], max_bad_share: float) -> Inde
     builder = IndexBuilder()
     infos = []
     for source in enabled:
+        if source.url and not source.path.exists():
+            # a remote list enabled but never downloaded: not an error until `lists update` has run
+            log.warning("source %s has no copy yet at %s: run `filterproxy lists update`", source.id, source.path)
+            infos.append(SourceInfo(source.id, source.category, str(source.path), errors=("not downloaded yet",)))
+            continue
         result = _add_source(builder, source, max_bad_share)
         if result.rejected:
             raise ListFormatError(_rejection(result.info, _limit(source, max_bad_share)))

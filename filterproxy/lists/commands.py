@@ -34,7 +34,8 @@ def register(sub: Any) -> None:
     ls.add_parser("reload", help="ask the running service to reload its lists").set_defaults(handler=run_reload)
     ls.add_parser("compile", help="build the compiled index now").set_defaults(handler=run_compile)
     update = ls.add_parser("update", help="download the sources that have a URL (ETag aware)")
-    update.add_argument("--timeout", type=float, default=60.0)
+    update.add_argument("--timeout", type=float, default=60.0, help="seconds per network operation")
+    update.add_argument("--force", action="store_true", help="install even a list that lost over half its entries")
     update.set_defaults(handler=run_update)
     for verb, helptext in (("allow", "add names to the school's allow list"),
                            ("unallow", "remove names from the school's allow list")):
@@ -120,7 +121,7 @@ def run_update(args: argparse.Namespace) -> int:
 
     config = _config(args)
     results = update_sources(resolve_sources(config), config.data_dir / "lists", timeout=args.timeout,
-                             max_bad_share=config.lists.max_bad_share)
+                             max_bad_share=config.lists.max_bad_share, force=args.force)
     if not results:
         print("no enabled source has a url: nothing to download (see blocklists/sources.yaml)")
     for result in results:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from filterproxy.lists.formats import Entry, parse_source
+from filterproxy.lists.formats import locate_entry
 from filterproxy.lists.settings import SourceSettings
 from filterproxy.model import Verdict
 
@@ -17,10 +17,7 @@ def source_line(source: SourceSettings | None, rule: str | None) -> tuple[str, i
     """``(file, line)`` of the entry ``rule`` in ``source``, or None when not found there."""
     if source is None or rule is None:
         return None
-    for item in parse_source(source):
-        if isinstance(item, Entry) and item.value == rule:
-            return str(source.path), item.line
-    return None
+    return locate_entry(source, rule)
 
 
 def explain(name: str, verdict: Verdict, line: tuple[str, int] | None) -> dict[str, Any]:

@@ -22,6 +22,9 @@ class SourceSettings(Section):
     format: ListFormat = Field(default="auto", description="List format; 'auto' guesses from name and content.")
     url: str | None = Field(default=None, description="Where `filterproxy lists update` downloads it from.")
     ut1_category: str | None = Field(default=None, description="UT1 folder inside a tarball, e.g. 'gambling'.")
+    sha256: str | None = Field(
+        default=None, pattern=r"^[0-9a-fA-F]{64}$", description="Expected SHA-256 of the download (optional pin)."
+    )
     licence: str = Field(default="", description="Licence of the list, shown in `lists stats` and the review.")
     attribution: str = Field(default="", description="Attribution text required by the licence (CC BY...).")
     enabled: bool = Field(default=True, description="Whether the source is used.")

@@ -97,3 +97,15 @@ def test_data_dir_option_keeps_instances_apart(workdir: Path, tmp_path: Path,
     assert (other / "local" / "allow.txt").exists()
     [verdict] = check_json(workdir, capsys, "bet.example")  # the default instance is unchanged
     assert verdict["action"] == "block"
+
+
+def test_enabled_remote_source_without_a_copy_is_skipped_not_fatal(workdir: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    with (workdir / "sources.yaml").open("a") as sources:
+        sources.write("  - {id: remote/x, category: adult, path: downloads/x.txt, url: 'http://127.0.0.1:9/x.txt'}\n")
+    assert run(workdir, "lists", "stats", "--json") == 0
+    stats = json.loads(capsys.readouterr().out)
+    remote = next(s for s in stats["sources"] if s["source"] == "remote/x")
+    assert remote["entries"] == 0 and remote["errors"] == ["not downloaded yet"]
+    [verdict] = check_json(workdir, capsys, "bet.example")
+    assert verdict["action"] == "block"
