@@ -176,6 +176,7 @@ def main(argv: list[str]) -> int:
         results = measure(lab, cases, args)
     finally:
         lab.destroy()
+        shutil.rmtree(lab.workdir, ignore_errors=True)
     report(results, cases, args, time.monotonic() - started)
     return 0
 

@@ -118,6 +118,8 @@ class Lab:
         for address in (ORIGIN, STEERED, OTHER, SPARE, PUBLIC_DNS):
             self.must(self.internet, "ip", "addr", "add", f"{address}/32", "dev", "lo")
         self.must(self.gateway, "sysctl", "-qw", "net.ipv4.ip_forward=1")
+        for ns in (self.client, self.gateway, self.internet):  # a connection per request, for minutes
+            self.must(ns, "sysctl", "-qw", "net.ipv4.ip_local_port_range=1024 65000", "net.ipv4.tcp_tw_reuse=1")
         self._ipv6()
         return self
 

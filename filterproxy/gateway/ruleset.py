@@ -50,12 +50,15 @@ def plan_from_config(config: Config) -> GatewayPlan:
     proxy_port = gw.proxy_port or split_host_port(config.proxy.listen)[1]
     groups = config.policy.groups.values()
     intercept = tuple(net for group in groups if group.intercept for net in group.networks)
-    pinned: list[IPAddress] = []
-    if config.block.dns_answer == "blockpage":
-        for address in (config.block.blockpage_ipv4, config.block.blockpage_ipv6):
-            if address is not None and not (address.is_loopback or address.is_unspecified):
-                pinned.append(address)
-    return GatewayPlan(gw, dns_port, proxy_port, intercept, tuple(pinned))
+    return GatewayPlan(gw, dns_port, proxy_port, intercept, pinned_addresses(config))
+
+
+def pinned_addresses(config: Config) -> tuple[IPAddress, ...]:
+    """Addresses always steered: the block page's, when blocked names resolve to it."""
+    if config.block.dns_answer != "blockpage":
+        return ()
+    candidates = (config.block.blockpage_ipv4, config.block.blockpage_ipv6)
+    return tuple(a for a in candidates if a is not None and not (a.is_loopback or a.is_unspecified))
 
 
 def render(plan: GatewayPlan) -> str:

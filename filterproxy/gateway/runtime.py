@@ -19,6 +19,7 @@ from filterproxy.errors import GatewayError
 from filterproxy.gateway.hook import AnswerObserver, NullObserver
 from filterproxy.gateway.metrics import GatewayMetrics
 from filterproxy.gateway.nft import Nft
+from filterproxy.gateway.ruleset import pinned_addresses
 from filterproxy.gateway.steering import Steering, SteeringSet
 
 log = logging.getLogger(__name__)
@@ -33,7 +34,9 @@ class GatewayRuntime:
         settings = config.gateway
         self.nft = Nft(settings.nft)
         self.table = settings.table
-        self.steering_set = SteeringSet(settings, nft=self.nft, metrics=GatewayMetrics.create(registry))
+        self.steering_set = SteeringSet(
+            settings, nft=self.nft, metrics=GatewayMetrics.create(registry), pinned=pinned_addresses(config)
+        )
         self.observer: AnswerObserver = (
             Steering(engine, self.steering_set) if settings.mode == "steered" else NullObserver()
         )

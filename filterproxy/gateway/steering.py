@@ -54,8 +54,10 @@ class SteeringSet:
         nft: Nft | None = None,
         metrics: GatewayMetrics | None = None,
         clock: Callable[[], float] = time.monotonic,
+        pinned: Iterable[IPAddress] = (),
     ) -> None:
         self._settings = settings
+        self._pinned = frozenset(pinned)  # permanent elements of the ruleset: never given a timeout
         self._nft = nft or Nft(settings.nft)
         self._metrics = metrics or GatewayMetrics.create(None)
         self._clock = clock
@@ -75,6 +77,8 @@ class SteeringSet:
         """Queue addresses for steering; returns at once, never raises."""
         timeout, now, queued = self.timeout_for(ttl), self._clock(), False
         for address in addresses:
+            if address in self._pinned:
+                continue
             if self._expiry.get(address, 0.0) - now >= timeout / 2:
                 self._metrics.skipped.inc()  # still steered for long enough: no nft work
                 continue

@@ -190,3 +190,21 @@ def test_runtime_in_strict_mode_observes_nothing(tmp_path: Path, nft_in: Path) -
     runtime = GatewayRuntime(config, make_engine(), CollectorRegistry())
     assert isinstance(runtime.observer, NullObserver)
     assert GatewayRuntime.wanted(config)
+
+
+@needs_netns
+def test_pinned_block_page_address_keeps_no_timeout(tmp_path: Path, netns: str, nft_in: Path) -> None:
+    config = make_config(
+        tmp_path, dns={"listen": "0.0.0.0:5353"}, block={"blockpage_ipv4": "192.0.2.1"},
+        gateway={"lan_interfaces": ["lan0"], "nft": str(nft_in)},
+    )
+    Nft(str(nft_in)).load(render(plan_from_config(config)))
+    block_page = ipaddress.ip_address("192.0.2.1")
+
+    async def scenario() -> None:
+        steering = SteeringSet(config.gateway, pinned=[block_page])
+        steering.add([block_page, A], ttl=60)  # a blocked name with URL entries answered by the resolver
+        await steering.flush()
+
+    asyncio.run(scenario())
+    assert _elements(netns, "steer4") == {"192.0.2.1": 0, "192.0.2.10": 90}  # 0: permanent
