@@ -36,9 +36,17 @@ def blocked_names(count: int) -> list[str]:
 
 
 def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    """A loopback port free for both UDP and TCP right now."""
+    for _attempt in range(50):
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp, socket.socket() as tcp:
+            udp.bind(("127.0.0.1", 0))
+            port = int(udp.getsockname()[1])
+            try:
+                tcp.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no port free for both UDP and TCP")
 
 
 # --- the filterproxy server process -------------------------------------------------------------
@@ -142,8 +150,12 @@ class Server:
         self.label, self.port = label, port
         started = time.monotonic()
         self.procs = [subprocess.Popen(c, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL) for c in commands]
-        for proc in self.procs:
-            ready(proc)
+        try:
+            for proc in self.procs:
+                ready(proc)
+        except BaseException:
+            self.stop()
+            raise
         self.load_seconds = time.monotonic() - started
 
     def cpu(self) -> float:
@@ -169,12 +181,12 @@ class Server:
                 proc.kill()
 
 
-def wait_answering(port: int, timeout: float = 120) -> None:
+def wait_answering(port: int, proc: subprocess.Popen[bytes], timeout: float = 300) -> None:
     import dns.message
     import dns.query
 
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and proc.poll() is None:
         try:
             dns.query.udp(dns.message.make_query(ALLOWED[0], "A"), "127.0.0.1", port=port, timeout=0.5)
             return
@@ -239,8 +251,12 @@ def run(work: Path, args: argparse.Namespace) -> int:
     me = [sys.executable, "-m", "bench.dns", "serve", "--names", str(names_file)]
     builders: dict[str, Callable[[], Server]] = {}
     p1, p2, p3, p4 = (free_port() for _ in range(4))
-    builders["unbound"] = lambda: Server("unbound", [unbound_conf(work, names, p1)], p1, lambda _p: wait_answering(p1))
-    builders["dnsmasq"] = lambda: Server("dnsmasq", [dnsmasq_conf(work, names, p2)], p2, lambda _p: wait_answering(p2))
+    builders["unbound"] = lambda: Server(
+        "unbound", [unbound_conf(work, names, p1)], p1, lambda p: wait_answering(p1, p)
+    )
+    builders["dnsmasq"] = lambda: Server(
+        "dnsmasq", [dnsmasq_conf(work, names, p2)], p2, lambda p: wait_answering(p2, p)
+    )
     builders["filterproxy"] = lambda: Server("filterproxy", [[*me, "--port", str(p3)]], p3, wait_line)
     builders["filterproxy x2 (SO_REUSEPORT)"] = lambda: Server(
         "filterproxy x2", [[*me, "--port", str(p4), "--reuse-port"]] * 2, p4, wait_line

@@ -18,7 +18,7 @@ from filterproxy.dns.ports import EngineLike
 from filterproxy.dns.request import Answer, Handler, Reply, Request, then
 from filterproxy.model import Query, Verdict
 
-MEMO_SIZE = 65536
+MEMO_SIZE = 16384
 
 
 class BlockingStage:
