@@ -13,6 +13,8 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from dnslib import EDNS0, DNSBuffer, DNSQuestion, DNSRecord
+
 from filterproxy.dns import wire
 from filterproxy.dns.wire import Question
 from filterproxy.model import IPAddress
@@ -74,8 +76,10 @@ class Entry:
     def fresh(self, now: float) -> bool:
         return now - self.stored < self.lifetime
 
-    def render(self, q: Question, now: float, payload: int, fixed_ttl: int | None = None) -> bytes:
+    def render(self, q: Question, now: float, payload: int, fixed_ttl: int | None = None, fast: bool = True) -> bytes:
         """The answer for ``q``: TTLs reduced by the entry's age, or all set to ``fixed_ttl`` (stale)."""
+        if not fast:
+            return self.render_dnslib(q, now, payload, fixed_ttl)
         body = self._body_for(self.age(now)) if fixed_ttl is None else self._patched(lambda _t: fixed_ttl)
         flags = self.flags | (q.flags & (wire.RD | wire.CD))
         head = q.id.to_bytes(2, "big") + flags.to_bytes(2, "big")
@@ -83,6 +87,20 @@ class Entry:
             return head + self.counts + q.question + body
         ar = int.from_bytes(self.counts[6:8], "big") + 1
         return head + self.counts[:6] + ar.to_bytes(2, "big") + q.question + body + wire.opt_record(payload)
+
+    def render_dnslib(self, q: Question, now: float, payload: int, fixed_ttl: int | None = None) -> bytes:
+        """The same answer the dnslib way: parse the stored answer, adjust it for ``q``, pack it."""
+        canonical = self.flags.to_bytes(2, "big") + self.counts + wire.lower_question(q.question) + self.body
+        record = DNSRecord.parse(b"\x00\x00" + canonical)
+        record.header.id = q.id
+        record.header.rd, record.header.cd = int(bool(q.flags & wire.RD)), int(bool(q.flags & wire.CD))
+        record.questions = [DNSQuestion(DNSBuffer(q.question).decode_name(), q.qtype, q.qclass)]
+        age = self.age(now)
+        for rr in [*record.rr, *record.auth, *record.ar]:
+            rr.ttl = fixed_ttl if fixed_ttl is not None else max(rr.ttl - age, 0)
+        if q.edns:
+            record.add_ar(EDNS0(udp_len=payload))
+        return wire.pack(record)
 
     def _body_for(self, age: int) -> bytes:
         if age == 0 or not self.ttls:

@@ -64,7 +64,7 @@ def build_chain(
         stages.append(SteeringStage(observer))
     stages += [
         # cache: answers what it can without the network; stale answers when the upstreams fail.
-        CacheStage(cache, engine, metrics, settings.edns_payload),
+        CacheStage(cache, engine, metrics, settings.edns_payload, settings.fast_path),
         # upstream: last; ECH is stripped from replies here, before they are cached (bypass defence).
         UpstreamStage(pool, settings, filters=[strip_ech]),
     ]

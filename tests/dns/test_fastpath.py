@@ -80,18 +80,8 @@ def test_cache_template_equals_dnslib(name: str, rdtype: str, age: int) -> None:
 
 
 def _dnslib_render(canonical: bytes, q: Question, age: int) -> bytes:
-    """The dnslib path: parse the stored answer, adjust it for this client, pack it."""
-    from dnslib import EDNS0, DNSBuffer, DNSQuestion
-
-    record = DNSRecord.parse(canonical)
-    record.header.id = q.id
-    record.header.rd, record.header.cd = (q.flags >> 8) & 1, (q.flags >> 4) & 1
-    record.questions = [DNSQuestion(DNSBuffer(q.question).decode_name(), q.qtype, q.qclass)]
-    for rr in [*record.rr, *record.auth, *record.ar]:
-        rr.ttl = max(rr.ttl - age, 0)
-    if q.edns:
-        record.add_ar(EDNS0(udp_len=1232))
-    return pack(record)
+    """The dnslib path: a fresh entry from the same canonical answer, rendered by dnslib."""
+    return Entry.from_wire(canonical, len(q.question), 300, (), now=100.0).render(q, 100.0 + age, 1232, fast=False)
 
 
 def _query(name: str) -> object:

@@ -190,3 +190,44 @@ def test_still_answering_after_fuzz(resolver: Resolver) -> None:
             sock.sendto(bytes(range(256))[:40], (resolver.host, resolver.port))
     assert addresses(ask(resolver, "ok.example")) == ["192.0.2.1"]
     assert addresses(ask(resolver, "ok.example", tcp=True)) == ["192.0.2.1"]
+
+
+class _Broken:
+    """A classifier that fails for one name: an unexpected exception inside the blocking stage."""
+
+    def __init__(self, inner: object) -> None:
+        self.inner = inner
+        self.policy = inner.policy  # type: ignore[attr-defined]
+
+    def classify(self, query: object) -> object:
+        if query.host == "boom.example":  # type: ignore[attr-defined]
+            raise RuntimeError("simulated bug")
+        return self.inner.classify(query)  # type: ignore[attr-defined]
+
+
+def test_a_failing_stage_gives_servfail_and_a_count_not_a_dead_server(resolver: Resolver) -> None:
+    resolver.engine.swap(_Broken(resolver.engine.current))  # type: ignore[arg-type]
+    assert ask(resolver, "boom.example").rcode() == dns.rcode.SERVFAIL
+    assert ask(resolver, "boom.example", tcp=True).rcode() == dns.rcode.SERVFAIL
+    assert resolver.metric("filterproxy_dns_stage_exceptions_total", stage="blocking") == 2
+    assert addresses(ask(resolver, "ok.example")) == ["192.0.2.1"]
+    assert addresses(ask(resolver, "bet.example")) == ["127.0.0.1"]
+
+
+def test_fast_path_and_dnslib_path_servers_send_the_same_bytes(make_resolver: object) -> None:
+    fast = make_resolver()  # type: ignore[operator]
+    slow = make_resolver(dns={"fast_path": False})  # type: ignore[operator]
+    for name, rdtype in [
+        ("bet.example", "A"),
+        ("Bet.Example", "AAAA"),
+        ("ok.example", "A"),
+        ("OK.example", "A"),
+        ("mask.icloud.com", "A"),
+        ("ech.example", "HTTPS"),
+        ("nothing.example", "A"),
+    ]:
+        for edns in (None, 0):
+            query = dns.message.make_query(name, rdtype, use_edns=edns)
+            query.id = 4242
+            got = [raw(r, query.to_wire(), timeout=2) for r in (fast, slow, fast, slow)]
+            assert got[2] == got[3], (name, rdtype, edns)  # the second answers (cache / template) agree

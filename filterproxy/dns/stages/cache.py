@@ -22,7 +22,8 @@ STALE_TTL = 30  # RFC 8767 section 4: TTL of a stale answer
 
 
 class CacheStage:
-    def __init__(self, cache: Cache, engine: EngineLike, metrics: DnsMetrics, payload: int) -> None:
+    def __init__(self, cache: Cache, engine: EngineLike, metrics: DnsMetrics, payload: int, fast: bool = True):
+        self.fast = fast
         self.cache = cache
         self.engine = engine
         self.metrics = metrics
@@ -39,7 +40,7 @@ class CacheStage:
         entry = self.cache.fresh(key, now)
         if entry is not None:
             self.metrics.cache_hits.inc()
-            return Answer(entry.render(req.q, now, self.payload), entry.aliases, entry, source="cache")
+            return Answer(entry.render(req.q, now, self.payload, fast=self.fast), entry.aliases, entry, source="cache")
         self.metrics.cache_misses.inc()
         leader = self._inflight.get(key)
         if leader is not None:
@@ -67,7 +68,7 @@ class CacheStage:
         entry = await asyncio.shield(leader)
         if entry is None:
             return self._after(req, key, Answer(servfail(req, self.payload), failed=True, source="error"))
-        wire = entry.render(req.q, time.monotonic(), self.payload)
+        wire = entry.render(req.q, time.monotonic(), self.payload, fast=self.fast)
         return Answer(wire, entry.aliases, entry, source="upstream")
 
     def _after(self, req: Request, key: Key, answer: Answer) -> Answer:
@@ -77,6 +78,6 @@ class CacheStage:
         elif answer.failed:
             stale = self.cache.stale(key, time.monotonic())
             if stale is not None:
-                wire = stale.render(req.q, time.monotonic(), self.payload, fixed_ttl=STALE_TTL)
+                wire = stale.render(req.q, time.monotonic(), self.payload, STALE_TTL, self.fast)
                 return Answer(wire, stale.aliases, None, source="stale")
         return answer

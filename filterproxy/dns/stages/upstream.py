@@ -43,7 +43,12 @@ class UpstreamStage:
             return Answer(servfail(req, self.settings.edns_payload), failed=True, source="error")
         entry = self.canonical(req, record)
         now = time.monotonic()
-        return Answer(entry.render(req.q, now, self.settings.edns_payload), entry.aliases, entry, source="upstream")
+        return Answer(
+            entry.render(req.q, now, self.settings.edns_payload, fast=self.settings.fast_path),
+            entry.aliases,
+            entry,
+            source="upstream",
+        )
 
     def canonical(self, req: Request, record: DNSRecord) -> Entry:
         for apply in self.filters:
