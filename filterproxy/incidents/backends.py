@@ -57,6 +57,10 @@ class SqliteBackend:
         """Insert rows, returning their ids in order (SQLite runs in-process: one call per row is cheap)."""
         return [int(conn.execute(text, row).fetchone()[0]) for row in rows]
 
+    def fetch_each(self, conn: Any, text: str, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...] | None]:
+        """Run a one-row query once per argument tuple; its row or None, in order."""
+        return [conn.execute(text, row).fetchone() for row in rows]
+
     def translate(self, exc: BaseException) -> IncidentError | None:
         if isinstance(exc, sqlite3.OperationalError):  # locked, disk full, I/O error, read-only
             return StoreUnavailable(f"{self.describe()}: {exc}")
@@ -115,6 +119,18 @@ class PostgresBackend:
             ids.append(int(cursor.fetchone()[0]))
             if not cursor.nextset():
                 return ids
+
+    def fetch_each(self, conn: Any, text: str, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...] | None]:
+        """Run a one-row query once per argument tuple in one pipelined round trip; its row or None."""
+        if not rows:
+            return []
+        cursor = conn.cursor()
+        cursor.executemany(text, rows, returning=True)
+        found: list[tuple[Any, ...] | None] = []
+        while True:
+            found.append(cursor.fetchone())
+            if not cursor.nextset():
+                return found
 
     def translate(self, exc: BaseException) -> IncidentError | None:
         import psycopg

@@ -19,9 +19,11 @@ _RENAMED = {"user_name": "user", "client_group": "group"}
 _TIMES = {"first_seen", "last_seen", "purged_at"}
 
 MIGRATED = "INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?) ON CONFLICT (version) DO NOTHING"
-FIND_OPEN = (  # "IN (?)" is widened to the number of keys; private client addresses repeat across sites
-    "SELECT id, last_seen, first_seen, dedup_key FROM incidents WHERE node = ? AND dedup_key IN (?) "
-    "AND last_seen >= ? AND status <> 'closed'"
+# One lookup per key (pipelined on PostgreSQL): equality on dedup_key keeps every planner on the
+# (dedup_key, last_seen) index, whatever its statistics say. node: private addresses repeat across sites.
+FIND_OPEN = (
+    "SELECT id, last_seen, first_seen, dedup_key FROM incidents WHERE dedup_key = ? AND last_seen >= ? "
+    "AND node = ? AND status <> 'closed' ORDER BY last_seen DESC LIMIT 1"
 )
 FOLD = "UPDATE incidents SET count = count + ?, first_seen = ?, last_seen = ? WHERE id = ?"
 INSERT_INCIDENT = (

@@ -136,19 +136,13 @@ class IncidentStore:
             return Written(new, sum(g.count for g in groups) - len(new))
 
     def _open_incidents(self, groups: list[Group], node: str) -> dict[str, tuple[Any, ...]]:
-        """The newest open incident of this node per dedup key that might still be inside the window."""
-        if not groups:
-            return {}
-        since = stamp(min(g.first_at for g in groups) - self.window)
-        keys = list({g.key for g in groups})
-        found: dict[str, tuple[Any, ...]] = {}
-        for start in range(0, len(keys), 500):
-            chunk = keys[start : start + 500]
-            text = q.FIND_OPEN.replace("IN (?)", "IN (" + ", ".join("?" * len(chunk)) + ")")
-            for row in self._run(text, (node, *chunk, since)).fetchall():
-                if row[3] not in found or row[1] > found[row[3]][1]:
-                    found[row[3]] = row
-        return found
+        """The newest open incident of this node per dedup key that is still inside the window."""
+        first: dict[str, Group] = {}
+        for group in groups:
+            first.setdefault(group.key, group)  # only the first group of a key may continue a stored one
+        args = [(key, stamp(g.first_at - self.window), node) for key, g in first.items()]
+        rows = self.backend.fetch_each(self._connection(), self.backend.sql(q.FIND_OPEN), args)
+        return {row[3]: row for row in rows if row is not None}
 
     def _checkpoint(self, node: str, submitted: int, stored: int) -> None:
         self._run(q.UPSERT_STATE, (node, submitted, stored, stamp(datetime.now(UTC))))
