@@ -6,7 +6,9 @@
 server answers locally (unbound local-data, dnsmasq addn-hosts, filterproxy from its cache after
 one warm-up pass against a local stub upstream). Servers run on 127.0.0.1 only; every dnsperf
 run is bounded by ``-l``. Reported: medians of alternating rounds (qps, server CPU per query),
-latency percentiles at 1,000 qps (dnsperf -Q 1000 -v), RSS after loading.
+latency percentiles at 1,000 qps (dnsperf -Q 1000 -v), RSS after loading. Besides filterproxy as
+configured, it runs filterproxy with ``fast_path: false`` (dnslib packs every answer) and two
+filterproxy processes sharing the port with SO_REUSEPORT; each is reported on its own line.
 """
 
 from __future__ import annotations
@@ -52,7 +54,7 @@ def free_port() -> int:
 # --- the filterproxy server process -------------------------------------------------------------
 
 
-async def _serve(names_file: Path, port: int, reuse_port: bool) -> None:
+async def _serve(names_file: Path, port: int, reuse_port: bool, fast: bool) -> None:
     from dnslib import A
     from prometheus_client import CollectorRegistry
 
@@ -73,7 +75,7 @@ async def _serve(names_file: Path, port: int, reuse_port: bool) -> None:
     gc.collect()
     config = Config.model_validate(
         {
-            "dns": {"listen": f"127.0.0.1:{port}", "upstreams": [f"127.0.0.1:{stub.port}"]},
+            "dns": {"listen": f"127.0.0.1:{port}", "upstreams": [f"127.0.0.1:{stub.port}"], "fast_path": fast},
             "block": {"dns_answer": "nxdomain"},
         }
     )
@@ -250,7 +252,7 @@ def run(work: Path, args: argparse.Namespace) -> int:
             f.write(f"{rng.choice(names) if i % 2 else rng.choice(ALLOWED)} A\n")
     me = [sys.executable, "-m", "bench.dns", "serve", "--names", str(names_file)]
     builders: dict[str, Callable[[], Server]] = {}
-    p1, p2, p3, p4 = (free_port() for _ in range(4))
+    p1, p2, p3, p4, p5 = (free_port() for _ in range(5))
     builders["unbound"] = lambda: Server(
         "unbound", [unbound_conf(work, names, p1)], p1, lambda p: wait_answering(p1, p)
     )
@@ -258,6 +260,9 @@ def run(work: Path, args: argparse.Namespace) -> int:
         "dnsmasq", [dnsmasq_conf(work, names, p2)], p2, lambda p: wait_answering(p2, p)
     )
     builders["filterproxy"] = lambda: Server("filterproxy", [[*me, "--port", str(p3)]], p3, wait_line)
+    builders["filterproxy, dnslib path only"] = lambda: Server(
+        "filterproxy dnslib", [[*me, "--port", str(p5), "--dnslib"]], p5, wait_line
+    )
     builders["filterproxy x2 (SO_REUSEPORT)"] = lambda: Server(
         "filterproxy x2", [[*me, "--port", str(p4), "--reuse-port"]] * 2, p4, wait_line
     )

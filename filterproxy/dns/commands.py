@@ -30,6 +30,7 @@ def register(sub: Any) -> None:
 def with_overrides(config: Config, args: argparse.Namespace) -> Config:
     """The configuration with the command-line overrides applied (validated like the file)."""
     dns = config.dns.model_dump()
+    dns["enabled"] = True  # asked for by name: run it even if `serve` leaves it off
     if args.listen:
         dns["listen"] = args.listen
     if args.upstream:
