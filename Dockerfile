@@ -31,21 +31,24 @@ RUN --mount=type=bind,from=build,source=/wheels,target=/wheels \
     && groupadd --system --gid 10001 filterproxy \
     && useradd --system --uid 10001 --gid filterproxy --home-dir /var/lib/filterproxy \
         --shell /usr/sbin/nologin filterproxy \
-    && install -d -o filterproxy -g filterproxy -m 0750 /var/lib/filterproxy /var/lib/filterproxy/ca /etc/filterproxy
+    && install -d -o filterproxy -g filterproxy -m 0750 /var/lib/filterproxy /var/lib/filterproxy/ca \
+        /opt/filterproxy/blocklists/downloads
 
-COPY config/filterproxy.yaml /etc/filterproxy/filterproxy.yaml
-COPY blocklists /usr/share/filterproxy/blocklists
+# The shipped configuration and lists keep the repository's layout (the config names ../blocklists);
+# `filterproxy lists update` downloads into blocklists/downloads, a volume of its own.
+COPY --chown=10001:10001 config /opt/filterproxy/config
+COPY --chown=10001:10001 blocklists /opt/filterproxy/blocklists
 COPY deploy/docker/healthcheck.py /usr/local/lib/filterproxy/healthcheck.py
 
-ENV FILTERPROXY_CONFIG=/etc/filterproxy/filterproxy.yaml \
+ENV FILTERPROXY_CONFIG=/opt/filterproxy/config/filterproxy.yaml \
     FILTERPROXY_DATA_DIR=/var/lib/filterproxy \
     FILTERPROXY__DNS__LISTEN=0.0.0.0:5353 \
     FILTERPROXY__PROXY__LISTEN=0.0.0.0:3128 \
     FILTERPROXY__METRICS__LISTEN=0.0.0.0:9153 \
     PYTHONUNBUFFERED=1
 
-# Data (index, SQLite incidents, spool, downloaded lists) and the school CA, which must survive upgrades.
-VOLUME ["/var/lib/filterproxy", "/var/lib/filterproxy/ca"]
+# Data (index, SQLite incidents, spool, local lists), the school CA and downloaded lists survive upgrades.
+VOLUME ["/var/lib/filterproxy", "/var/lib/filterproxy/ca", "/opt/filterproxy/blocklists/downloads"]
 # DNS (map 53 to it), proxy, metrics: all unprivileged ports, so no capability is needed to bind them.
 EXPOSE 5353/udp 5353/tcp 3128/tcp 9153/tcp
 

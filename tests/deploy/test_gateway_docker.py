@@ -79,6 +79,7 @@ def test_healthcheck_volumes_and_entrypoint() -> None:
     assert "healthcheck.py" in stage["HEALTHCHECK"]
     volumes = stage["VOLUME"]
     assert '"/var/lib/filterproxy"' in volumes and '"/var/lib/filterproxy/ca"' in volumes
+    assert "FILTERPROXY_CONFIG=/opt/filterproxy/config/filterproxy.yaml" in stage["ENV"]
     assert stage["ENTRYPOINT"] == '["filterproxy"]'
 
 
@@ -90,7 +91,7 @@ def test_copied_files_exist_and_are_not_dockerignored() -> None:
     for word, args in _instructions(DOCKERFILE.read_text()):
         if word != "COPY" or args.startswith("--from"):
             continue
-        for source in args.split()[:-1]:
+        for source in [word for word in args.split()[:-1] if not word.startswith("--")]:
             assert (REPO / source).exists(), f"COPY {source}: not in the repository"
             hit = [pattern for pattern in ignored if fnmatch.fnmatch(source, pattern)]
             assert not hit, f"{source} is excluded by .dockerignore {hit}"
