@@ -145,3 +145,22 @@ def test_nft_rejects_a_broken_ruleset(tmp_path: Path, netns: str) -> None:
     """Control for the test above: `nft -c` does fail on a bad ruleset."""
     ruleset = _ruleset(tmp_path).replace("redirect to :8080", "redirect to :80800")
     assert run_in(netns, "nft", "-c", "-f", "-", text=ruleset).returncode != 0
+
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "deploy" / "nftables"
+
+
+def test_shipped_example_ruleset_is_what_the_example_config_renders() -> None:
+    from filterproxy.config.loader import load_config
+
+    config = load_config(EXAMPLE / "example.yaml", env={})
+    assert render(plan_from_config(config)) == (EXAMPLE / "filterproxy-gateway.nft").read_text(), (
+        "regenerate: filterproxy --config deploy/nftables/example.yaml gateway up --dry-run"
+        " > deploy/nftables/filterproxy-gateway.nft"
+    )
+
+
+@needs_netns
+def test_nft_accepts_the_shipped_example(netns: str) -> None:
+    checked = run_in(netns, "nft", "-c", "-f", "-", text=(EXAMPLE / "filterproxy-gateway.nft").read_text())
+    assert checked.returncode == 0, checked.stderr
