@@ -117,6 +117,31 @@ def summarise(results: list[dict[str, Any]], cases: list[str]) -> list[dict[str,
     return rows
 
 
+def steering_cost(lab: L.Lab, count: int = 5000) -> dict[str, float]:
+    """Wall time for the steering set to put COUNT new addresses into the kernel (one batch)."""
+    import asyncio
+    import ipaddress
+
+    from filterproxy.gateway.settings import GatewaySettings
+    from filterproxy.gateway.steering import SteeringSet
+
+    wrapper = lab.workdir / "nft-gateway"
+    wrapper.write_text(f'#!/bin/sh\nexec ip netns exec {lab.gateway} nft "$@"\n')
+    wrapper.chmod(0o755)
+    lab.load_gateway("steered")
+    steering = SteeringSet(GatewaySettings(lan_interfaces=["lan0"], nft=str(wrapper)))
+    base = int(ipaddress.ip_address("100.64.0.0"))
+    addresses = [ipaddress.ip_address(base + i) for i in range(count)]
+    started = time.perf_counter()
+    steering.add(addresses, 300)
+    queued = time.perf_counter()
+    asyncio.run(steering.flush())
+    done = time.perf_counter()
+    listed = lab.must(lab.gateway, "nft", "list", "set", "inet", "filterproxy", "steer4").count("timeout 5m30s")
+    return {"addresses": count, "add_us_per_address": round((queued - started) / count * 1e6, 2),
+            "batch_ms": round((done - queued) * 1e3, 1), "in_kernel": listed}
+
+
 def measure(lab: L.Lab, cases: list[str], args: argparse.Namespace) -> list[dict[str, Any]]:
     lab.create()
     lab.start_origin(workers=1)
@@ -126,6 +151,8 @@ def measure(lab: L.Lab, cases: list[str], args: argparse.Namespace) -> list[dict
     if "squid" in cases:
         start_squid(lab)
         pids["squid"] = lab.procs[-1].pid
+    args.steering = steering_cost(lab)
+    print(f"steering set: {args.steering}", flush=True)
     results: list[dict[str, Any]] = []
     for workload in args.workloads:
         args.workload_now = workload
@@ -138,7 +165,7 @@ def measure(lab: L.Lab, cases: list[str], args: argparse.Namespace) -> list[dict
 
 def report(results: list[dict[str, Any]], cases: list[str], args: argparse.Namespace, elapsed: float) -> None:
     out: dict[str, Any] = {"seconds": args.seconds, "rounds": args.rounds, "connections": args.connections,
-                           "url": URL, "elapsed_s": round(elapsed, 1), "workloads": {}}
+                           "url": URL, "elapsed_s": round(elapsed, 1), "steering": args.steering, "workloads": {}}
     for workload in args.workloads:
         rows = summarise([r for r in results if r["workload"] == workload], cases)
         out["workloads"][workload] = rows
