@@ -40,12 +40,14 @@ async def serve(names_file: Path, port: int, data: Path, no_filter: bool) -> Non
 
 
 async def _plain(options: dict[str, object]) -> None:
-    from mitmproxy import addons, master
+    from mitmproxy import master
     from mitmproxy import options as mitm_options
+
+    from filterproxy.http.server import proxy_addons
 
     Path(str(options["confdir"])).mkdir(parents=True, exist_ok=True)
     plain = master.Master(mitm_options.Options(), event_loop=asyncio.get_running_loop())
-    plain.addons.add(*addons.default_addons())
+    plain.addons.add(*proxy_addons())  # the same mitmproxy addon set as filterproxy, minus the filter
     plain.options.update(**options, ignore_hosts=[".*"])
     print("ready", flush=True)
     await plain.run()

@@ -20,7 +20,8 @@ from typing import Any
 
 from mitmproxy import ctx, exceptions, http
 
-from filterproxy.http.decide import Decider, TlsHandling
+from filterproxy.http import fastpath
+from filterproxy.http.decide import ConnectionDecision, Decider, TlsHandling
 from filterproxy.http.metrics import ProxyMetrics
 from filterproxy.http.responder import Responder
 from filterproxy.model import IPAddress
@@ -119,23 +120,38 @@ class FilterAddon:
         self.metrics.outcome["refused" if flow.response else "allowed"].inc()
         self.metrics.hook_time["connect"].observe(time.perf_counter() - started)
 
+    def next_layer(self, nextlayer: Any) -> None:
+        hello = fastpath.client_hello(nextlayer)
+        if hello is None:
+            return
+        started = time.perf_counter()
+        context = nextlayer.context
+        client, decision, name = self._decide_tls(context, hello.sni)
+        if decision.handling is not TlsHandling.INTERCEPT:  # interception: tls_clienthello takes over
+            self._act(context, client, decision, name)
+            nextlayer.layer = fastpath.relay(context)
+            self.metrics.hook_time["clienthello"].observe(time.perf_counter() - started)
+
     def tls_clienthello(self, data: Any) -> None:
         started = time.perf_counter()
-        context = data.context
+        client, decision, name = self._decide_tls(data.context, data.client_hello.sni)
+        self._act(data.context, client, decision, name)
+        data.ignore_connection = decision.handling is not TlsHandling.INTERCEPT
+        self.metrics.hook_time["clienthello"].observe(time.perf_counter() - started)
+
+    def _decide_tls(self, context: Any, sni: str | None) -> tuple[IPAddress, ConnectionDecision, str]:
         client = client_ip(context.client.peername)
-        sni = data.client_hello.sni or None
         address = context.server.address[0] if context.server.address else None
         decision = self.decider.connection(client, sni or _name_or_none(address), address)
-        if decision.handling is TlsHandling.PASSTHROUGH:
-            data.ignore_connection = True
-        elif decision.handling is TlsHandling.REFUSE:
-            data.ignore_connection = True  # never terminate TLS for it; server_connect kills it first
+        return client, decision, sni or address or ""
+
+    def _act(self, context: Any, client: IPAddress, decision: ConnectionDecision, name: str) -> None:
+        if decision.handling is TlsHandling.REFUSE:  # relayed, never terminated; server_connect kills it
             self._refused[context.server.id] = context.client.id
-            self.responder.record_connection(client, decision.verdict, sni or address or "")
-        else:
+            self.responder.record_connection(client, decision.verdict, name)
+        elif decision.handling is TlsHandling.INTERCEPT:
             self.responder.pending(context.client.id, client, decision.verdict)
         self.metrics.handling[decision.handling.value].inc()
-        self.metrics.hook_time["clienthello"].observe(time.perf_counter() - started)
 
     def server_connect(self, data: Any) -> None:
         if self._refused.pop(data.server.id, None) is not None:

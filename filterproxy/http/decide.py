@@ -7,6 +7,7 @@ result, so every rule (passthrough, interception, SafeSearch, watch lists) is te
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -16,6 +17,9 @@ from filterproxy.http.safesearch import enforce_safesearch, youtube_header
 from filterproxy.http.searchterms import Watcher, WatchHit, extract_search_term
 from filterproxy.http.settings import ProxySettings
 from filterproxy.model import Action, IPAddress, Query, Reason, Verdict
+
+# Hosts where SafeSearch, the YouTube header or search-term capture can apply (a cheap pre-filter).
+_SPECIAL = re.compile(r"google\.|bing\.com|duckduckgo\.com|youtube|wikipedia\.org")
 
 
 class TlsHandling(enum.StrEnum):
@@ -84,6 +88,8 @@ class Decider:
         """Classify host + path; for allowed requests, the SafeSearch/YouTube changes and watch-list hits."""
         verdict = self.classify(client, host, path)
         if verdict.blocked:
+            return RequestDecision(verdict)
+        if not _SPECIAL.search(verdict.host):  # most requests: no search engine, no YouTube
             return RequestDecision(verdict)
         term = extract_search_term(verdict.host, path)
         hit = self.watcher.match(term) if term else None

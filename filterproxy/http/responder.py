@@ -7,6 +7,7 @@ same reference as the incident. ``sink.submit`` never blocks, so this stays on t
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from itertools import chain
 from zoneinfo import ZoneInfo
 
 from mitmproxy import http
@@ -134,7 +135,8 @@ class Responder:
 
     def oversized(self, flow: http.HTTPFlow) -> http.Response | None:
         """431 for absurd header blocks: they are neither classified nor forwarded."""
-        size = sum(len(k) + len(v) + 4 for k, v in flow.request.headers.fields) + len(flow.request.path)
+        fields = flow.request.headers.fields
+        size = sum(map(len, chain.from_iterable(fields))) + 4 * len(fields) + len(flow.request.path)
         if size <= self.max_header_bytes:
             return None
         return http.Response.make(431, b"Request header fields too large\n", {"Content-Type": "text/plain"})
