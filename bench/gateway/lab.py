@@ -205,6 +205,32 @@ class Lab:
         if proc.poll() is not None:
             raise RuntimeError(f"filterproxy node exited: {log.read_text()[-2000:]}")
 
+    def serve_config(self, mode: str) -> Path:
+        """A complete config for `filterproxy serve` as the gateway, with the lab's lists as files."""
+
+        lists = self.workdir / "lists"
+        lists.mkdir(exist_ok=True)
+        (lists / "gambling.txt").write_text("bet.example\n")
+        (lists / "adult.urls").write_text("mixed.example/bad/\n")
+        sources = [
+            {"id": "lab/gambling", "category": "gambling", "path": str(lists / "gambling.txt"), "format": "plain"},
+            {"id": "lab/adult-urls", "category": "adult", "path": str(lists / "adult.urls"), "format": "urls"},
+        ]
+        path = self.gateway_config(mode, lists={
+            "sources": sources, "local_dir": str(lists / "local"), "update_interval_hours": 0,
+        }, metrics={"listen": "127.0.0.1:9190"})
+        return path.rename(self.workdir / f"serve-{mode}.yaml")
+
+    def start_serve(self, config: Path) -> None:
+        """`filterproxy gateway up` and `filterproxy serve` in the gateway namespace, as an admin would."""
+        cli = [sys.executable, "-m", "filterproxy.cli", "--config", str(config)]
+        self.must(self.gateway, *cli, "gateway", "up")
+        proc = self.spawn(self.gateway, [*cli, "serve"], "serve", cwd=REPO)
+        log = self.workdir / "serve.log"
+        self._wait(lambda: proc.poll() is not None or "filterproxy serving" in log.read_text(), "serve", 60)
+        if proc.poll() is not None:
+            raise RuntimeError(f"filterproxy serve exited: {log.read_text()[-2000:]}")
+
     def metrics(self, port: int = 9190) -> dict[str, float]:
         """The node's samples, summed over labels except `handling`/`outcome` kept as name{value}."""
         from prometheus_client.parser import text_string_to_metric_families
