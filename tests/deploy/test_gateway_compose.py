@@ -100,3 +100,40 @@ def test_environment_overrides_give_a_valid_configuration() -> None:
     assert config.gateway.lan_interfaces == ["eth1"]
     assert config.proxy.mode == "transparent"
     assert config.dns.listen == "0.0.0.0:5353"
+
+
+def _mounts(service: str) -> dict[str, Path]:
+    """Container path -> repository path of a service's bind mounts."""
+    volumes = _compose()["services"][service]["volumes"]
+    return {v.split(":")[1]: COMPOSE.parent / v.split(":")[0] for v in volumes if v.startswith(".")}
+
+
+def test_grafana_gets_the_dashboard_and_a_datasource_it_can_reach() -> None:
+    mounts = _mounts("grafana")
+    datasource = yaml.safe_load(mounts["/etc/grafana/provisioning/datasources/prometheus.yml"].read_text())
+    source = datasource["datasources"][0]
+    assert source["url"] == "http://prometheus:9090"  # the compose service, not grafana's own loopback
+    providers = mounts["/etc/grafana/provisioning/dashboards"]
+    paths = [p["options"]["path"] for f in providers.glob("*.y*ml") for p in yaml.safe_load(f.read_text())["providers"]]
+    dashboards = {target: host for target, host in mounts.items() if target in paths}
+    assert dashboards, f"no mount provides the provisioned dashboard path(s) {paths}"
+    for host in dashboards.values():
+        boards = list(host.glob("*.json"))
+        assert boards
+        for board in boards:  # every data source is Prometheus: the provisioned uid or a variable
+            found = list(_datasources(json.loads(board.read_text())))
+            assert found, f"{board.name} names no data source"
+            for ref in found:
+                assert ref.get("type") == "prometheus", (board.name, ref)
+                assert ref.get("uid") == source["uid"] or str(ref.get("uid", "")).startswith("${"), ref
+
+
+def _datasources(node: Any) -> Any:
+    if isinstance(node, dict):
+        if isinstance(node.get("datasource"), dict):
+            yield node["datasource"]
+        for value in node.values():
+            yield from _datasources(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _datasources(value)
