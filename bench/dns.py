@@ -91,6 +91,7 @@ def serve_main(argv: list[str]) -> None:
     parser.add_argument("--names", type=Path, required=True)
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--reuse-port", action="store_true")
+    parser.add_argument("--dnslib", action="store_true", help="fast_path: false (dnslib packs every answer)")
     args = parser.parse_args(argv)
     try:
         import uvloop  # optional: the faster event loop, when installed
@@ -98,7 +99,7 @@ def serve_main(argv: list[str]) -> None:
         uvloop.install()
     except ImportError:
         pass
-    asyncio.run(_serve(args.names, args.port, args.reuse_port))
+    asyncio.run(_serve(args.names, args.port, args.reuse_port, not args.dnslib))
 
 
 # --- peers --------------------------------------------------------------------------------------
@@ -151,11 +152,14 @@ class Server:
     ) -> None:
         self.label, self.port = label, port
         started = time.monotonic()
-        self.procs = [subprocess.Popen(c, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL) for c in commands]
+        self.log = Path(tempfile.mkstemp(prefix=f"bench-dns-{label.split()[0]}-", suffix=".log")[1])
+        with self.log.open("wb") as log:  # a server that fails to start says why here
+            self.procs = [subprocess.Popen(c, stdout=subprocess.PIPE, stderr=log) for c in commands]
         try:
             for proc in self.procs:
                 ready(proc)
         except BaseException:
+            print(f"bench.dns: {label} did not start; its log:\n{self.log.read_text()[-3000:]}", file=sys.stderr)
             self.stop()
             raise
         self.load_seconds = time.monotonic() - started
@@ -181,6 +185,7 @@ class Server:
                 proc.wait(10)
             except subprocess.TimeoutExpired:
                 proc.kill()
+        self.log.unlink(missing_ok=True)
 
 
 def wait_answering(port: int, proc: subprocess.Popen[bytes], timeout: float = 300) -> None:
