@@ -111,7 +111,7 @@ class IncidentQueue:
 
     def start_sync(self) -> None:
         """Account for a previous crash, then start the writer (works with the store down)."""
-        self._spool_at_start = self.spool.read()
+        self._spool_at_start = self.spool.scan()
         self._rebase(max(self._spool_at_start.last_seq, self._spool_at_start.submitted))
         self._try_store()
         self._thread = threading.Thread(target=self._run, name="incident-writer", daemon=True)
@@ -216,18 +216,20 @@ class IncidentQueue:
             self.metrics.dropped.labels("spool_error").inc(len(batch))
 
     def _replay(self) -> None:
-        contents = self.spool.read()
+        replayed = 0
         try:
-            done = self.store.state(self.node).stored_seq
-            todo = [item for item in contents.events if item[0] > done]
-            for start in range(0, len(todo), self.settings.batch_size):
-                chunk = todo[start : start + self.settings.batch_size]
-                self._after_write(self._store_batch(chunk, self._seq))
+            done = self.store.state(self.node).stored_seq  # a replay cut short left these in the store
+            for chunk in self.spool.chunks(self.settings.batch_size):
+                todo = [item for item in chunk if item[0] > done]
+                if todo:
+                    self._after_write(self._store_batch(todo, self._seq))
+                    replayed += len(todo)
         except Exception as exc:
             self._store_failed(exc)
             return
         self.spool.clear()
-        log.warning("incident store is back: replayed %s spooled event(s)", len(todo))
+        self._spooled_this_run = 0
+        log.warning("incident store is back: replayed %s spooled event(s)", replayed)
 
     # store state ---------------------------------------------------------------------------
     def _try_store(self) -> bool:

@@ -12,6 +12,7 @@ import contextlib
 import json
 import logging
 import os
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,13 +24,11 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class SpoolContents:
-    events: list[Sequenced]
+    events: list[Sequenced]  # empty from scan(): it only counts
     submitted: int  # the highest checkpoint written
     bad_lines: int
-
-    @property
-    def last_seq(self) -> int:
-        return self.events[-1][0] if self.events else 0
+    last_seq: int = 0
+    count: int = 0
 
 
 class Spool:
@@ -61,24 +60,55 @@ class Spool:
     def read(self) -> SpoolContents:
         """Everything in the spool, in order; torn or malformed lines are skipped and counted."""
         events: list[Sequenced] = []
-        submitted = bad = 0
+        contents = self._walk(events.append)
+        return SpoolContents(events, contents.submitted, contents.bad_lines, contents.last_seq, contents.count)
+
+    def scan(self) -> SpoolContents:
+        """Counts, last sequence number and checkpoint, without keeping the events in memory."""
+        return self._walk(lambda item: None)
+
+    def chunks(self, size: int) -> Iterator[list[Sequenced]]:
+        """The events in order, ``size`` at a time (a long outage's spool never sits in memory whole)."""
+        chunk: list[Sequenced] = []
+        for item in self._records():
+            if item is not None and not isinstance(item, int):
+                chunk.append(item)
+                if len(chunk) >= size:
+                    yield chunk
+                    chunk = []
+        if chunk:
+            yield chunk
+
+    def _records(self) -> Iterator[Sequenced | int | None]:
+        """Each line as an event, a checkpoint (int) or None (unreadable)."""
         try:
             with self.path.open("rb") as fh:
                 for raw in fh:
                     try:
                         record = json.loads(raw)
                         if "submitted" in record:
-                            submitted = max(submitted, int(record["submitted"]))
+                            yield int(record["submitted"])
                         else:
-                            events.append((int(record["seq"]), event_from_dict(record["e"])))
+                            yield (int(record["seq"]), event_from_dict(record["e"]))
                     except (ValueError, KeyError, TypeError):
-                        bad += 1
+                        yield None
         except FileNotFoundError:
-            pass
+            return
+
+    def _walk(self, keep: Callable[[Sequenced], None]) -> SpoolContents:
+        submitted = bad = last = count = 0
+        for item in self._records():
+            if item is None:
+                bad += 1
+            elif isinstance(item, int):
+                submitted = max(submitted, item)
+            else:
+                keep(item)
+                last, count = item[0], count + 1
         if bad:
             log.warning("incident spool %s: skipped %s unreadable line(s)", self.path, bad)
-        self.pending = len(events)
-        return SpoolContents(events, submitted, bad)
+        self.pending = count
+        return SpoolContents([], submitted, bad, last, count)
 
     def shift_tail(self, count: int, offset: int, submitted: int) -> None:
         """Renumber the last ``count`` events by ``offset`` (atomically: temp file, fsync, rename)."""

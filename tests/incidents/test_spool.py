@@ -36,5 +36,8 @@ def test_spool_appends_reads_and_counts_torn_lines(tmp_path: Path) -> None:
     contents = Spool(spool.path).read()
     assert contents.events == [(1, first), (2, second)]
     assert (contents.submitted, contents.bad_lines, contents.last_seq) == (5, 1, 2)
+    scanned = Spool(spool.path).scan()
+    assert (scanned.events, scanned.count, scanned.last_seq, scanned.submitted, scanned.bad_lines) == ([], 2, 2, 5, 1)
+    assert list(spool.chunks(1)) == [[(1, first)], [(2, second)]]
     spool.clear()
-    assert spool.read().events == [] and spool.size() == 0
+    assert spool.read().events == [] and spool.size() == 0 and list(spool.chunks(10)) == []
