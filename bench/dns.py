@@ -2,13 +2,17 @@
 
     .venv/bin/python -m bench.dns [--names 1000000] [--seconds 8] [--rounds 3]
 
-1M synthetic blocked names; the query mix is 50% blocked names and 50% allowed names that each
-server answers locally (unbound local-data, dnsmasq addn-hosts, filterproxy from its cache after
-one warm-up pass against a local stub upstream). Servers run on 127.0.0.1 only; every dnsperf
-run is bounded by ``-l``. Reported: medians of alternating rounds (qps, server CPU per query),
-latency percentiles at 1,000 qps (dnsperf -Q 1000 -v), RSS after loading. Besides filterproxy as
-configured, it runs filterproxy with ``fast_path: false`` (dnslib packs every answer) and two
-filterproxy processes sharing the port with SO_REUSEPORT; each is reported on its own line.
+1M synthetic blocked names. filterproxy reads them as one plain list file, compiled and mapped
+by the production lists loader (as `filterproxy serve` does); unbound gets a `local-zone
+always_nxdomain` per name, dnsmasq an `addn-hosts` file. The query mix is 50% blocked names and
+50% allowed names that each server answers locally: unbound local-data, dnsmasq addn-hosts,
+filterproxy from its cache after one warm-up pass against a local stub upstream.
+
+Servers run on 127.0.0.1 only; every dnsperf run is bounded by ``-l``. Reported: medians of
+alternating rounds (qps, server CPU per query), latency percentiles at 1,000 qps
+(dnsperf -Q 1000 -v), RSS after loading. Besides filterproxy as configured, it runs filterproxy
+with ``fast_path: false`` (dnslib packs every answer) and two filterproxy processes sharing the
+port with SO_REUSEPORT; each is reported on its own line.
 """
 
 from __future__ import annotations
@@ -55,35 +59,37 @@ def free_port() -> int:
 
 
 async def _serve(names_file: Path, port: int, reuse_port: bool, fast: bool) -> None:
+    """The bench server: the names as a plain list source, compiled and mapped by the lists loader."""
     from dnslib import A
     from prometheus_client import CollectorRegistry
 
-    from filterproxy.classify.engine import Engine
-    from filterproxy.classify.testing import make_classifier
     from filterproxy.config.model import Config
     from filterproxy.dns.server import DnsServer
     from filterproxy.incidents.event import NullSink
-    from tests.dns.stub import ZONE, Stub, _add
+    from filterproxy.lists.loader import load_engine
+    from tests.dns.stub import Stub, _add
 
     for name in ALLOWED:
         _add(name, "A", A("192.0.2.1"), ttl=86400)
     stub = Stub()
     await stub.start()
-    names = names_file.read_text().split()
-    engine = Engine(make_classifier({"adult": names}))
-    del names
-    gc.collect()
+    data = names_file.parent / f"data-{os.getpid()}"
+    (data / "local").mkdir(parents=True)
+    source = {"id": "bench/blocked", "category": "adult", "path": str(names_file), "format": "plain"}
     config = Config.model_validate(
         {
+            "data_dir": str(data),
+            "lists": {"sources_file": None, "local_dir": str(data / "local"), "sources": [source], "watch": False},
             "dns": {"listen": f"127.0.0.1:{port}", "upstreams": [f"127.0.0.1:{stub.port}"], "fast_path": fast},
             "block": {"dns_answer": "nxdomain"},
         }
     )
+    engine = load_engine(config)
+    gc.collect()
     server = DnsServer(config, engine, NullSink(), CollectorRegistry(), reuse_port=reuse_port)
     await server.start()
     print("ready", flush=True)
     await asyncio.Event().wait()
-    del ZONE
 
 
 def serve_main(argv: list[str]) -> None:
