@@ -82,12 +82,20 @@ def stored(store: str, data_dir: Path) -> IncidentStore:
 
 
 @pytest.mark.slow
-def test_sigterm_drains_everything(tmp_path: Path) -> None:
-    store = f"sqlite:{tmp_path / 'i.db'}"
+@pytest.mark.parametrize("store_down", [False, True], ids=["store", "spool"])
+def test_sigterm_drains_everything(tmp_path: Path, store_down: bool) -> None:
+    blocker = tmp_path / "db"
+    if store_down:
+        blocker.write_text("the store directory is unusable: the drain goes to the spool")
+    store = f"sqlite:{blocker / 'i.db'}"
     producer = Producer(tmp_path, store)
     assert producer.run_then(signal.SIGTERM) == 0
     assert any(line.startswith("DONE") for line in producer.lines)
     assert len(producer.refs) >= 3000  # it really ran
+    if store_down:
+        assert Spool(tmp_path / "incidents.spool").scan().count == len(producer.refs)
+        blocker.unlink()
+        restart(tmp_path, store)  # replays the spool
     assert producer.refs == all_refs(stored(store, tmp_path))
     assert stored(store, tmp_path).state("crash").lost_total == 0
 
