@@ -49,8 +49,8 @@ def loop() -> Iterator[Loop]:
     running.close()
 
 
-def queue_for(tmp_path: Path, registry: CollectorRegistry) -> IncidentQueue:
-    settings = IncidentSettings(store=f"sqlite:{tmp_path / 'incidents.db'}", flush_interval=0.05)
+def queue_for(tmp_path: Path, registry: CollectorRegistry, window: float = 600.0) -> IncidentQueue:
+    settings = IncidentSettings(store=f"sqlite:{tmp_path / 'incidents.db'}", flush_interval=0.05, dedup_window=window)
     return IncidentQueue(settings, tmp_path, registry, node="n1")
 
 
@@ -111,17 +111,16 @@ def test_proxy_block_page_reference_finds_its_incident(loop: Loop, tmp_path: Pat
 
     config = Config.model_validate({"data_dir": str(tmp_path)})
     registry = CollectorRegistry()
-    queue = queue_for(tmp_path, registry)
+    queue = queue_for(tmp_path, registry, window=0)
     engine = make_engine(deny={"gambling": ["bet.example"]})
     server = ProxyServer(config, engine, queue, registry, listen="127.0.0.1:0")
     loop.run(queue.start())
     loop.run(server.start())
+    proxy = f"http://127.0.0.1:{server.port}"
     try:
-        result = subprocess.run(
-            ["curl", "-sS", "-i", "--noproxy", "", "--max-time", "15", "-x", f"http://127.0.0.1:{server.port}",
-             "-A", "Pupil Browser/1.0", "-H", "Accept: text/html", "http://www.bet.example/casino?game=1"],
-            capture_output=True, text=True, timeout=20, env={"PATH": "/usr/bin:/bin"},
-        )  # fmt: skip
+        result = curl("-i", "-x", proxy, "-A", "Pupil Browser/1.0", "-H", "Accept: text/html",
+                      "http://www.bet.example/casino?game=1")  # fmt: skip
+        curl("-x", proxy, "https://www.bet.example/")  # refused at CONNECT: an https incident without a page
     finally:
         loop.run(server.stop())
         loop.run(queue.stop())
@@ -136,3 +135,12 @@ def test_proxy_block_page_reference_finds_its_incident(loop: Loop, tmp_path: Pat
     assert incident.url == "http://www.bet.example/casino?game=1"
     assert (incident.client, incident.site, incident.category) == ("127.0.0.1", "bet.example", "gambling")
     assert incident.reference == reference and incident.severity == "low"
+    (tls,) = [i for i in reader(tmp_path).query(IncidentFilter()) if i.id != incident.id]  # window 0: no folding
+    assert (tls.protocol, tls.method, tls.site, tls.category) == ("https", "CONNECT", "bet.example", "gambling")
+    assert tls.url is not None and tls.url.startswith("https://") and tls.reference != reference
+
+
+def curl(*args: str) -> subprocess.CompletedProcess[str]:
+    """curl that never picks up proxy settings from the environment."""
+    command = ["curl", "-sS", "--noproxy", "", "--max-time", "15", *args]
+    return subprocess.run(command, capture_output=True, text=True, timeout=20, env={"PATH": "/usr/bin:/bin"})
