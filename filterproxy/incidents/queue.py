@@ -22,7 +22,7 @@ import time
 from collections import deque
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry
 
@@ -33,6 +33,7 @@ from filterproxy.incidents.devices import DeviceDirectory
 from filterproxy.incidents.event import BlockEvent
 from filterproxy.incidents.fold import Sequenced, fold
 from filterproxy.incidents.housekeeping import Housekeeper
+from filterproxy.incidents.link import StoreLink
 from filterproxy.incidents.metrics import IncidentMetrics
 from filterproxy.incidents.settings import IncidentSettings
 from filterproxy.incidents.spool import Spool, SpoolContents
@@ -73,8 +74,8 @@ class IncidentQueue:
         self._wake, self._stopping = threading.Event(), threading.Event()
         self._thread: threading.Thread | None = None
         self._busy = False
-        self._accounted = self._up = False
-        self._retry_at = 0.0
+        self.link = StoreLink(self.store, settings.retry_interval, self.metrics, self._account_previous_run,
+                              str(self.spool.path))  # fmt: skip
         self._spool_at_start = SpoolContents([], 0, 0)
 
     @classmethod
@@ -113,7 +114,7 @@ class IncidentQueue:
         """Account for a previous crash, then start the writer (works with the store down)."""
         self._spool_at_start = self.spool.scan()
         self._rebase(max(self._spool_at_start.last_seq, self._spool_at_start.submitted))
-        self._try_store()
+        self.link.ready()
         self._thread = threading.Thread(target=self._run, name="incident-writer", daemon=True)
         self._thread.start()
         self.notifier.start()
@@ -124,7 +125,7 @@ class IncidentQueue:
         self._wake.set()
         if self._thread is not None:
             self._thread.join()
-        if self._up and self.dropped:
+        if self.link.up and self.dropped:
             try:
                 self.store.record_loss(self.node, 0, self.dropped)
             except IncidentError as exc:
@@ -144,7 +145,7 @@ class IncidentQueue:
 
     @property
     def store_up(self) -> bool:
-        return self._up
+        return self.link.up
 
     # writer ------------------------------------------------------------------------------
     def _run(self) -> None:
@@ -166,23 +167,23 @@ class IncidentQueue:
             batch = [self._items.popleft() for _ in range(count)]
             self._write(batch, self._seq)
             self._busy = False
-        if self.spool.pending and self._try_store():
+        if self.spool.pending and self.link.ready():
             self._replay()
         self.metrics.queue_depth.set(len(self._items))
         self.metrics.spool_events.set(self.spool.pending)
         self.metrics.spool_bytes.set(self.spool.size())
-        if self._up:
-            self._guarded(self.housekeeper.tick)
+        if self.link.up:
+            self.link.guarded(self.housekeeper.tick)
 
     def _write(self, batch: list[Sequenced], submitted: int) -> None:
-        if self.spool.pending or not self._try_store():
+        if self.spool.pending or not self.link.ready():
             self._to_spool(batch, submitted)
             return
         started = time.perf_counter()
         try:
             written = self._store_batch(batch, submitted)
         except Exception as exc:
-            self._store_failed(exc)
+            self.link.failed(exc)
             self._to_spool(batch, submitted)
             return
         self.metrics.write_seconds.observe(time.perf_counter() - started)
@@ -225,28 +226,13 @@ class IncidentQueue:
                     self._after_write(self._store_batch(todo, self._seq))
                     replayed += len(todo)
         except Exception as exc:
-            self._store_failed(exc)
+            self.link.failed(exc)
             return
         self.spool.clear()
         self._spooled_this_run = 0
         log.warning("incident store is back: replayed %s spooled event(s)", replayed)
 
     # store state ---------------------------------------------------------------------------
-    def _try_store(self) -> bool:
-        if self._up:
-            return True
-        if time.monotonic() < self._retry_at:
-            return False
-        try:
-            self.store.open()
-            if not self._accounted:
-                self._account_previous_run()
-        except Exception as exc:
-            self._store_failed(exc)
-            return False
-        self._up = True
-        return True
-
     def _account_previous_run(self) -> None:
         state, spooled = self.store.state(self.node), self._spool_at_start
         durable = max(state.stored_seq, spooled.last_seq)
@@ -256,7 +242,6 @@ class IncidentQueue:
             self.metrics.lost.inc(lost)
             self.store.record_loss(self.node, lost)
         self._rebase(max(state.submitted_seq, state.stored_seq))
-        self._accounted = True
 
     def _rebase(self, floor: int) -> None:
         """Keep sequence numbers above every earlier run's, even if the clock went back (a board without
@@ -273,19 +258,3 @@ class IncidentQueue:
         if self._spooled_this_run:
             self.spool.shift_tail(self._spooled_this_run, offset, self._seq)
         log.warning("incident sequence numbers moved on by %s: the clock is behind an earlier run", offset)
-
-    def _store_failed(self, exc: BaseException) -> None:
-        self.metrics.store_errors.inc()
-        if self._up or self._retry_at == 0.0:
-            if isinstance(exc, IncidentError):
-                log.error("incident store unavailable, spooling to %s: %s", self.spool.path, exc)
-            else:
-                log.exception("incident store write failed, spooling to %s", self.spool.path)
-        self._up = False
-        self._retry_at = time.monotonic() + self.settings.retry_interval
-
-    def _guarded(self, chore: Any) -> None:
-        try:
-            chore()
-        except Exception as exc:
-            self._store_failed(exc)
