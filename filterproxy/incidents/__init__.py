@@ -9,6 +9,7 @@ Modules::
 
     event         BlockEvent, IncidentSink, new_reference()          (the producer contract)
     queue         IncidentQueue: submit(), async start()/stop(), writer thread, loss accounting
+    link          StoreLink: store up/down, reconnect back-off
     fold          dedup key and in-batch folding
     store         IncidentStore: write, read API (query, counts_by_month, time_to_triage), lifecycle, purge
     queries       SQL text (one dialect for SQLite and PostgreSQL) and row mapping
@@ -18,7 +19,8 @@ Modules::
     model         Incident, Transition, Status (lifecycle), IncidentFilter
     devices       device names: inventory CSV, dnsmasq / ISC leases, reverse DNS
     alerts        Notifier: webhook (retried) + SMTP for high severity, rate-limited
-    digest        the weekly digest; housekeeping runs it and retention hourly
+    digest        the weekly digest
+    housekeeping  hourly on the writer thread: retention purge, digest when due
     export        CSV (RFC 4180, formula-safe) and JSON
     metrics       filterproxy_incidents_* on the registry passed in
     commands      `filterproxy incidents ...`
