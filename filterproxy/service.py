@@ -20,7 +20,7 @@ from prometheus_client import CollectorRegistry
 from filterproxy.classify.engine import Engine
 from filterproxy.config.model import Config
 from filterproxy.errors import FilterproxyError
-from filterproxy.gateway.steering import Steering, SteeringSet
+from filterproxy.gateway.runtime import GatewayRuntime
 from filterproxy.lists.loader import load_engine
 from filterproxy.lists.reload import ListManager, ReloadResult
 from filterproxy.metrics.lists import ListMetrics, SourceStats
@@ -99,21 +99,15 @@ def build_service(config: Config, *, dns: bool = True, proxy: bool = True) -> Se
         service.components.append(MetricsServer(config.metrics, registry))
     service.components.append(queue)
     service.components.append(ListManager(config, engine, [list_observer(list_metrics)]))
-    observer = _steering(config, engine, service)
+    gateway = GatewayRuntime(config, engine, registry) if GatewayRuntime.wanted(config) else None
+    if gateway is not None:
+        service.components.append(gateway)  # before the resolver: it steers the resolver's answers
+    observer = gateway.observer if gateway is not None else None
     if dns and config.dns.enabled:
         service.components.append(DnsServer(config, engine, queue, registry, observer=observer))
     if proxy and config.proxy.enabled:
         service.components.append(ProxyServer(config, engine, queue, registry))
     return service
-
-
-def _steering(config: Config, engine: Engine, service: Service) -> Steering | None:
-    """The gateway's steering hook when this host is a gateway in steered mode, else None."""
-    if not config.gateway.lan_interfaces or config.gateway.mode != "steered":
-        return None
-    steering_set = SteeringSet(config.gateway)
-    service.components.append(steering_set)
-    return Steering(engine, steering_set)
 
 
 async def run_service(service: Service) -> None:
