@@ -32,6 +32,7 @@ async def serve(names_file: Path, port: int, data: Path, no_filter: bool) -> Non
     engine = make_engine({"gambling": names})
     del names
     gc.collect()
+    gc.freeze()  # as `filterproxy proxy` does after loading lists: the collector never rescans them
     print(f"index built in {time.monotonic() - started:.1f}s", flush=True)
     server = ProxyServer(config, engine, NullSink(), CollectorRegistry())
     await server.start()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 from pathlib import Path
@@ -86,6 +87,8 @@ async def _serve(config: Config, listen: str | None, mode: str | None, metrics: 
 
     registry = CollectorRegistry()
     engine = await asyncio.to_thread(load_engine, config)
+    gc.collect()
+    gc.freeze()  # the loaded lists and mitmproxy's modules: never rescanned by the cyclic collector
     queue = IncidentQueue(config.incidents, config.data_dir, registry)
     metrics_settings = config.metrics.model_copy(update={"listen": metrics}) if metrics else config.metrics
     components: list[Any] = [queue, ProxyServer(config, engine, queue, registry, listen=listen, mode=mode)]
