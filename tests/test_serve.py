@@ -118,7 +118,7 @@ def test_serve_blocks_records_counts_and_drains(tmp_path: Path, upstream: int) -
             page = client.get("http://adult.example/some/page", headers={"Accept": "text/html"})
         assert page.status_code == 403
         assert "Adult content" in page.text
-        match = re.search(r"[A-Z2-9]{3}-[A-Z2-9]{4}", page.text)
+        match = re.search(r"[A-Z2-9]{3}-[A-Z2-9]{3}-[A-Z2-9]{3}", page.text)
         assert match, page.text[:500]
         reference = match.group(0)
         metrics = httpx.get(f"http://127.0.0.1:{ports['metrics']}/metrics", timeout=5).text
