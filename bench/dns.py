@@ -86,6 +86,7 @@ async def _serve(names_file: Path, port: int, reuse_port: bool, fast: bool) -> N
     )
     engine = load_engine(config)
     gc.collect()
+    gc.freeze()  # as `filterproxy dns` does after loading
     server = DnsServer(config, engine, NullSink(), CollectorRegistry(), reuse_port=reuse_port)
     await server.start()
     print("ready", flush=True)

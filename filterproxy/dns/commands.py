@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import signal
 from collections.abc import Coroutine
 from typing import Any
@@ -79,6 +80,8 @@ async def _serve(config: Config) -> None:
     try:
         await service.start()
         drop_privileges(config.dns.user)  # after every socket is bound
+        gc.collect()
+        gc.freeze()  # the loaded lists and config never become garbage: keep full collections short
         await stop.wait()
     finally:
         await service.stop()
