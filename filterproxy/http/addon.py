@@ -165,6 +165,9 @@ class FilterAddon:
         for server_id in [s for s, c in self._refused.items() if c == client.id]:
             del self._refused[server_id]
 
+    def error(self, flow: http.HTTPFlow) -> None:
+        self.metrics.outcome["error"].inc()  # upstream unreachable, reset, protocol error
+
     def requestheaders(self, flow: http.HTTPFlow) -> None:
         if flow.response or flow.error or not flow.live:
             return

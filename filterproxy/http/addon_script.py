@@ -28,6 +28,7 @@ from filterproxy.http.addon import FilterAddon
 log = logging.getLogger("filterproxy.http.addon_script")
 _HOOKS = (
     "next_layer",
+    "error",
     "http_connect",
     "tls_clienthello",
     "server_connect",

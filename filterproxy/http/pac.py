@@ -14,10 +14,11 @@ log = logging.getLogger(__name__)
 PATHS = ("/wpad.dat", "/proxy.pac")
 CONTENT_TYPE = "application/x-ns-proxy-autoconfig"
 
+# Private addresses are matched as text: isInNet() would make the browser resolve every name first.
 _PAC = """function FindProxyForURL(url, host) {
-  if (isPlainHostName(host) || dnsDomainIs(host, ".local") ||
-      isInNet(host, "10.0.0.0", "255.0.0.0") || isInNet(host, "172.16.0.0", "255.240.0.0") ||
-      isInNet(host, "192.168.0.0", "255.255.0.0") || isInNet(host, "127.0.0.0", "255.0.0.0"))
+  if (isPlainHostName(host) || dnsDomainIs(host, ".local") || host == "localhost" ||
+      shExpMatch(host, "10.*") || shExpMatch(host, "192.168.*") || shExpMatch(host, "127.*") ||
+      /^172\\.(1[6-9]|2[0-9]|3[01])\\./.test(host))
     return "DIRECT";
   return "PROXY %s";
 }

@@ -23,7 +23,13 @@ pytestmark = [
 ]
 
 
-def chromium(proxy: RunningProxy, profile: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def chromium(proxy: RunningProxy, profile: Path, *args: str, pac: bool = False) -> subprocess.CompletedProcess[str]:
+    assert proxy.server.pac is not None
+    route = (
+        f"--proxy-pac-url=http://127.0.0.1:{proxy.server.pac.port}/wpad.dat"
+        if pac
+        else f"--proxy-server=http://127.0.0.1:{proxy.port}"
+    )
     command = [
         CHROMIUM,
         "--headless",
@@ -36,7 +42,7 @@ def chromium(proxy: RunningProxy, profile: Path, *args: str) -> subprocess.Compl
         "--disable-sync",
         "--disable-dev-shm-usage",
         f"--user-data-dir={profile}",
-        f"--proxy-server=http://127.0.0.1:{proxy.port}",
+        route,
         "--window-size=1000,800",
         *args,
     ]
@@ -45,7 +51,7 @@ def chromium(proxy: RunningProxy, profile: Path, *args: str) -> subprocess.Compl
 
 @pytest.fixture(scope="module")
 def proxy(proxy_factory: Any) -> RunningProxy:
-    return proxy_factory()
+    return proxy_factory(pac_listen="127.0.0.1:0")
 
 
 def test_allowed_page_and_block_page_in_a_browser(proxy: RunningProxy, tmp_path: Path) -> None:
@@ -62,3 +68,8 @@ def test_allowed_page_and_block_page_in_a_browser(proxy: RunningProxy, tmp_path:
         shot.unlink(missing_ok=True)
         chromium(proxy, tmp_path / f"s-{name}", f"--screenshot={shot}", url)
         assert shot.exists() and shot.read_bytes().startswith(b"\x89PNG")
+
+
+def test_browser_configured_by_the_pac_file_goes_through_the_filter(proxy: RunningProxy, tmp_path: Path) -> None:
+    blocked = chromium(proxy, tmp_path / "pac", "--dump-dom", "http://social.example/feed", pac=True)
+    assert "This page is blocked" in blocked.stdout and "Social networking" in blocked.stdout, blocked.stderr[-2000:]
