@@ -127,3 +127,45 @@ def test_options_are_validated_and_applied(addon: FilterAddon) -> None:
         data = hello_data("bet.example")
         addon.tls_clienthello(data)
         assert data.ignore_connection is False  # with the block page on, blocked TLS is intercepted
+
+
+class PeekedConnection:
+    """What mitmproxy's next_layer event offers: a context, the client's first bytes, a layer slot."""
+
+    def __init__(self, context: Context, data: bytes) -> None:
+        self.context, self.layer, self._data = context, None, data
+
+    def data_client(self) -> bytes:
+        return self._data
+
+
+def client_hello_record(sni: str) -> bytes:
+    context = ssl.create_default_context()
+    tls = context.wrap_bio(ssl.MemoryBIO(), outgoing := ssl.MemoryBIO(), server_hostname=sni)
+    with pytest.raises(ssl.SSLWantReadError):
+        tls.do_handshake()
+    return outgoing.read()
+
+
+@pytest.mark.parametrize(
+    ("sni", "client", "relayed", "refused"),
+    [
+        ("ok.example", "127.0.0.1", True, False),
+        ("bet.example", "127.0.0.1", True, True),  # relayed raw, then killed at server_connect
+        ("ok.example", STAFF, False, False),  # interception: left to mitmproxy and tls_clienthello
+    ],
+)
+def test_passthrough_is_decided_before_any_tls_layer(
+    addon: FilterAddon, sni: str, client: str, relayed: bool, refused: bool
+) -> None:
+    from mitmproxy.proxy.layers import TCPLayer
+
+    with taddons.context(addon):
+        context = hello_data(sni, client).context
+        peeked = PeekedConnection(context, client_hello_record(sni))
+        addon.next_layer(peeked)
+        assert isinstance(peeked.layer, TCPLayer) is relayed
+        assert (context.server.id in addon._refused) is refused
+        half = PeekedConnection(context, client_hello_record(sni)[:20])  # incomplete: wait for more bytes
+        addon.next_layer(half)
+        assert half.layer is None
