@@ -87,5 +87,10 @@ class DnsSettings(Section):
         default=None,
         description="Drop root privileges to this user after binding (when listening on port 53).",
     )
+    max_pending: int = Field(
+        default=4096,
+        ge=1,
+        description="Queries waiting on upstreams at most; beyond it new misses get SERVFAIL at once.",
+    )
     tcp_idle_timeout: float = Field(default=10.0, gt=0, description="Seconds an idle client TCP connection is kept.")
     tcp_max_connections: int = Field(default=256, ge=1, description="Concurrent client TCP connections at most.")

@@ -231,3 +231,19 @@ def test_fast_path_and_dnslib_path_servers_send_the_same_bytes(make_resolver: ob
             query.id = 4242
             got = [raw(r, query.to_wire(), timeout=2) for r in (fast, slow, fast, slow)]
             assert got[2] == got[3], (name, rdtype, edns)  # the second answers (cache / template) agree
+
+
+def test_misses_beyond_max_pending_get_servfail_at_once(make_resolver: object) -> None:
+    r = make_resolver(dns={"max_pending": 1, "upstream_timeout": 0.5, "resolve_timeout": 0.5})  # type: ignore[operator]
+    r.stub.silent = True
+    queries = [dns.message.make_query(f"n{i}.ok.example", "A") for i in range(3)]
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.settimeout(3)
+        started = time.monotonic()
+        for query in queries:
+            sock.sendto(query.to_wire(), (r.host, r.port))
+        first_two = [dns.message.from_wire(sock.recv(4096)) for _ in range(2)]
+        fast = time.monotonic() - started
+        last = dns.message.from_wire(sock.recv(4096))
+    assert fast < 0.3  # the two beyond the limit did not wait for the silent upstream
+    assert [m.rcode() for m in (*first_two, last)] == [dns.rcode.SERVFAIL] * 3

@@ -30,8 +30,14 @@ class UpstreamStage:
         self.pool = pool
         self.settings = settings
         self.filters = tuple(filters)
+        self.pending = 0  # queries waiting on the upstreams now
+        self.overloaded = 0  # misses answered SERVFAIL because too many were waiting
 
     def __call__(self, req: Request, next: Handler) -> Reply:
+        if self.pending >= self.settings.max_pending:  # a flood of misses must not grow memory without bound
+            self.overloaded += 1
+            return Answer(servfail(req, self.settings.edns_payload), failed=True, source="error")
+        self.pending += 1
         return self._resolve(req)
 
     async def _resolve(self, req: Request) -> Answer:
@@ -41,6 +47,8 @@ class UpstreamStage:
             record = DNSRecord.parse(reply)
         except (UpstreamError, DNSError):
             return Answer(servfail(req, self.settings.edns_payload), failed=True, source="error")
+        finally:
+            self.pending -= 1
         entry = self.canonical(req, record)
         now = time.monotonic()
         return Answer(
