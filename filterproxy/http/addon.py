@@ -22,6 +22,7 @@ from mitmproxy import ctx, exceptions, http
 
 from filterproxy.http import fastpath
 from filterproxy.http.decide import ConnectionDecision, Decider, TlsHandling
+from filterproxy.http.limits import ClientLimit
 from filterproxy.http.metrics import ProxyMetrics
 from filterproxy.http.responder import Responder
 from filterproxy.model import IPAddress
@@ -62,10 +63,13 @@ def request_host(request: http.Request) -> str:
 class FilterAddon:
     """Block, pass through or intercept by the shared classifier's verdict."""
 
-    def __init__(self, decider: Decider, responder: Responder, metrics: ProxyMetrics) -> None:
+    def __init__(
+        self, decider: Decider, responder: Responder, metrics: ProxyMetrics, limit: ClientLimit | None = None
+    ) -> None:
         self.decider = decider
         self.responder = responder
         self.metrics = metrics
+        self.limit = limit or ClientLimit(0)
         self._refused: dict[str, str] = {}  # server connection id -> client connection id
 
     def load(self, loader: Any) -> None:
@@ -83,6 +87,10 @@ class FilterAddon:
             choices=list(NO_SNI),
         )
         loader.add_option(
+            "filterproxy_max_client_connections", int, self.limit.limit,
+            "Simultaneous connections allowed per client address (0: no limit).",
+        )  # fmt: skip
+        loader.add_option(
             "filterproxy_passthrough",
             Sequence[str],
             sorted(self.decider.passthrough),
@@ -98,6 +106,10 @@ class FilterAddon:
             except ValueError as exc:
                 raise exceptions.OptionsError(f"filterproxy_passthrough: {exc}") from exc  # type: ignore[no-untyped-call]
             self.decider.passthrough = frozenset(names)
+        if "filterproxy_max_client_connections" in updated:
+            if ctx.options.filterproxy_max_client_connections < 0:
+                raise exceptions.OptionsError("filterproxy_max_client_connections must be >= 0")  # type: ignore[no-untyped-call]
+            self.limit.limit = ctx.options.filterproxy_max_client_connections
         if "filterproxy_tls_blockpage" in updated:
             self.decider.tls_blockpage = bool(ctx.options.filterproxy_tls_blockpage)
         if "filterproxy_no_sni" in updated:
@@ -160,7 +172,13 @@ class FilterAddon:
     def tls_failed_client(self, data: Any) -> None:
         self.responder.flush_pending(data.context.client.id)
 
+    def client_connected(self, client: Any) -> None:
+        if not self.limit.admit(client.id, client.peername[0]):
+            client.error = "too many connections from this client"  # mitmproxy closes it at once
+            self.metrics.limited.inc()
+
     def client_disconnected(self, client: Any) -> None:
+        self.limit.release(client.id, client.peername[0])
         self.responder.flush_pending(client.id)
         for server_id in [s for s, c in self._refused.items() if c == client.id]:
             del self._refused[server_id]

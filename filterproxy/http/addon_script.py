@@ -28,6 +28,7 @@ from filterproxy.http.addon import FilterAddon
 log = logging.getLogger("filterproxy.http.addon_script")
 _HOOKS = (
     "next_layer",
+    "client_connected",
     "error",
     "http_connect",
     "tls_clienthello",

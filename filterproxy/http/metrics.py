@@ -48,6 +48,11 @@ class ProxyMetrics:
             ["kind"],
             registry=registry,
         )
+        self.limited = Counter(
+            "filterproxy_http_connections_limited_total",
+            "Connections refused because their client already had the maximum open.",
+            registry=registry,
+        )
         self.decision = Histogram(
             "filterproxy_http_decision_seconds",
             "Time the filter spends deciding, per hook.",

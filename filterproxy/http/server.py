@@ -22,6 +22,7 @@ from filterproxy.errors import ProxyError
 from filterproxy.http.addon import FilterAddon
 from filterproxy.http.ca import ensure_ca
 from filterproxy.http.decide import Decider
+from filterproxy.http.limits import ClientLimit
 from filterproxy.http.metrics import ProxyMetrics
 from filterproxy.http.pac import PacServer
 from filterproxy.http.responder import Responder
@@ -42,7 +43,7 @@ def build_addon(config: Config, engine: Engine, sink: IncidentSink, registry: Co
         timezone=config.policy.timezone,
         max_header_bytes=settings.max_header_bytes,
     )
-    return FilterAddon(Decider(engine, settings), responder, metrics)
+    return FilterAddon(Decider(engine, settings), responder, metrics, ClientLimit(settings.max_client_connections))
 
 
 def mitmproxy_options(config: Config, listen: str, mode: str) -> dict[str, Any]:

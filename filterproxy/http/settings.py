@@ -69,6 +69,9 @@ class ProxySettings(Section):
     pac_proxy: str | None = Field(
         default=None, description="HOST:PORT the PAC file names as the proxy (default: the listen address)."
     )
+    max_client_connections: int = Field(
+        default=512, ge=0, description="Simultaneous connections per client address (0: no limit)."
+    )
     max_header_bytes: int = Field(
         default=65536, ge=1024, description="Largest request header block accepted; larger is refused."
     )

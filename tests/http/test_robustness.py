@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import time
 from typing import Any
@@ -83,3 +84,24 @@ def test_clients_that_vanish_mid_request_leave_nothing_behind(proxy: RunningProx
     time.sleep(0.2)
     still_serving(proxy)
     assert proxy.server.addon._refused == {} and proxy.server.addon.responder._pending == {}
+
+
+def test_one_client_cannot_hold_every_connection(proxy_factory: Any) -> None:
+    limited = proxy_factory(max_client_connections=5)
+    socks = [socket.create_connection(("127.0.0.1", limited.port), timeout=5) for _ in range(5)]
+    try:
+        time.sleep(0.2)
+        extra = socket.create_connection(("127.0.0.1", limited.port), timeout=5)
+        with extra:
+            extra.sendall(b"GET http://ok.example/ HTTP/1.1\r\nHost: ok.example\r\n\r\n")
+            with contextlib.suppress(ConnectionResetError):
+                assert extra.recv(100) == b""  # closed without an answer
+        other = curl("--interface", "127.0.0.3", "-x", limited.url, "http://ok.example/other-client")
+        assert '"path": "/other-client"' in other.stdout  # another client is still served
+        assert limited.metric("filterproxy_http_connections_limited_total") >= 1
+    finally:
+        for sock in socks:
+            sock.close()
+    time.sleep(0.3)
+    assert limited.server.addon.limit.open == {}  # closed connections give their slots back
+    still_serving(limited)
