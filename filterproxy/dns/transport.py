@@ -81,25 +81,61 @@ class _UdpProtocol(asyncio.DatagramProtocol):
         self.pending.fail_all(UpstreamError(f"unreachable: {exc}"))
 
 
-class UdpTransport:
-    """One connected UDP socket per upstream."""
+class _UdpSocket:
+    """One connected UDP socket and the queries waiting on it."""
 
-    def __init__(self, host: str, port: int) -> None:
+    def __init__(self, transport: asyncio.DatagramTransport, pending: _Pending) -> None:
+        self.transport = transport
+        self.pending = pending
+        self.used = 0
+
+
+class UdpTransport:
+    """Connected UDP sockets to one upstream, a fresh one (new source port) every ``rotate_after`` queries.
+
+    Changing the source port adds its entropy to the 16-bit ID an off-path spoofer must guess;
+    a retired socket stays open until the replies it waits for have arrived.
+    """
+
+    def __init__(self, host: str, port: int, rotate_after: int = 512) -> None:
         self.address = (host, port)
-        self._pending = _Pending()
-        self._transport: asyncio.DatagramTransport | None = None
+        self.rotate_after = rotate_after
+        self._current: _UdpSocket | None = None
+        self._retired: set[_UdpSocket] = set()
+        self._opening = asyncio.Lock()
 
     async def query(self, question: bytes, query: bytes, timeout: float) -> bytes:
-        if self._transport is None or self._transport.is_closing():
-            loop = asyncio.get_running_loop()
-            self._transport, _ = await loop.create_datagram_endpoint(
-                lambda: _UdpProtocol(self._pending), remote_addr=self.address
-            )
-        return await _exchange(self._pending, self._transport.sendto, question, query, timeout)
+        sock = self._current
+        if sock is None or sock.used >= self.rotate_after or sock.transport.is_closing():
+            async with self._opening:  # one rotation at a time; the others use its socket
+                sock = self._current
+                if sock is None or sock.used >= self.rotate_after or sock.transport.is_closing():
+                    sock = await self._open()
+        sock.used += 1
+        try:
+            return await _exchange(sock.pending, sock.transport.sendto, question, query, timeout)
+        finally:
+            if sock in self._retired and not sock.pending.waiting:
+                self._retired.discard(sock)
+                sock.transport.close()
+
+    async def _open(self) -> _UdpSocket:
+        pending = _Pending()
+        loop = asyncio.get_running_loop()
+        transport, _ = await loop.create_datagram_endpoint(lambda: _UdpProtocol(pending), remote_addr=self.address)
+        old, self._current = self._current, _UdpSocket(transport, pending)
+        if old is not None:
+            if old.pending.waiting:
+                self._retired.add(old)
+            else:
+                old.transport.close()
+        return self._current
 
     async def close(self) -> None:
-        if self._transport is not None:
-            self._transport.close()
+        for sock in [self._current, *self._retired]:
+            if sock is not None:
+                sock.transport.close()
+        self._retired.clear()
 
 
 class StreamTransport:

@@ -85,6 +85,7 @@ class Stub:
 
     def __init__(self) -> None:
         self.queries = 0
+        self.source_ports: set[int] = set()
         self.silent = False  # drop everything: an upstream that is down without saying so
         self.udp: asyncio.DatagramTransport | None = None
         self.tcp: asyncio.Server | None = None
@@ -139,6 +140,7 @@ class _Udp(asyncio.DatagramProtocol):
 
     def datagram_received(self, data: bytes, addr: Any) -> None:
         self.stub.queries += 1
+        self.stub.source_ports.add(addr[1])
         out = None if self.stub.silent else answer(data, tcp=False)
         if out is not None:
             self.transport.sendto(out, addr)
