@@ -80,7 +80,8 @@ def test_filterproxy_dns_command_serves(stub: Stub, tmp_path: Path) -> None:
         "--metrics",
         "127.0.0.1:0",
     ]
-    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    env = {**os.environ, "FILTERPROXY__LISTS__UPDATE_INTERVAL_HOURS": "0"}  # never download lists in a test
+    proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         reply = None
         deadline = time.monotonic() + 60
