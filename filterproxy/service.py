@@ -9,6 +9,7 @@ stop and drains everything the resolver and proxy handed it:
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import signal
 from collections.abc import Callable
@@ -19,6 +20,7 @@ from prometheus_client import CollectorRegistry
 
 from filterproxy.classify.engine import Engine
 from filterproxy.config.model import Config
+from filterproxy.dns.privileges import drop_privileges
 from filterproxy.errors import FilterproxyError
 from filterproxy.gateway.runtime import GatewayRuntime
 from filterproxy.lists.loader import load_engine
@@ -111,16 +113,19 @@ def build_service(config: Config, *, dns: bool = True, proxy: bool = True) -> Se
 
 
 async def run_service(service: Service) -> None:
-    """Start, wait for SIGTERM/SIGINT, stop (draining incidents)."""
+    """Start, drop privileges once every socket is bound, wait for SIGTERM/SIGINT, stop (draining)."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     try:
         await service.start()
+        drop_privileges(service.config.dns.user)  # after port 53 is bound
     except (OSError, FilterproxyError):
         await service.stop()
         raise
+    gc.collect()
+    gc.freeze()  # the loaded lists and config never become garbage: keep full collections short
     log.warning("filterproxy serving (%s)", ", ".join(type(c).__name__ for c in service.started))
     await stop.wait()
     log.warning("filterproxy stopping")

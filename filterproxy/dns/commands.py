@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
-import signal
 from collections.abc import Coroutine
 from typing import Any
 
 from filterproxy.config.loader import load_config
 from filterproxy.config.model import Config
-from filterproxy.dns.privileges import drop_privileges
 from filterproxy.dns.settings import DnsSettings
 from filterproxy.metrics.settings import MetricsSettings
 
@@ -70,18 +67,6 @@ def run_loop(main: Coroutine[Any, Any, None]) -> None:
 
 
 async def _serve(config: Config) -> None:
-    from filterproxy.service import build_service
+    from filterproxy.service import build_service, run_service
 
-    service = build_service(config, dns=True, proxy=False)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    try:
-        await service.start()
-        drop_privileges(config.dns.user)  # after every socket is bound
-        gc.collect()
-        gc.freeze()  # the loaded lists and config never become garbage: keep full collections short
-        await stop.wait()
-    finally:
-        await service.stop()
+    await run_service(build_service(config, dns=True, proxy=False))
