@@ -9,7 +9,7 @@ metric families at scrape time. Names and labels go through the same checks as e
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from prometheus_client import CollectorRegistry
 from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, Metric
@@ -18,6 +18,8 @@ from prometheus_client.registry import Collector
 from filterproxy.metrics.registry import check_labels, check_name
 
 LabelValues = tuple[str, ...]
+CountSource = Callable[[], Iterable[tuple[LabelValues, int]]]
+BucketSource = Callable[[], Iterable[tuple[LabelValues, list[float]]]]
 
 
 class HotCounter:
@@ -26,13 +28,22 @@ class HotCounter:
         check_labels(labels)
         self.name, self.doc, self.labels = name.removesuffix("_total"), doc, list(labels)
         self.values: dict[LabelValues, int] = {}
+        self.sources: list[CountSource] = []  # more counts kept elsewhere (the hot lane), added at scrape time
 
     def inc(self, key: LabelValues = ()) -> None:
         self.values[key] = self.values.get(key, 0) + 1
 
+    def totals(self) -> dict[LabelValues, int]:
+        totals = dict(self.values)
+        for source in self.sources:
+            for key, value in source():
+                if value:
+                    totals[key] = totals.get(key, 0) + value
+        return totals
+
     def family(self) -> Metric:
         family = CounterMetricFamily(self.name, self.doc, labels=self.labels)
-        for key, value in list(self.values.items()):
+        for key, value in self.totals().items():
             family.add_metric(list(key), value)
         return family
 
@@ -44,6 +55,7 @@ class HotHistogram:
         self.name, self.doc, self.labels = name, doc, list(labels)
         self.bounds = tuple(buckets)
         self.values: dict[LabelValues, list[float]] = {}  # per-bucket counts (+Inf last), then the sum
+        self.sources: list[BucketSource] = []  # more observations kept elsewhere, in the same layout
 
     def observe(self, key: LabelValues, seconds: float) -> None:
         counts = self.values.get(key)
@@ -52,9 +64,18 @@ class HotHistogram:
         counts[bisect_left(self.bounds, seconds)] += 1
         counts[-1] += seconds
 
+    def totals(self) -> dict[LabelValues, list[float]]:
+        totals = {key: list(counts) for key, counts in list(self.values.items())}
+        for source in self.sources:
+            for key, counts in source():
+                if counts[-1] or any(counts):
+                    mine = totals.setdefault(key, [0.0] * len(counts))
+                    totals[key] = [a + b for a, b in zip(mine, counts, strict=True)]
+        return totals
+
     def family(self) -> Metric:
         family = HistogramMetricFamily(self.name, self.doc, labels=self.labels)
-        for key, counts in list(self.values.items()):
+        for key, counts in self.totals().items():
             cumulative, total = [], 0.0
             for bound, count in zip([*map(str, self.bounds), "+Inf"], counts[:-1], strict=True):
                 total += count

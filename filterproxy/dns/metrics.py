@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from filterproxy.dns import wire
-from filterproxy.dns.hotmetrics import HotCollector, HotCounter, HotHistogram
+from filterproxy.dns.hotmetrics import HotCollector, HotCounter, HotHistogram, LabelValues
 from filterproxy.metrics.registry import counter, gauge, histogram
+
+if TYPE_CHECKING:
+    from filterproxy.dns.hotlane import Kind
+
+__all__ = ["LATENCY_BUCKETS", "DnsMetrics", "LabelValues", "qtype_label"]
 
 #: Query types counted by name; everything else is "other" (bounded label).
 QTYPES = {
@@ -102,3 +110,11 @@ class DnsMetrics:
 
     def block(self, category: str, group: str) -> None:
         self.blocks.inc((category, group))
+
+    def add_source(self, kinds: Callable[[], Iterable[Kind]]) -> None:
+        """Also export the counts the hot lane keeps in its :class:`~filterproxy.dns.hotlane.Kind` objects."""
+        self.queries.sources.append(lambda: ((k.query, k.count) for k in kinds()))
+        self.responses.sources.append(lambda: ((k.response, k.count) for k in kinds()))
+        self.duration.sources.append(lambda: ((k.outcome, k.latency) for k in kinds()))
+        self.blocks.sources.append(lambda: ((k.block, k.count) for k in kinds() if k.block is not None))
+        self.cache_hits.sources.append(lambda: (((), k.count) for k in kinds() if k.cache_hit))

@@ -30,6 +30,8 @@ class Request:
     transport: Transport
     started: float = field(default_factory=time.perf_counter)
     verdict: Verdict | None = None
+    lane_left: float = 0.0  # seconds after ``started`` the answer stays the same (0: not for the hot lane)
+    cache_hit: bool = False
 
     @property
     def name(self) -> str:

@@ -1,7 +1,9 @@
 """The resolver's only contact with sockets: UDP and TCP (RFC 7766) listeners around the chain.
 
-Replies that the chain has at once (blocks, cache hits) are sent from the datagram callback;
-only those that wait on an upstream get a task. Any exception from a stage becomes SERVFAIL
+A UDP datagram the hot lane knows (:mod:`filterproxy.dns.hotlane`) is answered at once from
+it. Others go through intake and the chain; replies that the chain has at once (blocks, cache
+hits) are sent from the datagram callback, and taught to the hot lane; only those that wait on
+an upstream get a task. Any exception from a stage becomes SERVFAIL
 and a count in ``filterproxy_dns_stage_exceptions_total``; the server keeps serving.
 """
 
@@ -12,7 +14,7 @@ import ipaddress
 import logging
 import time
 from collections.abc import Awaitable
-from typing import Any
+from typing import Any, cast
 
 from prometheus_client import CollectorRegistry
 
@@ -22,6 +24,7 @@ from filterproxy.dns import wire
 from filterproxy.dns.answers import Responder, servfail
 from filterproxy.dns.cache import Cache
 from filterproxy.dns.chain import build_chain
+from filterproxy.dns.hotlane import HotLane
 from filterproxy.dns.intake import intake, truncate
 from filterproxy.dns.metrics import DnsMetrics
 from filterproxy.dns.ports import EngineLike
@@ -69,10 +72,17 @@ class DnsServer:
             pool=self.pool,
             observer=observer,
         )
+        self.lane: HotLane | None = None
+        if self.settings.fast_path and self.settings.hot_lane_size > 0:
+            # with gateway steering every cache hit must reach the steering stage: blocks only
+            self.lane = HotLane(
+                engine, self.metrics, sink, self.client_text, self.settings.hot_lane_size, observer is None
+            )
         self._udp: asyncio.DatagramTransport | None = None
         self._tcp: TcpListener | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._clients: dict[str, IPAddress] = {}
+        self._client_texts: dict[str, str] = {}
 
     @property
     def address(self) -> tuple[str, int]:
@@ -85,6 +95,8 @@ class DnsServer:
     async def start(self) -> None:
         host, port = split_host_port(self.listen)
         loop = asyncio.get_running_loop()
+        if self.lane is not None:
+            self.lane.start(loop)
         for _attempt in range(10):  # with port 0, TCP may find the UDP port taken: pick again
             try:
                 self._udp, _ = await loop.create_datagram_endpoint(
@@ -112,6 +124,8 @@ class DnsServer:
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self.lane is not None:
+            self.lane.stop()  # its queued blocked hits reach the sink before the incident queue stops
         await self.pool.close()
 
     def client(self, host: str) -> IPAddress:
@@ -120,6 +134,15 @@ class DnsServer:
             if len(self._clients) > 65536:
                 self._clients.clear()
             found = self._clients[host] = ipaddress.ip_address(host.partition("%")[0])
+        return found
+
+    def client_text(self, host: str) -> str:
+        """The client address as incidents record it (``str`` of the parsed address), cached per host."""
+        found = self._client_texts.get(host)
+        if found is None:
+            if len(self._client_texts) > 65536:
+                self._client_texts.clear()
+            found = self._client_texts[host] = str(self.client(host))
         return found
 
     def dispatch(self, data: bytes, client: IPAddress, transport: Transport) -> Outcome:
@@ -157,7 +180,10 @@ class DnsServer:
             return
         req, reply = outcome
         if isinstance(reply, Answer):
-            self._udp.sendto(truncate(req.q, reply.wire, self.settings.edns_payload), addr)
+            sent = truncate(req.q, reply.wire, self.settings.edns_payload)
+            self._udp.sendto(sent, addr)
+            if self.lane is not None:
+                self.lane.learn(data, addr[0], req, reply, sent)
             return
         task = asyncio.get_running_loop().create_task(self._reply_later(req, reply, addr))
         self._tasks.add(task)
@@ -172,8 +198,19 @@ class DnsServer:
 class _UdpProtocol(asyncio.DatagramProtocol):
     def __init__(self, server: DnsServer) -> None:
         self.server = server
+        self.lane = server.lane
+        self.transport: asyncio.DatagramTransport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.DatagramTransport, transport)  # uvloop's is not a subclass
 
     def datagram_received(self, data: bytes, addr: Any) -> None:
+        lane = self.lane
+        if lane is not None and self.transport is not None:
+            reply = lane.answer(data, addr[0])
+            if reply is not None:
+                self.transport.sendto(reply, addr)
+                return
         self.server.on_datagram(data, addr)
 
     def error_received(self, exc: Exception) -> None:

@@ -83,6 +83,12 @@ class DnsSettings(Section):
         default=True,
         description="Serve cache hits and block answers from wire templates (false: dnslib only).",
     )
+    hot_lane_size: int = Field(
+        default=131072,
+        ge=0,
+        description="Repeated UDP queries answered from the exact bytes of an earlier block or cache hit, "
+        "per client group, at most this many (0: off; needs fast_path).",
+    )
     user: str | None = Field(
         default=None,
         description="Drop root privileges to this user after binding (when listening on port 53).",

@@ -7,6 +7,7 @@ noted on the request so the incident stage records it.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Hashable
 from datetime import UTC, datetime
@@ -31,6 +32,7 @@ class BlockingStage:
         self._memo: dict[tuple[str, str], tuple[tuple[int, int], Verdict | None]] = {}
 
     def __call__(self, req: Request, next: Handler) -> Reply:
+        req.lane_left = math.inf  # the hot lane may keep this answer while the verdicts it rests on hold
         verdict = self._classify(req, req.name)
         if verdict is not None:
             if verdict.blocked:
@@ -40,17 +42,19 @@ class BlockingStage:
         return then(next(req), lambda answer: self._recheck(req, answer))
 
     def _classify(self, req: Request, name: str) -> Verdict | None:
-        """The verdict, remembered for the rest of this second per (name, group).
+        """The verdict, remembered for the rest of this minute per (name, group).
 
-        The classifier uses the client only to find its group, and schedule windows start on
-        whole minutes, so within one second and one list generation the verdict is the same.
+        The classifier uses the client only to find its group and evaluates schedule windows
+        per wall-clock minute, so within one minute and one list generation the verdict is the
+        same. ``req.lane_left`` is cut to the end of the minute.
         """
         if not name:
             return None  # the root: nothing to classify
         engine = self.engine
         now = time.time()
+        req.lane_left = min(req.lane_left, 60.0 - now % 60.0)
         key = (name, engine.group_of(req.client))
-        stamp = (int(now), engine.generation)
+        stamp = (int(now) // 60, engine.generation)
         hit = self._memo.get(key)
         if hit is not None and hit[0] == stamp:
             return hit[1]

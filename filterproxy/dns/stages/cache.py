@@ -40,6 +40,8 @@ class CacheStage:
         entry = self.cache.fresh(key, now)
         if entry is not None:
             self.metrics.cache_hits.inc()
+            req.cache_hit = True  # the rendering holds while the entry's age in seconds does
+            req.lane_left = min(req.lane_left, entry.stored + min(entry.age(now) + 1, entry.lifetime) - now)
             return Answer(entry.render(req.q, now, self.payload, fast=self.fast), entry.aliases, entry, source="cache")
         self.metrics.cache_misses.inc()
         leader = self._inflight.get(key)

@@ -1,0 +1,180 @@
+"""The hot lane: repeated UDP queries answered from the exact bytes of an earlier answer.
+
+Most queries a school resolver sees repeat: the same blocked tracker, the same cached CDN name,
+asked by the same kind of client many times a minute. After the chain has answered a query
+with a block or a cache hit, the lane remembers the answer under the query's own bytes (all but
+the ID: flags, question exactly as sent, OPT record) in the lane of the client's group. The next
+identical datagram from a client of that group gets that answer with its own ID, without a
+Request, a parse or the chain.
+
+An answer is only remembered as long as the chain would give the same bytes: until the verdict
+may change (the end of the wall-clock minute: the classifier evaluates schedules per minute)
+and, for cache hits, until the entry's age in seconds changes (its TTLs) or it expires; and
+only for the list generation it was made under (a reload empties the lane). Everything else
+(mixed-case variants not yet seen, log-only verdicts, SafeSearch, local answers, TCP, steering)
+keeps taking the chain.
+
+Per-hit bookkeeping is kept small: metric counts accumulate in shared :class:`Kind` objects read
+at scrape time, and blocked hits are queued as tuples that :meth:`HotLane.flush` turns into
+``BlockEvent`` records every ``FLUSH_SECONDS`` (and once more when the server stops).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from bisect import bisect_left
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+
+from filterproxy.dns.metrics import LATENCY_BUCKETS, DnsMetrics, LabelValues, qtype_label
+from filterproxy.dns.ports import EngineLike
+from filterproxy.dns.request import Answer, Request
+from filterproxy.dns.stages.incidents import qtype_name
+from filterproxy.dns.wire import RCODE_NAMES
+from filterproxy.incidents.event import BlockEvent, IncidentSink, new_reference
+from filterproxy.model import IPAddress, Verdict
+
+FLUSH_SECONDS = 0.05
+CLIENTS_LIMIT = 65536
+
+#: (valid until (perf_counter), answer without its ID, metrics kind, verdict of a block, qtype name)
+Prepared = tuple[float, bytes, "Kind", Verdict | None, str]
+Lane = dict[bytes, Prepared]
+
+
+class Kind:
+    """What one kind of hot-lane answer counts in the metrics; shared by all its entries."""
+
+    __slots__ = ("block", "cache_hit", "count", "latency", "outcome", "query", "response")
+
+    def __init__(self, query: LabelValues, response: LabelValues, block: LabelValues | None, cache_hit: bool):
+        self.query, self.response, self.block, self.cache_hit = query, response, block, cache_hit
+        self.outcome: LabelValues = (response[1],)
+        self.count = 0
+        self.latency = [0.0] * (len(LATENCY_BUCKETS) + 2)  # per bucket (+Inf last), then the sum
+
+
+class HotLane:
+    def __init__(
+        self,
+        engine: EngineLike,
+        metrics: DnsMetrics,
+        sink: IncidentSink,
+        client_text: Callable[[str], str],
+        size: int,
+        cache_hits: bool = True,
+    ) -> None:
+        self.engine = engine
+        self.sink = sink
+        self.size = size
+        self.cache_hits = cache_hits  # False when every answer must reach a stage (gateway steering)
+        self._client_text = client_text
+        self._generation = engine.generation
+        self._groups: dict[str, Lane] = {}
+        self._clients: dict[str, Lane] = {}
+        self._kinds: dict[tuple[object, ...], Kind] = {}
+        self._pending: list[tuple[float, str, Prepared]] = []
+        self._timer: asyncio.TimerHandle | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        metrics.add_source(self._counts)
+
+    def start(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+
+    def answer(self, data: bytes, host: str) -> bytes | None:
+        """The answer for this datagram if it is in the client's lane and still valid, else None."""
+        lane = self._clients.get(host)
+        if lane is None:
+            return None
+        prepared = lane.get(data[2:])
+        if prepared is None:
+            return None
+        started = time.perf_counter()
+        until, tail, kind, verdict, _qtype = prepared
+        if started >= until or self.engine.generation != self._generation:
+            return None
+        kind.count += 1
+        if verdict is not None:
+            self._pending.append((started, host, prepared))
+            if self._timer is None and self._loop is not None:
+                self._timer = self._loop.call_later(FLUSH_SECONDS, self.flush)
+        reply = data[:2] + tail
+        seconds = time.perf_counter() - started
+        latency = kind.latency
+        latency[bisect_left(LATENCY_BUCKETS, seconds)] += 1
+        latency[-1] += seconds
+        return reply
+
+    def learn(self, data: bytes, host: str, req: Request, answer: Answer, sent: bytes) -> None:
+        """Remember what the chain just sent for ``data``, if the lane may serve it again."""
+        verdict = req.verdict
+        if req.lane_left <= 0 or req.transport != "udp" or (verdict is not None and not verdict.blocked):
+            return
+        if answer.source != "block" and not (answer.source == "cache" and self.cache_hits):
+            return
+        if self.engine.generation != self._generation:
+            self.reset()
+        lane = self._lane_for(host, req.client)
+        if len(lane) >= self.size:
+            del lane[next(iter(lane))]  # the oldest entry
+        kind = self._kind(req, answer, verdict)
+        lane[data[2:]] = (req.started + req.lane_left, sent[2:], kind, verdict, qtype_name(req.qtype))
+
+    def hits(self) -> int:
+        """Queries answered by the lane so far."""
+        return sum(kind.count for kind in list(self._kinds.values()))
+
+    def reset(self) -> None:
+        """Forget every answer (the lists changed)."""
+        self._generation = self.engine.generation
+        self._groups.clear()
+        self._clients.clear()
+
+    def flush(self) -> None:
+        """Hand the blocked hits queued since the last flush to the incident sink."""
+        self._timer = None
+        pending, self._pending = self._pending, []
+        if not pending:
+            return
+        wall, now = time.time(), time.perf_counter()
+        for at, host, (_until, _tail, _kind, verdict, qtype) in pending:
+            assert verdict is not None
+            event = BlockEvent(
+                at=datetime.fromtimestamp(wall - (now - at), UTC),
+                protocol="dns",
+                client=self._client_text(host),
+                verdict=verdict,
+                reference=new_reference(),
+                qtype=qtype,
+            )
+            self.sink.submit(event)
+
+    def stop(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        self.flush()
+
+    def _lane_for(self, host: str, client: IPAddress) -> Lane:
+        lane = self._clients.get(host)
+        if lane is None:
+            lane = self._groups.setdefault(self.engine.group_of(client), {})
+            if len(self._clients) >= CLIENTS_LIMIT:
+                self._clients.clear()
+            self._clients[host] = lane
+        return lane
+
+    def _kind(self, req: Request, answer: Answer, verdict: Verdict | None) -> Kind:
+        block = None
+        if answer.source == "block" and verdict is not None:
+            block = (verdict.category.value if verdict.category else "none", verdict.group)
+        key = (req.qtype, answer.rcode, answer.source, block, req.cache_hit)
+        kind = self._kinds.get(key)
+        if kind is None:
+            query = (qtype_label(req.qtype), "udp")
+            response = (RCODE_NAMES.get(answer.rcode, "other"), answer.source)
+            kind = self._kinds[key] = Kind(query, response, block, req.cache_hit)
+        return kind
+
+    def _counts(self) -> Iterator[Kind]:
+        return iter(list(self._kinds.values()))

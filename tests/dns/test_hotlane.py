@@ -1,0 +1,152 @@
+"""The hot lane: same bytes as the chain, gone on reload, incidents and metrics as if the chain answered."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import dns.message
+import dns.query
+import pytest
+
+from filterproxy.classify.testing import make_engine
+from filterproxy.dns.intake import truncate
+from filterproxy.dns.request import Answer
+from tests.dns.conftest import Resolver, policy
+
+HOST = "127.0.0.1"
+
+
+def ask(resolver: Resolver, name: str, rdtype: str = "A", edns: int = -1) -> dns.message.Message:
+    query = dns.message.make_query(name, rdtype, use_edns=edns)
+    return dns.query.udp(query, resolver.host, port=resolver.port, timeout=2)
+
+
+def packet(name: str, rdtype: str = "A", edns: int = -1) -> bytes:
+    query = dns.message.make_query(name, rdtype, use_edns=edns)
+    query.id = 4242
+    return query.to_wire()  # type: ignore[no-any-return]
+
+
+async def both(resolver: Resolver, data: bytes) -> tuple[bytes | None, bytes]:
+    """The hot lane's answer and the chain's answer for the same datagram, at the same moment."""
+    server = resolver.server
+    assert server.lane is not None
+    hot = server.lane.answer(data, HOST)
+    outcome = server.dispatch(data, server.client(HOST), "udp")
+    assert isinstance(outcome, tuple) and isinstance(outcome[1], Answer)
+    req, answer = outcome
+    return hot, truncate(req.q, answer.wire, server.settings.edns_payload)
+
+
+async def learn(resolver: Resolver, data: bytes) -> None:
+    """What the UDP handler does for a datagram the lane does not know yet."""
+    server = resolver.server
+    assert server.lane is not None
+    outcome = server.dispatch(data, server.client(HOST), "udp")
+    assert isinstance(outcome, tuple) and isinstance(outcome[1], Answer)
+    req, answer = outcome
+    server.lane.learn(data, HOST, req, answer, truncate(req.q, answer.wire, server.settings.edns_payload))
+
+
+@pytest.mark.parametrize("mode", ["nxdomain", "null"])
+@pytest.mark.parametrize("edns", [-1, 0])
+@pytest.mark.parametrize("name", ["bet.example", "WWW.Bet.example", "ok.example", "Ok.Example", "clean-alias.example"])
+def test_hot_answer_equals_chain(make_resolver: Any, mode: str, edns: int, name: str) -> None:
+    resolver: Resolver = make_resolver(block={"dns_answer": mode})
+    ask(resolver, name, edns=edns)  # fills the cache for allowed names
+    data = packet(name, edns=edns)
+    resolver.loop.run(learn(resolver, data))
+    hot, chain = resolver.loop.run(both(resolver, data))
+    assert hot is not None, "the lane should know this datagram"
+    assert hot == chain
+    assert hot[:2] == data[:2]
+
+
+def test_lane_serves_real_clients_and_counts_like_the_chain(make_resolver: Any) -> None:
+    plain: Resolver = make_resolver(dns={"hot_lane_size": 0}, block={"dns_answer": "nxdomain"})
+    hot: Resolver = make_resolver(block={"dns_answer": "nxdomain"})
+    for resolver in (plain, hot):
+        for _ in range(5):
+            for name in ("bet.example", "ok.example", "sub.bet.example"):
+                reply = ask(resolver, name)
+                assert reply.rcode() == (0 if name == "ok.example" else 3)
+    assert hot.server.lane is not None and hot.server.lane.hits() >= 8
+    assert _counts(plain) == _counts(hot)
+    assert hot.metric("filterproxy_dns_blocks_total", category="gambling", group="pupils") == 10
+    assert hot.metric("filterproxy_dns_request_duration_seconds_count", outcome="block") == 10
+    assert hot.metric("filterproxy_dns_cache_hits_total") == 4
+
+
+def _counts(resolver: Resolver) -> list[tuple[str, tuple[tuple[str, str], ...], float]]:
+    return sorted(
+        (s.name, tuple(sorted(s.labels.items())), s.value)
+        for family in resolver.registry.collect()
+        if family.name.startswith("filterproxy_dns_") and "upstream" not in family.name
+        for s in family.samples
+        if not s.name.endswith(("_sum", "_bucket", "_created"))
+    )
+
+
+def test_list_reload_empties_the_lane(make_resolver: Any) -> None:
+    resolver: Resolver = make_resolver()
+    data = packet("bet.example")
+    resolver.loop.run(learn(resolver, data))
+    lane = resolver.server.lane
+    assert lane is not None and lane.answer(data, HOST) is not None
+    resolver.engine.swap(make_engine(deny={"gambling": ["other.example"]}, policy=policy()).current)
+    assert lane.answer(data, HOST) is None
+    assert ask(resolver, "bet.example").rcode() == 0  # no longer listed: resolved upstream
+
+
+def test_blocked_hits_become_incidents_with_every_field(make_resolver: Any) -> None:
+    resolver: Resolver = make_resolver()
+    before = time.time()
+    for _ in range(6):
+        ask(resolver, "sub.bet.example", "AAAA")
+    lane = resolver.server.lane
+    assert lane is not None and lane.hits() == 5
+    deadline = time.monotonic() + 2
+    while len(resolver.sink.events) < 6 and time.monotonic() < deadline:
+        time.sleep(0.02)  # flushed by the lane's timer, not only at stop
+    assert len(resolver.sink.events) == 6
+    for event in resolver.sink.events:
+        assert event.protocol == "dns" and event.client == HOST and event.qtype == "AAAA"
+        assert event.verdict.host == "sub.bet.example" and event.verdict.group == "pupils"
+        assert event.verdict.category is not None and event.verdict.category.value == "gambling"
+        assert event.verdict.rule and event.verdict.blocked
+        assert before - 1 <= event.at.timestamp() <= time.time() + 1 and event.at.tzinfo is not None
+    assert len({event.reference for event in resolver.sink.events}) == 6
+
+
+def test_pending_incidents_are_flushed_on_stop(make_resolver: Any) -> None:
+    resolver: Resolver = make_resolver()
+    data = packet("bet.example")
+    resolver.loop.run(learn(resolver, data))
+    lane = resolver.server.lane
+    assert lane is not None
+
+    async def hits_then_stop() -> int:
+        for _ in range(3):
+            assert lane.answer(data, HOST) is not None
+        queued = len(resolver.sink.events)
+        await resolver.server.stop()  # before the timer fires
+        return queued
+
+    queued = resolver.loop.run(hits_then_stop())
+    assert queued == 1  # only the chain's own event so far
+    assert len(resolver.sink.events) == 4
+
+
+def test_lane_skips_what_it_must_not_keep(make_resolver: Any) -> None:
+    resolver: Resolver = make_resolver()
+    lane = resolver.server.lane
+    assert lane is not None
+    unkept = [("chat.example", "A"), ("www.google.com", "A"), ("mask.icloud.com", "A"), ("ok.example", "ANY")]
+    for name, rdtype in unkept:
+        for _ in range(2):
+            ask(resolver, name, rdtype)  # the UDP handler would teach the lane here if it could
+        assert lane.answer(packet(name, rdtype), HOST) is None, name  # log-only, SafeSearch, bypass, local
+    assert lane.hits() == 0 and len(resolver.sink.events) == 2
+    ask(resolver, "chat.example")
+    assert len(resolver.sink.events) == 3  # a log-only verdict is recorded on every query
