@@ -29,7 +29,7 @@ from filterproxy.classify.table import HashTable
 from filterproxy.errors import IndexFileError
 from filterproxy.model import Category
 
-MAGIC = b"FPIDX\x00\x01\x00"
+MAGIC = b"FPIDX\x00\x02\x00"  # version 2: keys modulo table.PRIME
 _TABLES = ("domains", "urls", "url_hosts", "exceptions", "ips")
 
 

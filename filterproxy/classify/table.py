@@ -4,12 +4,17 @@ Why this shape: a Python ``set`` of five million names costs about 80 bytes a na
 costs two array slots (8 + 4 bytes) at a load factor of about 0.6, so about 20 bytes, and the
 arrays can be written to disk and mapped back in without parsing.
 
-Keys are :func:`name_key` values: the name's ASCII bytes read as a little-endian integer, reduced
-by CPython's integer hash (modulo the Mersenne prime 2**61-1). That hash is deterministic across
-processes and, because the integer of a suffix is the integer of the whole name shifted right,
-the keys of every suffix of a name cost one shift each (:func:`suffix_keys`). Distinct names of
-up to seven bytes never collide; longer ones collide with probability about 2**-61 per pair.
-Keys are never used alone to *allow* anything: the school's allow list keeps exact strings.
+Keys are :func:`name_key` values: the name's ASCII bytes read as a little-endian integer, modulo
+a fixed 62-bit prime with no relation to 256 (a polynomial hash with base 256). It is deterministic
+across processes and, because the integer of a suffix is the integer of the whole name shifted
+right, the key of every suffix of a name costs one shift and one reduction (:func:`suffix_keys`),
+both in C. Names of up to seven bytes never collide; for longer ones, names differing in a few
+bytes would need ``sum(d_i * 256**i) % PRIME == 0`` with small ``d_i``, which a prime unrelated to
+256 makes as unlikely as chance (about 2**-62 a pair). A Mersenne modulus is NOT safe here: there
+``256**i`` is a power of two, byte windows overlap, and the real lists had 1,174 colliding pairs of
+structured names such as ``r14---sn--q4f7sn7d.googlevideo.com`` / ``r12---sn--q4f7sn7l...``.
+Keys are never used alone to *allow* anything: the school's allow list keeps exact strings, so a
+collision could only ever over-block.
 
 Open addressing with linear probing; slot 0 means empty (a key of 0 is stored as 1).
 """
@@ -21,21 +26,22 @@ from collections.abc import Iterable, Iterator
 from typing import Protocol
 
 LOAD_FACTOR = 0.6
+PRIME = 4278064008348545161  # random 62-bit prime (seeded 20261124); part of the compiled format
 _EMPTY = 0
 
 
 def name_key(name: str) -> int:
     """The 61-bit key of a normalised ASCII name."""
-    return hash(int.from_bytes(name.encode("ascii"), "little")) or 1
+    return int.from_bytes(name.encode("ascii"), "little") % PRIME or 1
 
 
 def suffix_keys(name: str) -> Iterator[tuple[int, int]]:
     """Yield ``(key, start)`` for the name and each parent suffix: www.a.com, a.com, com."""
     whole = int.from_bytes(name.encode("ascii"), "little")
-    yield hash(whole) or 1, 0
+    yield whole % PRIME or 1, 0
     start = name.find(".")
     while start >= 0:
-        yield hash(whole >> (8 * (start + 1))) or 1, start + 1
+        yield (whole >> (8 * (start + 1))) % PRIME or 1, start + 1
         start = name.find(".", start + 1)
 
 
@@ -88,7 +94,7 @@ class HashTable:
         start = 0
         dot = name.find(".")
         while dot >= 0:
-            key = (hash(whole >> (8 * start)) if start else hash(whole)) or 1
+            key = ((whole >> (8 * start)) if start else whole) % PRIME or 1
             slot = key % size
             while True:
                 stored = keys[slot]

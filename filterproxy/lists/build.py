@@ -30,7 +30,7 @@ from filterproxy.lists.formats import BadLine, Entry, parse_source
 from filterproxy.lists.settings import SourceSettings
 
 log = logging.getLogger(__name__)
-BUILD_VERSION = "2"  # bump when the compiled format changes: old files are then rebuilt
+BUILD_VERSION = "3"  # bump when the compiled format changes: old files are then rebuilt
 MAX_ERROR_SAMPLES = 5
 
 

@@ -112,3 +112,17 @@ def test_every_source_reports_its_counts(index: Index) -> None:
     assert by_id["blocklistproject/drugs"].entries == 26029  # shared README: 26,029 entries
     assert by_id["hategroup-dnsbl/hate"].entries == 489
     assert all(s.entries > 0 for s in index.sources)
+
+
+def test_no_two_real_names_share_a_key() -> None:
+    """Regression: a Mersenne-modulus key made 1,174 pairs of real names collide (over-blocking)."""
+    from filterproxy.classify.table import name_key
+    from filterproxy.lists.formats import Entry, parse_source
+
+    keys: dict[int, str] = {}
+    for source in shared_lists.all_sources():
+        for item in parse_source(source):
+            if isinstance(item, Entry) and item.kind == "domain":
+                other = keys.setdefault(name_key(item.value), item.value)
+                assert other == item.value, f"{other} and {item.value} share a key"
+    assert len(keys) > 1_000_000
