@@ -73,7 +73,7 @@ class Classifier:
         if address is not None:
             return self._classify_ip(query, group, address)
         matches = self._matches(host, query.path)
-        illegal = _first_with(matches, Category.ILLEGAL)
+        illegal = _first_illegal(matches) if matches else None
         if illegal is not None:
             return _verdict(Action.BLOCK, Reason.ILLEGAL, group, host, Category.ILLEGAL, illegal)
         local = self.local
@@ -107,14 +107,14 @@ class Classifier:
                 found.append(tld)
         if path is not None and index.urls is not None:
             found.extend(index.match_url(host, normalise_path(path).lower()))
-        return index.excepted(host, found) if found else found
+        return index.excepted(host, found) if found and index.exceptions is not None else found
 
     def _classify_ip(self, query: Query, group: str, address: IPAddress) -> Verdict:
         host = str(address)
         match = self.index.match_ip(address)
         if match is None:
             return Verdict(Action.ALLOW, Reason.UNLISTED, group, host, site=host)
-        if Category.ILLEGAL in match.combo.sources:
+        if match.combo.illegal:
             return _verdict(Action.BLOCK, Reason.ILLEGAL, group, host, Category.ILLEGAL, match)
         return self._by_category(query, group, host, [match], Reason.IP_LIST)
 
@@ -122,10 +122,11 @@ class Classifier:
         """Block beats log beats allow; within one action the most serious category names the verdict."""
         actions = self.policy.actions(group, query.at)
         if len(matches) == 1:  # the common case: one listed suffix
-            match = matches[0]
-            ordered = match.combo.ordered
-            listed = dict.fromkeys(ordered, match)
+            single: Match | None = matches[0]
+            ordered = matches[0].combo.ordered
+            listed: dict[Category, Match] = {}
         else:  # the most specific match wins for each category
+            single = None
             listed = {category: match for match in reversed(matches) for category in match.combo.sources}
             ordered = tuple(c for c in SEVERITY_ORDER if c in listed)
         best, best_rank = ordered[0], 3
@@ -136,12 +137,13 @@ class Classifier:
                 if rank == 0:
                     break
         extra = tuple(c for c in ordered if c is not best) if len(ordered) > 1 else ()
-        return _verdict(_RANKED_ACTIONS[best_rank], reason, group, host, best, listed[best], extra)
+        match = single if single is not None else listed[best]
+        return _verdict(_RANKED_ACTIONS[best_rank], reason, group, host, best, match, extra)
 
 
-def _first_with(matches: list[Match], category: Category) -> Match | None:
+def _first_illegal(matches: list[Match]) -> Match | None:
     for match in matches:
-        if category in match.combo.sources:
+        if match.combo.illegal:
             return match
     return None
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from filterproxy.classify.table import HashTable, name_key, suffix_keys
 from filterproxy.model import Category, IPAddress
@@ -49,10 +50,12 @@ class Combo:
 
     sources: dict[Category, str]
     ordered: tuple[Category, ...]
+    illegal: bool
 
     def __init__(self, sources: dict[Category, str]) -> None:
         object.__setattr__(self, "sources", sources)
         object.__setattr__(self, "ordered", tuple(sorted(sources, key=_RANK.__getitem__)))
+        object.__setattr__(self, "illegal", Category.ILLEGAL in sources)
 
     @classmethod
     def of(cls, pairs: Sequence[Pair]) -> Combo:
@@ -62,9 +65,8 @@ class Combo:
         return cls(sources)
 
 
-@dataclass(frozen=True, slots=True)
-class Match:
-    """One index hit: the combo and the rule text that matched."""
+class Match(NamedTuple):
+    """One index hit: the combo and the rule text that matched (a NamedTuple: built per hit)."""
 
     combo: Combo
     rule: str
