@@ -14,7 +14,7 @@ import ipaddress
 import logging
 import time
 from collections.abc import Awaitable
-from typing import Any, cast
+from typing import Any
 
 from prometheus_client import CollectorRegistry
 
@@ -30,6 +30,7 @@ from filterproxy.dns.metrics import DnsMetrics
 from filterproxy.dns.ports import EngineLike
 from filterproxy.dns.request import Answer, Request, Transport
 from filterproxy.dns.tcp import TcpListener
+from filterproxy.dns.udp import UdpEndpoint
 from filterproxy.dns.upstream import UpstreamPool
 from filterproxy.errors import DnsError
 from filterproxy.gateway.hook import AnswerObserver
@@ -78,7 +79,7 @@ class DnsServer:
             self.lane = HotLane(
                 engine, self.metrics, sink, self.client_text, self.settings.hot_lane_size, observer is None
             )
-        self._udp: asyncio.DatagramTransport | None = None
+        self._udp: UdpEndpoint | None = None
         self._tcp: TcpListener | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._clients: dict[str, IPAddress] = {}
@@ -99,9 +100,9 @@ class DnsServer:
             self.lane.start(loop)
         for _attempt in range(10):  # with port 0, TCP may find the UDP port taken: pick again
             try:
-                self._udp, _ = await loop.create_datagram_endpoint(
-                    lambda: _UdpProtocol(self), local_addr=(host, port), reuse_port=self.reuse_port or None
-                )
+                quick = self.lane.answer if self.lane is not None else None
+                self._udp = UdpEndpoint.bind(host, port, self.reuse_port, self.on_datagram, quick)
+                self._udp.start(loop)
                 bound = self.address[1]
                 self._tcp = TcpListener(self, self.settings.tcp_idle_timeout, self.settings.tcp_max_connections)
                 await self._tcp.start(host, bound, self.reuse_port)
@@ -193,28 +194,6 @@ class DnsServer:
         answer = await self.finish(req, pending)
         if self._udp is not None and not self._udp.is_closing():
             self._udp.sendto(truncate(req.q, answer.wire, self.settings.edns_payload), addr)
-
-
-class _UdpProtocol(asyncio.DatagramProtocol):
-    def __init__(self, server: DnsServer) -> None:
-        self.server = server
-        self.lane = server.lane
-        self.transport: asyncio.DatagramTransport | None = None
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = cast(asyncio.DatagramTransport, transport)  # uvloop's is not a subclass
-
-    def datagram_received(self, data: bytes, addr: Any) -> None:
-        lane = self.lane
-        if lane is not None and self.transport is not None:
-            reply = lane.answer(data, addr[0])
-            if reply is not None:
-                self.transport.sendto(reply, addr)
-                return
-        self.server.on_datagram(data, addr)
-
-    def error_received(self, exc: Exception) -> None:
-        log.debug("UDP error (client gone?): %s", exc)
 
 
 def _stage_of(exc: BaseException) -> str:

@@ -150,3 +150,28 @@ def test_lane_skips_what_it_must_not_keep(make_resolver: Any) -> None:
     assert lane.hits() == 0 and len(resolver.sink.events) == 2
     ask(resolver, "chat.example")
     assert len(resolver.sink.events) == 3  # a log-only verdict is recorded on every query
+
+
+def test_verdicts_are_kept_for_the_minute_only_when_the_group_has_windows() -> None:
+    import math
+
+    from prometheus_client import CollectorRegistry
+
+    from filterproxy.classify.settings import PolicySettings
+    from filterproxy.config.block import BlockSettings
+    from filterproxy.dns.answers import Responder
+    from filterproxy.dns.metrics import DnsMetrics
+    from filterproxy.dns.stages.blocking import BlockingStage
+    from tests.dns.test_fastpath import request
+
+    lunch = {"action": "block", "windows": [{"start": "12:00", "end": "13:00", "action": "allow"}]}
+    for categories, timeless in [({"gambling": "block"}, True), ({"gambling": lunch}, False)]:
+        settings = PolicySettings.model_validate(
+            {"default_group": "pupils", "groups": {"pupils": {"categories": categories}}}
+        )
+        engine = make_engine(deny={"gambling": ["bet.example"]}, policy=settings)
+        stage = BlockingStage(engine, BlockSettings(), Responder(1232), DnsMetrics(CollectorRegistry()))
+        for name in ("bet.example", "ok.example"):
+            req = request(name)
+            stage(req, lambda r: Answer(b"\x00" * 12, source="cache"))
+            assert math.isinf(req.lane_left) if timeless else 0 < req.lane_left <= 60, (name, categories)

@@ -30,6 +30,7 @@ class BlockingStage:
         self.metrics = metrics
         self._makers: dict[Hashable, tuple[Hashable, Maker]] = {}
         self._memo: dict[tuple[str, str], tuple[tuple[int, int], Verdict | None]] = {}
+        self._timeless_groups: dict[tuple[str, int], bool] = {}
 
     def __call__(self, req: Request, next: Handler) -> Reply:
         req.lane_left = math.inf  # the hot lane may keep this answer while the verdicts it rests on hold
@@ -42,19 +43,23 @@ class BlockingStage:
         return then(next(req), lambda answer: self._recheck(req, answer))
 
     def _classify(self, req: Request, name: str) -> Verdict | None:
-        """The verdict, remembered for the rest of this minute per (name, group).
+        """The verdict, remembered per (name, group) for the list generation and, when the
+        group has time windows, for the rest of the wall-clock minute.
 
-        The classifier uses the client only to find its group and evaluates schedule windows
-        per wall-clock minute, so within one minute and one list generation the verdict is the
-        same. ``req.lane_left`` is cut to the end of the minute.
+        The classifier uses the client only to find its group and the time only for the
+        group's windows, which it evaluates per minute; so the remembered verdict is the one it
+        would give. ``req.lane_left`` is cut to the same horizon (the hot lane's).
         """
         if not name:
             return None  # the root: nothing to classify
         engine = self.engine
         now = time.time()
-        req.lane_left = min(req.lane_left, 60.0 - now % 60.0)
-        key = (name, engine.group_of(req.client))
-        stamp = (int(now) // 60, engine.generation)
+        group = engine.group_of(req.client)
+        minute = -1 if self._timeless(group) else int(now) // 60
+        if minute >= 0:
+            req.lane_left = min(req.lane_left, 60.0 - now % 60.0)
+        key = (name, group)
+        stamp = (minute, engine.generation)
         hit = self._memo.get(key)
         if hit is not None and hit[0] == stamp:
             return hit[1]
@@ -66,6 +71,17 @@ class BlockingStage:
             self._memo.clear()
         self._memo[key] = (stamp, verdict)
         return verdict
+
+    def _timeless(self, group: str) -> bool:
+        """Whether the group's verdicts never depend on the time (no rule has a window)."""
+        key = (group, self.engine.generation)
+        found = self._timeless_groups.get(key)
+        if found is None:
+            if len(self._timeless_groups) > 256:
+                self._timeless_groups.clear()  # older generations
+            rules = self.engine.current.policy.group(group).categories.values()
+            found = self._timeless_groups[key] = not any(rule.windows for rule in rules)
+        return found
 
     def _recheck(self, req: Request, answer: Answer) -> Answer:
         for alias in answer.aliases:

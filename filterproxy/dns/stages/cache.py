@@ -49,12 +49,14 @@ class CacheStage:
             return self._follow(req, key, leader)
         reply = next(req)
         if not isinstance(reply, Answer):
-            reply = self._lead(key, reply)
+            # registered now, not when the coroutine first runs: the UDP reader hands over a
+            # whole burst of datagrams before any task gets to run
+            future: asyncio.Future[Entry | None] = asyncio.get_running_loop().create_future()
+            self._inflight[key] = future
+            reply = self._lead(key, reply, future)
         return then(reply, lambda answer: self._after(req, key, answer))
 
-    async def _lead(self, key: Key, pending: Awaitable[Answer]) -> Answer:
-        future: asyncio.Future[Entry | None] = asyncio.get_running_loop().create_future()
-        self._inflight[key] = future
+    async def _lead(self, key: Key, pending: Awaitable[Answer], future: asyncio.Future[Entry | None]) -> Answer:
         try:
             answer = await pending
         except BaseException:
