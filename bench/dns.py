@@ -11,8 +11,10 @@ filterproxy from its cache after one warm-up pass against a local stub upstream.
 Servers run on 127.0.0.1 only; every dnsperf run is bounded by ``-l``. Reported: medians of
 alternating rounds (qps, server CPU per query), latency percentiles at 1,000 qps
 (dnsperf -Q 1000 -v), RSS after loading. Besides filterproxy as configured, it runs filterproxy
-with ``fast_path: false`` (dnslib packs every answer) and two filterproxy processes sharing the
-port with SO_REUSEPORT; each is reported on its own line.
+on the default asyncio loop instead of uvloop, with ``fast_path: false`` (dnslib packs every
+answer, no hot lane) and two filterproxy processes sharing the port with SO_REUSEPORT; each is
+reported on its own line. The load average is printed with the results: the machine may be
+shared, so server CPU per query is the steadier figure.
 """
 
 from __future__ import annotations
@@ -99,13 +101,12 @@ def serve_main(argv: list[str]) -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--reuse-port", action="store_true")
     parser.add_argument("--dnslib", action="store_true", help="fast_path: false (dnslib packs every answer)")
+    parser.add_argument("--asyncio", action="store_true", help="the default asyncio event loop, not uvloop")
     args = parser.parse_args(argv)
-    try:
-        import uvloop  # optional: the faster event loop, when installed
+    if not args.asyncio:
+        import uvloop  # a dependency: `filterproxy dns` runs on it
 
         uvloop.install()
-    except ImportError:
-        pass
     asyncio.run(_serve(args.names, args.port, args.reuse_port, not args.dnslib))
 
 
@@ -264,7 +265,7 @@ def run(work: Path, args: argparse.Namespace) -> int:
             f.write(f"{rng.choice(names) if i % 2 else rng.choice(ALLOWED)} A\n")
     me = [sys.executable, "-m", "bench.dns", "serve", "--names", str(names_file)]
     builders: dict[str, Callable[[], Server]] = {}
-    p1, p2, p3, p4, p5 = (free_port() for _ in range(5))
+    p1, p2, p3, p4, p5, p6 = (free_port() for _ in range(6))
     builders["unbound"] = lambda: Server(
         "unbound", [unbound_conf(work, names, p1)], p1, lambda p: wait_answering(p1, p)
     )
@@ -272,6 +273,9 @@ def run(work: Path, args: argparse.Namespace) -> int:
         "dnsmasq", [dnsmasq_conf(work, names, p2)], p2, lambda p: wait_answering(p2, p)
     )
     builders["filterproxy"] = lambda: Server("filterproxy", [[*me, "--port", str(p3)]], p3, wait_line)
+    builders["filterproxy, asyncio loop"] = lambda: Server(
+        "filterproxy asyncio", [[*me, "--port", str(p6), "--asyncio"]], p6, wait_line
+    )
     builders["filterproxy, dnslib path only"] = lambda: Server(
         "filterproxy dnslib", [[*me, "--port", str(p5), "--dnslib"]], p5, wait_line
     )
@@ -292,6 +296,7 @@ def report(servers: dict[str, Server], queries: Path, args: argparse.Namespace) 
     for server in servers.values():  # warm: filterproxy's allowed names come from its cache
         for _ in range(2):
             dnsperf(server.port, queries, 1)
+    load_before = " ".join(f"{x:.2f}" for x in os.getloadavg())
     qps: dict[str, list[float]] = {k: [] for k in servers}
     cpu: dict[str, list[float]] = {k: [] for k in servers}
     for _round in range(args.rounds):
@@ -300,6 +305,7 @@ def report(servers: dict[str, Server], queries: Path, args: argparse.Namespace) 
             rate, _ = dnsperf(server.port, queries, args.seconds)
             qps[label].append(rate)
             cpu[label].append((server.cpu() - before) / max(rate * args.seconds, 1) * 1e6)
+    print(f"# load average before / after the rounds: {load_before} / {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(
         f"# bench.dns: {args.names:,} blocked names, 50% blocked / 50% locally answered, "
         f"{args.rounds} alternating rounds of {args.seconds:g} s, medians"
