@@ -126,7 +126,7 @@ async def run_service(service: Service) -> None:
         raise
     gc.collect()
     gc.freeze()  # the loaded lists and config never become garbage: keep full collections short
-    log.warning("filterproxy serving (%s)", ", ".join(type(c).__name__ for c in service.started))
+    log.info("filterproxy serving (%s)", ", ".join(type(c).__name__ for c in service.started))
     await stop.wait()
-    log.warning("filterproxy stopping")
+    log.info("filterproxy stopping (draining incidents)")
     await service.stop()

@@ -46,6 +46,16 @@ class IncidentStatusCollector(Collector):
         self._cached: Mapping[str, int] | None = {}  # {} until the first answer; None while failing
         self._at = float("-inf")
 
+    def describe(self) -> Iterator[GaugeMetricFamily]:
+        """Names only: registering must not query a store that may not be migrated yet."""
+        yield self._family()
+
+    def _family(self) -> GaugeMetricFamily:
+        return GaugeMetricFamily(
+            "filterproxy_incidents_by_status", "Incidents in each lifecycle status (store, last year).",
+            labels=["status"],
+        )
+
     def collect(self) -> Iterator[GaugeMetricFamily]:
         if self._clock() - self._at >= self._max_age:
             self._at = self._clock()
@@ -56,10 +66,7 @@ class IncidentStatusCollector(Collector):
                 (log.warning if self._cached is not None else log.debug)("incident counts unavailable: %s", exc)
                 self._cached = None
                 self._at -= self._max_age - min(self._max_age, _RETRY)  # try again soon, not in a minute
-        family = GaugeMetricFamily(
-            "filterproxy_incidents_by_status", "Incidents in each lifecycle status (store, last year).",
-            labels=["status"],
-        )
+        family = self._family()
         for status, count in sorted((self._cached or {}).items()):  # nothing while failing: no false zeros
             family.add_metric([status], float(count))
         yield family
