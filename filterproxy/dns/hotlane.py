@@ -22,6 +22,7 @@ at scrape time, and blocked hits are queued as tuples that :meth:`HotLane.flush`
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from bisect import bisect_left
 from collections.abc import Callable, Iterator
@@ -38,8 +39,13 @@ from filterproxy.model import IPAddress, Verdict
 FLUSH_SECONDS = 0.05
 CLIENTS_LIMIT = 65536
 
-#: (valid until (perf_counter), answer without its ID, metrics kind, verdict of a block, qtype name)
-Prepared = tuple[float, bytes, "Kind", Verdict | None, str]
+SHARED_LIMIT = 4096
+FOREVER = math.inf  # one float object for every entry valid for the whole list generation
+
+#: (valid until (perf_counter), answer header after the ID, end of the question, answer after the
+#: question, metrics kind, verdict of a block, qtype name). The question itself is taken from the
+#: query (the key holds it byte for byte); block answers of one kind share their header and rest.
+Prepared = tuple[float, bytes, int, bytes, "Kind", Verdict | None, str]
 Lane = dict[bytes, Prepared]
 
 
@@ -74,6 +80,7 @@ class HotLane:
         self._groups: dict[str, Lane] = {}
         self._clients: dict[str, Lane] = {}
         self._kinds: dict[tuple[object, ...], Kind] = {}
+        self._shared: dict[bytes, bytes] = {}
         self._pending: list[tuple[float, str, Prepared]] = []
         self._timer: asyncio.TimerHandle | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -91,7 +98,7 @@ class HotLane:
         if prepared is None:
             return None
         started = time.perf_counter()
-        until, tail, kind, verdict, _qtype = prepared
+        until, head, end, rest, kind, verdict, _qtype = prepared
         if started >= until or self.engine.generation != self._generation:
             return None
         kind.count += 1
@@ -99,7 +106,7 @@ class HotLane:
             self._pending.append((started, host, prepared))
             if self._timer is None and self._loop is not None:
                 self._timer = self._loop.call_later(FLUSH_SECONDS, self.flush)
-        reply = data[:2] + tail
+        reply = data[:2] + head + data[12:end] + rest
         seconds = time.perf_counter() - started
         latency = kind.latency
         latency[bisect_left(LATENCY_BUCKETS, seconds)] += 1
@@ -118,8 +125,17 @@ class HotLane:
         lane = self._lane_for(host, req.client)
         if len(lane) >= self.size:
             del lane[next(iter(lane))]  # the oldest entry
+        end = 12 + len(req.q.question)
+        if sent[12:end] != data[12:end]:
+            return  # not the client's question as sent (cannot happen: the chain echoes it)
+        head, rest = sent[2:12], sent[end:]
+        if answer.source == "block":  # the same few templates for every blocked name
+            if len(self._shared) >= SHARED_LIMIT:
+                self._shared.clear()
+            head, rest = self._shared.setdefault(head, head), self._shared.setdefault(rest, rest)
+        until = FOREVER if math.isinf(req.lane_left) else req.started + req.lane_left
         kind = self._kind(req, answer, verdict)
-        lane[data[2:]] = (req.started + req.lane_left, sent[2:], kind, verdict, qtype_name(req.qtype))
+        lane[data[2:]] = (until, head, end, rest, kind, verdict, qtype_name(req.qtype))
 
     def hits(self) -> int:
         """Queries answered by the lane so far."""
@@ -130,6 +146,7 @@ class HotLane:
         self._generation = self.engine.generation
         self._groups.clear()
         self._clients.clear()
+        self._shared.clear()
 
     def flush(self) -> None:
         """Hand the blocked hits queued since the last flush to the incident sink."""
@@ -138,7 +155,7 @@ class HotLane:
         if not pending:
             return
         wall, now = time.time(), time.perf_counter()
-        for at, host, (_until, _tail, _kind, verdict, qtype) in pending:
+        for at, host, (_until, _head, _end, _rest, _kind, verdict, qtype) in pending:
             assert verdict is not None
             event = BlockEvent(
                 at=datetime.fromtimestamp(wall - (now - at), UTC),
