@@ -8,7 +8,6 @@ about a microsecond, because it runs for every blocked query.
 
 from __future__ import annotations
 
-from functools import lru_cache
 from importlib import resources
 
 import idna
@@ -88,9 +87,25 @@ def public_suffix_start(name: str) -> int:
     return suffix
 
 
-@lru_cache(maxsize=65536)
+_CACHE: dict[str, str] = {}
+_CACHE_LIMIT = 65536
+
+
 def registrable_domain(name: str) -> str:
-    """``www.bbc.co.uk`` -> ``bbc.co.uk``; a bare public suffix is returned unchanged."""
+    """``www.bbc.co.uk`` -> ``bbc.co.uk``; a bare public suffix is returned unchanged.
+
+    Cached in a plain dict emptied when full: an LRU's bookkeeping costs more than it saves when
+    most blocked names are new, and repeats (the common case) cost one dictionary lookup.
+    """
+    found = _CACHE.get(name)
+    if found is None:
+        if len(_CACHE) >= _CACHE_LIMIT:
+            _CACHE.clear()
+        found = _CACHE[name] = _registrable(name)
+    return found
+
+
+def _registrable(name: str) -> str:
     if name[-1:].isdigit() or ":" in name:
         return name  # an IP literal is its own site
     suffix = public_suffix_start(name)
