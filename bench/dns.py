@@ -34,6 +34,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 ALLOWED = [f"ok{i}.allowed.test" for i in range(100)]
 CLK = os.sysconf("SC_CLK_TCK")
@@ -108,6 +109,61 @@ def serve_main(argv: list[str]) -> None:
 
         uvloop.install()
     asyncio.run(_serve(args.names, args.port, args.reuse_port, not args.dnslib))
+
+
+# --- the floor: a Python UDP echo server doing no DNS work -------------------------------------
+
+
+async def _echo(port: int, transport: bool) -> None:
+    """Answer every datagram with itself, QR set: what sockets alone cost a Python server."""
+    loop = asyncio.get_running_loop()
+
+    def reply(data: bytes) -> bytes:
+        return data[:2] + bytes([data[2] | 0x80]) + data[3:]
+
+    if transport:
+
+        class Echo(asyncio.DatagramProtocol):
+            def connection_made(self, t: asyncio.BaseTransport) -> None:
+                self.t: Any = t
+
+            def datagram_received(self, data: bytes, addr: Any) -> None:
+                self.t.sendto(reply(data), addr)
+
+        await loop.create_datagram_endpoint(Echo, local_addr=("127.0.0.1", port))
+    else:
+        from filterproxy.dns.udp import UdpEndpoint
+
+        endpoint = UdpEndpoint.bind("127.0.0.1", port, False, lambda d, a: None, lambda d, h: reply(d))
+        endpoint.start(loop)
+    print("ready", flush=True)
+    await asyncio.Event().wait()
+
+
+def echo_main(argv: list[str]) -> None:
+    port, transport, use_uvloop = int(argv[0]), argv[1] == "transport", argv[2] == "uvloop"
+    if use_uvloop:
+        import uvloop
+
+        uvloop.install()
+    asyncio.run(_echo(port, transport))
+
+
+def echo_floor(work: Path, queries: Path, seconds: float) -> None:
+    """``bench.dns --echo``: the echo server read via asyncio's transport or as filterproxy reads."""
+    for transport in ("transport", "reader"):
+        for loop in ("uvloop", "asyncio"):
+            port = free_port()
+            cmd = [sys.executable, "-m", "bench.dns", "echo", str(port), transport, loop]
+            server = Server(f"echo-{transport}-{loop}", [cmd], port, wait_line)
+            try:
+                dnsperf(port, queries, 1)
+                before = server.cpu()
+                rate, _ = dnsperf(port, queries, seconds)
+                cpu = (server.cpu() - before) / max(rate * seconds, 1) * 1e6
+            finally:
+                server.stop()
+            print(f"echo via {transport:9} on {loop:7}: {rate:9.0f} qps {cpu:6.1f} us CPU per datagram")
 
 
 # --- peers --------------------------------------------------------------------------------------
@@ -238,10 +294,14 @@ def main(argv: list[str]) -> int:
     if argv[:1] == ["serve"]:
         serve_main(argv[1:])
         return 0
+    if argv[:1] == ["echo"]:
+        echo_main(argv[1:])
+        return 0
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--names", type=int, default=1_000_000)
     parser.add_argument("--seconds", type=float, default=8)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--echo", action="store_true", help="only measure the UDP floor: a Python echo server")
     args = parser.parse_args(argv)
     for tool in ("dnsperf", "unbound", "dnsmasq"):
         if shutil.which(tool) is None and not Path(f"/usr/sbin/{tool}").exists():
@@ -263,6 +323,9 @@ def run(work: Path, args: argparse.Namespace) -> int:
     with queries.open("w") as f:
         for i in range(200_000):
             f.write(f"{rng.choice(names) if i % 2 else rng.choice(ALLOWED)} A\n")
+    if args.echo:
+        echo_floor(work, queries, args.seconds)
+        return 0
     me = [sys.executable, "-m", "bench.dns", "serve", "--names", str(names_file)]
     builders: dict[str, Callable[[], Server]] = {}
     p1, p2, p3, p4, p5, p6 = (free_port() for _ in range(6))
