@@ -20,7 +20,6 @@ import socket
 import threading
 import time
 from collections import deque
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -193,7 +192,7 @@ class IncidentQueue:
         groups = fold(batch, self.settings.dedup_window, self._severity, self.devices.name)
         for group in groups:
             if group.event.user is None and (user := self.devices.user(group.event.client)):
-                group.event = replace(group.event, user=user)
+                group.event = group.event._replace(user=user)
         return self.store.write(groups, self.node, submitted, batch[-1][0])
 
     def _severity(self, event: BlockEvent) -> str:
