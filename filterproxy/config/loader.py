@@ -16,6 +16,7 @@ import yaml
 from pydantic import ValidationError
 
 from filterproxy.config.model import Config
+from filterproxy.config.yamlfile import read_yaml
 from filterproxy.errors import ConfigError
 
 ENV_PREFIX = "FILTERPROXY__"
@@ -73,16 +74,7 @@ def describe_validation_error(path: Path, exc: ValidationError) -> str:
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read configuration: {exc.strerror}") from exc
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f":{mark.line + 1}:{mark.column + 1}" if mark is not None else ""
-        raise ConfigError(f"{path}{where}: not valid YAML: {getattr(exc, 'problem', exc)}") from exc
+    data = read_yaml(path, "configuration")
     if data is None:
         return {}
     if not isinstance(data, dict):

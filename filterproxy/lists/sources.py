@@ -10,9 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
+from filterproxy.config.yamlfile import read_yaml
 from filterproxy.errors import ConfigError
 from filterproxy.lists.settings import SourceSettings
 
@@ -21,18 +21,7 @@ __all__ = ["load_sources", "parse_sources"]
 
 def load_sources(path: Path) -> list[SourceSettings]:
     """The sources listed in the YAML file at ``path`` (paths resolved against its directory)."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read sources file: {exc.strerror or exc}") from exc
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path}: sources file is not UTF-8 text ({exc.reason})") from exc
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f":{mark.line + 1}:{mark.column + 1}" if mark is not None else ""
-        raise ConfigError(f"{path}{where}: not valid YAML: {getattr(exc, 'problem', None) or exc}") from exc
+    data = read_yaml(path, "sources file")
     return parse_sources(data, path)
 
 
