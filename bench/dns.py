@@ -103,7 +103,10 @@ def serve_main(argv: list[str]) -> None:
     parser.add_argument("--reuse-port", action="store_true")
     parser.add_argument("--dnslib", action="store_true", help="fast_path: false (dnslib packs every answer)")
     parser.add_argument("--asyncio", action="store_true", help="the default asyncio event loop, not uvloop")
+    parser.add_argument("--no-mmsg", action="store_true", help="recvfrom/sendto per datagram, not recvmmsg/sendmmsg")
     args = parser.parse_args(argv)
+    if args.no_mmsg:
+        os.environ["FILTERPROXY_DNS_MMSG"] = "0"
     if not args.asyncio:
         import uvloop  # a dependency: `filterproxy dns` runs on it
 
@@ -114,14 +117,14 @@ def serve_main(argv: list[str]) -> None:
 # --- the floor: a Python UDP echo server doing no DNS work -------------------------------------
 
 
-async def _echo(port: int, transport: bool) -> None:
+async def _echo(port: int, mode: str) -> None:
     """Answer every datagram with itself, QR set: what sockets alone cost a Python server."""
     loop = asyncio.get_running_loop()
 
     def reply(data: bytes) -> bytes:
         return data[:2] + bytes([data[2] | 0x80]) + data[3:]
 
-    if transport:
+    if mode == "transport":
 
         class Echo(asyncio.DatagramProtocol):
             def connection_made(self, t: asyncio.BaseTransport) -> None:
@@ -134,24 +137,28 @@ async def _echo(port: int, transport: bool) -> None:
     else:
         from filterproxy.dns.udp import UdpEndpoint
 
-        endpoint = UdpEndpoint.bind("127.0.0.1", port, False, lambda d, a: None, lambda d, h: reply(d))
+        endpoint = UdpEndpoint.bind(
+            "127.0.0.1", port, False, lambda d, a: None, lambda d, h: reply(d), mmsg=mode == "mmsg"
+        )
+        if mode == "mmsg" and endpoint.mmsg is None:
+            raise RuntimeError("recvmmsg/sendmmsg are not available here")
         endpoint.start(loop)
     print("ready", flush=True)
     await asyncio.Event().wait()
 
 
 def echo_main(argv: list[str]) -> None:
-    port, transport, use_uvloop = int(argv[0]), argv[1] == "transport", argv[2] == "uvloop"
+    port, mode, use_uvloop = int(argv[0]), argv[1], argv[2] == "uvloop"
     if use_uvloop:
         import uvloop
 
         uvloop.install()
-    asyncio.run(_echo(port, transport))
+    asyncio.run(_echo(port, mode))
 
 
 def echo_floor(work: Path, queries: Path, seconds: float) -> None:
-    """``bench.dns --echo``: the echo server read via asyncio's transport or as filterproxy reads."""
-    for transport in ("transport", "reader"):
+    """``bench.dns --echo``: the echo server via asyncio's transport, recvfrom/sendto, recvmmsg/sendmmsg."""
+    for transport in ("transport", "reader", "mmsg"):
         for loop in ("uvloop", "asyncio"):
             port = free_port()
             cmd = [sys.executable, "-m", "bench.dns", "echo", str(port), transport, loop]
@@ -328,7 +335,7 @@ def run(work: Path, args: argparse.Namespace) -> int:
         return 0
     me = [sys.executable, "-m", "bench.dns", "serve", "--names", str(names_file)]
     builders: dict[str, Callable[[], Server]] = {}
-    p1, p2, p3, p4, p5, p6 = (free_port() for _ in range(6))
+    p1, p2, p3, p4, p5, p6, p7 = (free_port() for _ in range(7))
     builders["unbound"] = lambda: Server(
         "unbound", [unbound_conf(work, names, p1)], p1, lambda p: wait_answering(p1, p)
     )
@@ -336,6 +343,9 @@ def run(work: Path, args: argparse.Namespace) -> int:
         "dnsmasq", [dnsmasq_conf(work, names, p2)], p2, lambda p: wait_answering(p2, p)
     )
     builders["filterproxy"] = lambda: Server("filterproxy", [[*me, "--port", str(p3)]], p3, wait_line)
+    builders["filterproxy, no mmsg"] = lambda: Server(
+        "filterproxy plain", [[*me, "--port", str(p7), "--no-mmsg"]], p7, wait_line
+    )
     builders["filterproxy, asyncio loop"] = lambda: Server(
         "filterproxy asyncio", [[*me, "--port", str(p6), "--asyncio"]], p6, wait_line
     )
