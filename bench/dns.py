@@ -1,6 +1,7 @@
 """DNS benchmark: filterproxy against unbound and dnsmasq, same names, same query mix, one run.
 
     .venv/bin/python -m bench.dns [--names 1000000] [--seconds 8] [--rounds 3]
+    .venv/bin/python -m bench.dns --echo --names 100000 --seconds 5   # the UDP floor only
 
 1M synthetic blocked names. filterproxy reads them as one plain list file, compiled and mapped
 by the production lists loader (as `filterproxy serve` does); unbound gets a `local-zone
@@ -11,8 +12,9 @@ filterproxy from its cache after one warm-up pass against a local stub upstream.
 Servers run on 127.0.0.1 only; every dnsperf run is bounded by ``-l``. Reported: medians of
 alternating rounds (qps, server CPU per query), latency percentiles at 1,000 qps
 (dnsperf -Q 1000 -v), RSS after loading. Besides filterproxy as configured, it runs filterproxy
-on the default asyncio loop instead of uvloop, with ``fast_path: false`` (dnslib packs every
-answer, no hot lane) and two filterproxy processes sharing the port with SO_REUSEPORT; each is
+with recvmmsg/sendmmsg batching off (``FILTERPROXY_DNS_MMSG=0``), on the default asyncio loop
+instead of uvloop, with ``fast_path: false`` (dnslib packs every answer, no hot lane) and two
+filterproxy processes sharing the port with SO_REUSEPORT; each is
 reported on its own line. The load average is printed with the results: the machine may be
 shared, so server CPU per query is the steadier figure.
 """
