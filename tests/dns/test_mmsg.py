@@ -283,6 +283,7 @@ def raw_exchange(r: Resolver, payload: bytes) -> bytes | None:
 def test_malformed_and_oversized_datagrams_get_the_same_treatment(
     make_resolver: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("FILTERPROXY_DNS_MMSG", "1")
     batched = make_resolver()
     monkeypatch.setenv("FILTERPROXY_DNS_MMSG", "0")
     plain = make_resolver()
