@@ -28,7 +28,6 @@ import os
 import random
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -38,6 +37,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from tests.support import free_udp_tcp_port
+
 ALLOWED = [f"ok{i}.allowed.test" for i in range(100)]
 CLK = os.sysconf("SC_CLK_TCK")
 
@@ -45,19 +46,6 @@ CLK = os.sysconf("SC_CLK_TCK")
 def blocked_names(count: int) -> list[str]:
     return [f"b{i:07d}.blocked{i % 97}.test" for i in range(count)]
 
-
-def free_port() -> int:
-    """A loopback port free for both UDP and TCP right now."""
-    for _attempt in range(50):
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp, socket.socket() as tcp:
-            udp.bind(("127.0.0.1", 0))
-            port = int(udp.getsockname()[1])
-            try:
-                tcp.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no port free for both UDP and TCP")
 
 
 # --- the filterproxy server process -------------------------------------------------------------
@@ -162,7 +150,7 @@ def echo_floor(work: Path, queries: Path, seconds: float) -> None:
     """``bench.dns --echo``: the echo server via asyncio's transport, recvfrom/sendto, recvmmsg/sendmmsg."""
     for transport in ("transport", "reader", "mmsg"):
         for loop in ("uvloop", "asyncio"):
-            port = free_port()
+            port = free_udp_tcp_port()
             cmd = [sys.executable, "-m", "bench.dns", "echo", str(port), transport, loop]
             server = Server(f"echo-{transport}-{loop}", [cmd], port, wait_line)
             try:
@@ -337,7 +325,7 @@ def run(work: Path, args: argparse.Namespace) -> int:
         return 0
     me = [sys.executable, "-m", "bench.dns", "serve", "--names", str(names_file)]
     builders: dict[str, Callable[[], Server]] = {}
-    p1, p2, p3, p4, p5, p6, p7 = (free_port() for _ in range(7))
+    p1, p2, p3, p4, p5, p6, p7 = (free_udp_tcp_port() for _ in range(7))
     builders["unbound"] = lambda: Server(
         "unbound", [unbound_conf(work, names, p1)], p1, lambda p: wait_answering(p1, p)
     )

@@ -18,14 +18,12 @@ Everything is on 127.0.0.1 and each step is bounded in time.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import re
 import shutil
 import statistics
 import subprocess
 import tempfile
-import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -37,6 +35,7 @@ from filterproxy.incidents.event import BlockEvent, IncidentSink, NullSink, new_
 from filterproxy.incidents.queue import IncidentQueue
 from filterproxy.incidents.settings import IncidentSettings
 from filterproxy.model import Action, Category, Reason, Verdict
+from tests.support import Loop
 
 
 def events(count: int, fold_every: int) -> list[BlockEvent]:
@@ -109,28 +108,12 @@ def dnsperf(port: int, names: Path, qps: int, seconds: int) -> dict[str, float]:
     return result
 
 
-class Background:
-    """An event loop in a thread, as `filterproxy serve` runs the resolver."""
-
-    def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.thread.start()
-
-    def run(self, coro: Any) -> Any:
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(60)
-
-    def close(self) -> None:
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(5)
-
-
 def dns_run(tmp: Path, engine: Any, names: Path, record: bool, qps: int, seconds: int) -> dict[str, Any]:
     from filterproxy.config.model import Config
     from filterproxy.dns.server import DnsServer
     from tests.dns.stub import Stub
 
-    bg, stub, registry = Background(), Stub(), CollectorRegistry()
+    bg, stub, registry = Loop(), Stub(), CollectorRegistry()
     bg.run(stub.start(None))
     dns = {"listen": "127.0.0.1:0", "upstreams": [f"127.0.0.1:{stub.port}"]}
     config = Config.model_validate({"data_dir": str(tmp), "dns": dns, "block": {"dns_answer": "nxdomain"}})

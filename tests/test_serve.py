@@ -26,14 +26,10 @@ import httpx
 import pytest
 
 from tests.dns.stub import Stub
+from tests.support import free_port
 
 REPO = Path(__file__).resolve().parents[1]
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture

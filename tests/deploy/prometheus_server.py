@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import time
 from pathlib import Path
@@ -12,17 +11,14 @@ from typing import Any
 import httpx
 import yaml
 
+from tests.support import free_port
+
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 PROMETHEUS_YML = DEPLOY / "prometheus" / "prometheus.yml"
 RULES = DEPLOY / "prometheus" / "filterproxy.rules.yml"
 RULE_TESTS = DEPLOY / "prometheus" / "tests" / "filterproxy.rules.test.yml"
 DASHBOARD = DEPLOY / "grafana" / "dashboards" / "filterproxy.json"
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def scrape_config(targets: list[str], directory: Path) -> Path:

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import ssl
-import threading
-from collections.abc import Coroutine, Iterator
-from concurrent.futures import Future
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -19,6 +16,7 @@ from filterproxy.config.model import Config
 from filterproxy.dns.server import DnsServer
 from filterproxy.incidents.event import BlockEvent
 from tests.dns.stub import Stub, self_signed
+from tests.support import Loop
 
 T = TypeVar("T")
 
@@ -54,24 +52,6 @@ def engine_for_tests() -> Any:
     return make_engine(
         deny={"gambling": ["bet.example"], "social": ["chat.example"]}, local_deny=["x.example"], policy=policy()
     )
-
-
-class Loop:
-    """An event loop in a thread, so synchronous clients (dnspython, dig) can talk to servers in it."""
-
-    def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.thread.start()
-
-    def run(self, coro: Coroutine[Any, Any, T], timeout: float = 10) -> T:
-        future: Future[T] = asyncio.run_coroutine_threadsafe(coro, self.loop)
-        return future.result(timeout)
-
-    def close(self) -> None:
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(5)
-        self.loop.close()
 
 
 class Resolver:
@@ -113,13 +93,6 @@ class Resolver:
     def close(self) -> None:
         self.loop.run(self.server.stop())
         self.loop.run(self.stub.stop())
-
-
-@pytest.fixture(scope="module")
-def loop() -> Iterator[Loop]:
-    running = Loop()
-    yield running
-    running.close()
 
 
 @pytest.fixture

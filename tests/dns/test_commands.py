@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -24,6 +23,7 @@ from filterproxy.errors import DnsError
 from tests.dns.conftest import Loop
 from tests.dns.stub import Stub
 from tests.dns.test_server import addresses
+from tests.support import free_udp_tcp_port
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -40,19 +40,6 @@ def test_overrides_are_validated_like_the_file() -> None:
         with_overrides(Config(), argparse.Namespace(listen=None, upstream="quic://1.2.3.4:853", metrics=None))
 
 
-def _free_port() -> int:
-    """A port free for both UDP and TCP right now."""
-    for _attempt in range(50):
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp, socket.socket() as tcp:
-            udp.bind(("127.0.0.1", 0))
-            port = int(udp.getsockname()[1])
-            try:
-                tcp.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no port free for both UDP and TCP")
-
 
 @pytest.fixture
 def stub() -> Iterator[Stub]:
@@ -65,7 +52,7 @@ def stub() -> Iterator[Stub]:
 
 
 def test_filterproxy_dns_command_serves(stub: Stub, tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_udp_tcp_port()
     cmd = [
         sys.executable,
         "-m",

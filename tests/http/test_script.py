@@ -13,14 +13,10 @@ import pytest
 
 from tests.http.conftest import curl
 from tests.http.origin import Origin
+from tests.support import free_port
 
 SCRIPT = Path(__file__).resolve().parents[2] / "filterproxy" / "http" / "addon_script.py"
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -18,6 +17,7 @@ import pytest
 
 from filterproxy.incidents.event import BlockEvent, new_reference
 from filterproxy.model import Action, Category, Reason, Verdict
+from tests.support import free_port
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 
@@ -140,11 +140,6 @@ class Postgres:
             conn.execute(f"CREATE DATABASE {name}")
         return self.url(name)
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="session")

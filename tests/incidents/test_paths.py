@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import subprocess
-import threading
-from collections.abc import Coroutine, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import dns.message
 import dns.query
@@ -21,25 +19,9 @@ from filterproxy.incidents.model import IncidentFilter
 from filterproxy.incidents.queue import IncidentQueue
 from filterproxy.incidents.settings import IncidentSettings
 from filterproxy.incidents.store import IncidentStore
+from tests.support import Loop
 
 T = TypeVar("T")
-
-
-class Loop:
-    """An event loop in a thread, as `filterproxy serve` runs the components."""
-
-    def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.thread.start()
-
-    def run(self, coro: Coroutine[Any, Any, T], timeout: float = 30) -> T:
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
-
-    def close(self) -> None:
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(5)
-        self.loop.close()
 
 
 @pytest.fixture

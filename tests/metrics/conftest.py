@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -14,6 +13,7 @@ from prometheus_client import CollectorRegistry
 from filterproxy.metrics.exporter import MetricsServer
 from filterproxy.metrics.registry import new_registry
 from filterproxy.metrics.settings import MetricsSettings
+from tests.support import Loop
 
 
 @dataclass
@@ -23,32 +23,15 @@ class Running:
     loop: asyncio.AbstractEventLoop
 
 
-class LoopThread:
-    """An event loop in a thread, so tests can use blocking clients (httpx) against the server."""
-
-    def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.thread.start()
-
-    def run(self, coro: Any) -> Any:
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout=10)
-
-    def close(self) -> None:
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(timeout=5)
-        self.loop.close()
-
-
 @pytest.fixture
-def loop_thread() -> Iterator[LoopThread]:
-    lt = LoopThread()
+def loop_thread() -> Iterator[Loop]:
+    lt = Loop()
     yield lt
     lt.close()
 
 
 @pytest.fixture
-def start_exporter(loop_thread: LoopThread) -> Iterator[Any]:
+def start_exporter(loop_thread: Loop) -> Iterator[Any]:
     started: list[MetricsServer] = []
 
     def start(**settings: Any) -> Running:

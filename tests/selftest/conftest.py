@@ -11,13 +11,6 @@ import pytest
 from tests.selftest.service import Loop, Service
 
 
-@pytest.fixture(scope="module")
-def loop() -> Iterator[Loop]:
-    running = Loop()
-    yield running
-    running.close()
-
-
 @pytest.fixture
 def start_service(loop: Loop, tmp_path: Path) -> Iterator[Any]:
     started: list[Service] = []

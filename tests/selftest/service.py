@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import threading
-from collections.abc import Coroutine
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from dnslib import QTYPE, RR, A, DNSRecord
 
@@ -20,26 +18,10 @@ from filterproxy.config.loader import load_config
 from filterproxy.config.model import Config
 from filterproxy.metrics.incidents import register_incident_status
 from filterproxy.selftest.metrics import register_selftest_metrics
+from tests.support import Loop
 
 T = TypeVar("T")
 SHIPPED = Path(__file__).resolve().parents[2] / "config" / "filterproxy.yaml"
-
-
-class Loop:
-    """An event loop in a thread, so blocking clients (dnspython, httpx, subprocess) can use the servers."""
-
-    def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.thread.start()
-
-    def run(self, coro: Coroutine[Any, Any, T], timeout: float = 30) -> T:
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
-
-    def close(self) -> None:
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(5)
-        self.loop.close()
 
 
 class _Upstream(asyncio.DatagramProtocol):
