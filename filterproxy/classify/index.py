@@ -105,15 +105,6 @@ class Index:
     built_at: float = 0.0
     fingerprint: str = ""
 
-    def match_domain(self, name: str) -> Iterator[Match]:
-        """Every listed suffix of ``name`` (most specific first)."""
-        if self.domains is not None:
-            for combo, start in self.domains.get_suffixes(name):
-                yield Match(self.combos[combo], name[start:])
-        tld = self.tld_match(name)
-        if tld is not None:
-            yield tld
-
     def tld_match(self, name: str) -> Match | None:
         if not self.tlds:
             return None

@@ -42,10 +42,6 @@ def index_dir(config: Config) -> Path:
     return config.data_dir / "index"
 
 
-def current_fingerprint(config: Config) -> str:
-    return fingerprint(resolve_sources(config), config.lists.max_bad_share)
-
-
 def load_index(config: Config) -> Index:
     """Map the compiled index for the current sources, building it first if it is missing."""
     sources = resolve_sources(config)
