@@ -18,14 +18,20 @@ ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # 32 symbols, no 0/O, 1/I: read a
 REFERENCE_CHARS = 9  # 32**9 = 3.5e13: about one repeat per 70 years at a million blocks a year
 
 
+#: byte -> its symbol: ``byte & 31`` picks one of exactly 32 symbols, so every symbol is equally likely
+_SYMBOLS = bytes(ord(ALPHABET[b & 31]) for b in range(256))
+_RECORD = REFERENCE_CHARS + 3  # ``XXX-XXX-XXX`` and a separator
+
+
 class ReferencePool:
     """References drawn from one ``secrets`` call per batch: per-call ``secrets.choice`` costs ~10 us.
 
-    With exactly 32 symbols, ``byte & 31`` is uniform. ``list.pop`` is atomic, so producers on
-    several threads may share a pool.
+    The batch is made at C speed: random bytes mapped to symbols with ``bytes.translate``, the
+    dashes and separators written by slice assignment, then one ``split``; about 0.1 us per
+    reference. ``list.pop`` is atomic, so producers on several threads may share a pool.
     """
 
-    def __init__(self, batch: int = 512) -> None:
+    def __init__(self, batch: int = 1024) -> None:
         self._batch = batch
         self._pool: list[str] = []
 
@@ -33,13 +39,16 @@ class ReferencePool:
         try:
             return self._pool.pop()
         except IndexError:
-            raw = secrets.token_bytes(REFERENCE_CHARS * self._batch)
-            chars = "".join(ALPHABET[b & 31] for b in raw)
-            self._pool = [
-                f"{chars[i : i + 3]}-{chars[i + 3 : i + 6]}-{chars[i + 6 : i + 9]}"
-                for i in range(0, len(chars), REFERENCE_CHARS)
-            ]
+            self._pool = self._draw()
             return self._pool.pop()
+
+    def _draw(self) -> list[str]:
+        n = self._batch
+        records = bytearray(secrets.token_bytes(_RECORD * n).translate(_SYMBOLS))
+        records[3::_RECORD] = b"-" * n
+        records[7::_RECORD] = b"-" * n
+        records[11::_RECORD] = b" " * n
+        return records.decode("ascii").split()
 
 
 _POOL = ReferencePool()
