@@ -14,9 +14,12 @@ only for the list generation it was made under (a reload empties the lane). Ever
 (mixed-case variants not yet seen, log-only verdicts, SafeSearch, local answers, TCP, steering)
 keeps taking the chain.
 
-Per-hit bookkeeping is kept small: metric counts accumulate in shared :class:`Kind` objects read
-at scrape time, and blocked hits are queued as tuples that :meth:`HotLane.flush` turns into
-``BlockEvent`` records every ``FLUSH_SECONDS`` (and once more when the server stops).
+The UDP socket asks the lane about a whole burst of datagrams (one ``recvmmsg``) at once:
+validity is judged as of the moment the burst was received, and :meth:`HotLane.answered` then
+counts the burst's answers in shared :class:`Kind` objects read at scrape time, each with the
+burst's processing time as its latency. Blocked hits are queued as tuples that
+:meth:`HotLane.flush` turns into ``BlockEvent`` records every ``FLUSH_SECONDS`` (and once more
+when the server stops).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import asyncio
 import math
 import time
 from bisect import bisect_left
+from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
@@ -82,6 +86,7 @@ class HotLane:
         self._kinds: dict[tuple[object, ...], Kind] = {}
         self._shared: dict[bytes, bytes] = {}
         self._pending: list[tuple[float, str, Prepared]] = []
+        self._burst: list[Kind] = []  # the kind of each answer given in the current burst
         self._timer: asyncio.TimerHandle | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         metrics.add_source(self._counts)
@@ -89,29 +94,36 @@ class HotLane:
     def start(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
 
-    def answer(self, data: bytes, host: str) -> bytes | None:
-        """The answer for this datagram if it is in the client's lane and still valid, else None."""
+    def answer(self, data: bytes, host: str, now: float) -> bytes | None:
+        """The answer for this datagram if it is in the client's lane and still valid at ``now``
+        (``perf_counter`` when its burst was received), else None. :meth:`answered` settles the
+        burst's metrics."""
         lane = self._clients.get(host)
         if lane is None:
             return None
         prepared = lane.get(data[2:])
-        if prepared is None:
+        if prepared is None or now >= prepared[0] or self.engine.generation != self._generation:
             return None
-        started = time.perf_counter()
-        until, head, end, rest, kind, verdict, _qtype = prepared
-        if started >= until or self.engine.generation != self._generation:
-            return None
-        kind.count += 1
-        if verdict is not None:
-            self._pending.append((started, host, prepared))
+        self._burst.append(prepared[4])
+        if prepared[5] is not None:  # a block: its incident is made at the next flush
+            self._pending.append((now, host, prepared))
             if self._timer is None and self._loop is not None:
                 self._timer = self._loop.call_later(FLUSH_SECONDS, self.flush)
-        reply = data[:2] + head + data[12:end] + rest
-        seconds = time.perf_counter() - started
-        latency = kind.latency
-        latency[bisect_left(LATENCY_BUCKETS, seconds)] += 1
-        latency[-1] += seconds
-        return reply
+        return data[:2] + prepared[1] + data[12 : prepared[2]] + prepared[3]
+
+    def answered(self, now: float) -> None:
+        """Count the answers given since the burst received at ``now`` began; each one's latency
+        is the burst's (its reply waits for the burst to be sent together)."""
+        burst = self._burst
+        if not burst:
+            return
+        seconds = time.perf_counter() - now
+        bucket = bisect_left(LATENCY_BUCKETS, seconds)
+        for kind, hits in Counter(burst).items():
+            kind.count += hits
+            kind.latency[bucket] += hits
+            kind.latency[-1] += seconds * hits
+        burst.clear()
 
     def learn(self, data: bytes, host: str, req: Request, answer: Answer, sent: bytes) -> None:
         """Remember what the chain just sent for ``data``, if the lane may serve it again."""
@@ -149,23 +161,25 @@ class HotLane:
         self._shared.clear()
 
     def flush(self) -> None:
-        """Hand the blocked hits queued since the last flush to the incident sink."""
+        """Hand the blocked hits queued since the last flush to the incident sink.
+
+        The queue is in arrival order, so hits in the same millisecond share one ``datetime``
+        (an incident's time is kept to the millisecond); each event still gets its own reference.
+        """
         self._timer = None
         pending, self._pending = self._pending, []
         if not pending:
             return
-        wall, now = time.time(), time.perf_counter()
-        for at, host, (_until, _head, _end, _rest, _kind, verdict, qtype) in pending:
-            assert verdict is not None
-            event = BlockEvent(
-                at=datetime.fromtimestamp(wall - (now - at), UTC),
-                protocol="dns",
-                client=self._client_text(host),
-                verdict=verdict,
-                reference=new_reference(),
-                qtype=qtype,
-            )
-            self.sink.submit(event)
+        offset = time.time() - time.perf_counter()  # perf_counter -> wall clock
+        submit, client_text = self.sink.submit, self._client_text
+        last_ms, at = -1, datetime.fromtimestamp(0, UTC)
+        for started, host, (_until, _head, _end, _rest, _kind, verdict, qtype) in pending:
+            ms = int((offset + started) * 1000)
+            if ms != last_ms:
+                last_ms, at = ms, datetime.fromtimestamp(ms / 1000, UTC)
+            if verdict is not None:  # always: only blocks are queued
+                # positional (no url, no method): keywords cost twice as much, once per blocked query
+                submit(BlockEvent(at, "dns", client_text(host), verdict, new_reference(), None, None, qtype))
 
     def stop(self) -> None:
         if self._timer is not None:

@@ -108,7 +108,7 @@ class MmsgSocket:
     ``receive()`` fills up to :data:`SLOTS` receive slots and returns how many; ``datagram(i)``
     and ``raw_sender(i)`` read slot ``i``. ``queue(reply, raw)`` adds a reply to a raw sockaddr;
     ``flush()`` sends what is queued with ``sendmmsg`` and keeps what the kernel would not take
-    now (``pending``, in order) for the next flush; ``answer(quick)`` does all of it for a burst.
+    now (``pending``, in order) for the next flush; ``answer(quick, now)`` does all of it for a burst.
     Failures of the calls themselves (ENOSYS, EFAULT, ...) raise :class:`MmsgError`; an error
     that belongs to one client (an ICMP error queued by the kernel, a firewall refusing one
     destination) costs only that datagram, as with ``recvfrom``/``sendto``.
@@ -140,24 +140,27 @@ class MmsgSocket:
             raise MmsgError(code, f"recvmmsg: {errno.errorcode.get(code, code)}")
         return 0  # would block, or an ICMP error queued for an earlier send (as recvfrom reports it)
 
-    def answer(self, quick: Callable[[bytes, str], bytes | None] | None) -> list[tuple[bytes, tuple[Any, ...]]]:
-        """Receive a burst; queue ``quick``'s replies; return the datagrams it did not answer, with senders.
+    def answer(
+        self, quick: Callable[[bytes, str, float], bytes | None] | None, now: float = 0.0
+    ) -> list[tuple[bytes, tuple[Any, ...]]]:
+        """Receive a burst; queue ``quick(data, host, now)``'s replies; return the datagrams it did
+        not answer, with senders.
 
         The per-datagram work of :meth:`datagram`, :meth:`raw_sender`, :meth:`address` and
         :meth:`queue`, inlined: this loop is the resolver's hottest code.
         """
         count = self.receive()
         rx, tx, namelen, addresses = self.rx, self.tx, self.namelen, self._addresses
-        ints, view, names = rx.ints, rx.data_view, rx.name_view
+        ints, data_map, name_map = rx.ints, rx.data, rx.names  # slicing an mmap gives bytes at once
         out_data, out_names, lengths = tx.data_view, tx.name_view, tx.lengths
         rest: list[tuple[bytes, tuple[Any, ...]]] = []
         j = self.count
         for i in range(count):
             start, at = i * SLOT_BYTES, i * namelen
-            data = view[start : start + ints[16 * i + 14]].tobytes()
-            raw = names[at : at + namelen].tobytes()
+            data = data_map[start : start + ints[16 * i + 14]]
+            raw = name_map[at : at + namelen]
             addr = addresses.get(raw) or self.address(raw)
-            reply = quick(data, addr[0]) if quick is not None else None
+            reply = quick(data, addr[0], now) if quick is not None else None
             if reply is None:
                 rest.append((data, addr))
                 continue

@@ -100,8 +100,7 @@ class DnsServer:
             self.lane.start(loop)
         for _attempt in range(10):  # with port 0, TCP may find the UDP port taken: pick again
             try:
-                quick = self.lane.answer if self.lane is not None else None
-                self._udp = UdpEndpoint.bind(host, port, self.reuse_port, self.on_datagram, quick)
+                self._udp = UdpEndpoint.bind(host, port, self.reuse_port, self.on_datagram, self.lane)
                 self._udp.start(loop)
                 bound = self.address[1]
                 self._tcp = TcpListener(self, self.settings.tcp_idle_timeout, self.settings.tcp_max_connections)

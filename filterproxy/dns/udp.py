@@ -17,8 +17,9 @@ import asyncio
 import logging
 import os
 import socket
+import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from filterproxy.dns.mmsg import MmsgError, MmsgSocket, open_mmsg
 
@@ -26,8 +27,16 @@ log = logging.getLogger(__name__)
 
 BATCH = 64  # datagrams per readiness callback at most, so TCP and timers still get their turn
 MAX_DATAGRAM = 65535
-#: ``quick(data, client host)``: a ready answer for the datagram, or None to call ``on_datagram``
-Quick = Callable[[bytes, str], bytes | None]
+
+
+class Quick(Protocol):
+    """Ready answers asked for before ``on_datagram``: the resolver's hot lane."""
+
+    def answer(self, data: bytes, host: str, now: float) -> bytes | None:
+        """The answer for a datagram of the burst received at ``now`` (``perf_counter``), or None."""
+
+    def answered(self, now: float) -> None:
+        """The burst received at ``now`` is answered (its replies queued or sent)."""
 
 
 def mmsg_default() -> bool:
@@ -92,7 +101,14 @@ class UdpEndpoint:
         """One ``recvmmsg``; ready answers queued and sent with one ``sendmmsg``."""
         if mm.pending:
             mm.flush()
-        rest = mm.answer(self._quick)
+        quick, now = self._quick, time.perf_counter()
+        if quick is None:
+            rest = mm.answer(None)
+        else:
+            try:
+                rest = mm.answer(quick.answer, now)
+            finally:
+                quick.answered(now)
         try:
             if mm.pending:
                 mm.flush()
@@ -134,7 +150,13 @@ class UdpEndpoint:
             except OSError as exc:  # e.g. an ICMP error queued for an earlier send
                 log.debug("UDP receive error (client gone?): %s", exc)
                 return
-            reply = quick(data, addr[0]) if quick is not None else None
+            reply = None
+            if quick is not None:
+                now = time.perf_counter()
+                try:
+                    reply = quick.answer(data, addr[0], now)
+                finally:
+                    quick.answered(now)
             if reply is None:
                 handle(data, addr)
                 continue

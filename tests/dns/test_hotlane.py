@@ -32,7 +32,7 @@ async def both(resolver: Resolver, data: bytes) -> tuple[bytes | None, bytes]:
     """The hot lane's answer and the chain's answer for the same datagram, at the same moment."""
     server = resolver.server
     assert server.lane is not None
-    hot = server.lane.answer(data, HOST)
+    hot = server.lane.answer(data, HOST, time.perf_counter())
     outcome = server.dispatch(data, server.client(HOST), "udp")
     assert isinstance(outcome, tuple) and isinstance(outcome[1], Answer)
     req, answer = outcome
@@ -93,9 +93,9 @@ def test_list_reload_empties_the_lane(make_resolver: Any) -> None:
     data = packet("bet.example")
     resolver.loop.run(learn(resolver, data))
     lane = resolver.server.lane
-    assert lane is not None and lane.answer(data, HOST) is not None
+    assert lane is not None and lane.answer(data, HOST, time.perf_counter()) is not None
     resolver.engine.swap(make_engine(deny={"gambling": ["other.example"]}, policy=policy()).current)
-    assert lane.answer(data, HOST) is None
+    assert lane.answer(data, HOST, time.perf_counter()) is None
     assert ask(resolver, "bet.example").rcode() == 0  # no longer listed: resolved upstream
 
 
@@ -128,7 +128,7 @@ def test_pending_incidents_are_flushed_on_stop(make_resolver: Any) -> None:
 
     async def hits_then_stop() -> int:
         for _ in range(3):
-            assert lane.answer(data, HOST) is not None
+            assert lane.answer(data, HOST, time.perf_counter()) is not None
         queued = len(resolver.sink.events)
         await resolver.server.stop()  # before the timer fires
         return queued
@@ -146,7 +146,8 @@ def test_lane_skips_what_it_must_not_keep(make_resolver: Any) -> None:
     for name, rdtype in unkept:
         for _ in range(2):
             ask(resolver, name, rdtype)  # the UDP handler would teach the lane here if it could
-        assert lane.answer(packet(name, rdtype), HOST) is None, name  # log-only, SafeSearch, bypass, local
+        # log-only, SafeSearch, bypass, local: never kept
+        assert lane.answer(packet(name, rdtype), HOST, time.perf_counter()) is None, name
     assert lane.hits() == 0 and len(resolver.sink.events) == 2
     ask(resolver, "chat.example")
     assert len(resolver.sink.events) == 3  # a log-only verdict is recorded on every query

@@ -47,7 +47,7 @@ def clients(host: str, count: int) -> list[socket.socket]:
     return made
 
 
-def echo(data: bytes, host: str) -> bytes:
+def echo(data: bytes, host: str, now: float = 0.0) -> bytes:
     return b"re:" + host.encode() + b":" + data
 
 
@@ -80,7 +80,7 @@ def test_replies_go_to_each_client_in_one_send(server_sock: socket.socket) -> No
     for n in range(5):
         for client in senders:
             client.sendto(f"q{n}".encode(), (host, port))
-    rest = mm.answer(lambda data, who: None if data == b"q4" else echo(data, who))
+    rest = mm.answer(lambda data, who, now: None if data == b"q4" else echo(data, who), 1.5)
     assert mm.pending == 16
     mm.flush()
     assert mm.pending == 0
@@ -173,8 +173,17 @@ class Endpoint:
             self.slow.append(data)
             loop.loop.call_later(0.01, self.endpoint.sendto, b"slow:" + data, addr)
 
-        def quick(data: bytes, who: str) -> bytes | None:
-            return echo(data, who) if data.startswith(b"q") else None
+        class Quick:
+            def __init__(self) -> None:
+                self.bursts: list[float] = []  # the receive time of each burst settled by answered()
+
+            def answer(self, data: bytes, who: str, now: float) -> bytes | None:
+                return echo(data, who) if data.startswith(b"q") else None
+
+            def answered(self, now: float) -> None:
+                self.bursts.append(now)
+
+        self.quick = quick = Quick()
 
         async def start() -> UdpEndpoint:
             endpoint = UdpEndpoint.bind(host, 0, False, on_datagram, quick, mmsg=mmsg)
@@ -221,6 +230,7 @@ def test_endpoint_answers_every_client_with_and_without_batching(test_loop: Loop
     try:
         assert (endpoint.endpoint.mmsg is not None) is batching
         endpoint.exchange(host)
+        assert endpoint.quick.bursts == sorted(endpoint.quick.bursts) and len(endpoint.quick.bursts) >= 1
     finally:
         endpoint.close()
 
