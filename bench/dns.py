@@ -161,9 +161,9 @@ def echo_floor(work: Path, queries: Path, seconds: float) -> None:
             server = Server(f"echo-{transport}-{loop}", [cmd], port, wait_line)
             try:
                 dnsperf(port, queries, 1)
-                before = server.cpu()
+                before = sum(server.cpu())
                 rate, _ = dnsperf(port, queries, seconds)
-                cpu = (server.cpu() - before) / max(rate * seconds, 1) * 1e6
+                cpu = (sum(server.cpu()) - before) / max(rate * seconds, 1) * 1e6
             finally:
                 server.stop()
             print(f"echo via {transport:9} on {loop:7}: {rate:9.0f} qps {cpu:6.1f} us CPU per datagram")
@@ -231,12 +231,14 @@ class Server:
             raise
         self.load_seconds = time.monotonic() - started
 
-    def cpu(self) -> float:
-        total = 0.0
+    def cpu(self) -> tuple[float, float]:
+        """CPU seconds so far, (user, system), summed over the server's processes."""
+        user = system = 0.0
         for proc in self.procs:
             fields = Path(f"/proc/{proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / CLK
-        return total
+            user += int(fields[11]) / CLK
+            system += int(fields[12]) / CLK
+        return user, system
 
     def rss_mb(self) -> float:
         total = 0
@@ -276,8 +278,13 @@ def wait_line(proc: subprocess.Popen[bytes]) -> None:
         raise RuntimeError("filterproxy bench server failed to start")
 
 
-def dnsperf(port: int, queries: Path, seconds: float, qps: int | None = None) -> tuple[float, list[float]]:
+def dnsperf(
+    port: int, queries: Path, seconds: float, qps: int | None = None, once: bool = False
+) -> tuple[float, list[float]]:
+    """dnsperf for ``seconds`` (or ``once`` through the query file, at most ``seconds``): (qps, latencies)."""
     cmd = ["dnsperf", "-s", "127.0.0.1", "-p", str(port), "-d", str(queries), "-l", str(seconds), "-q", "200"]
+    if once:
+        cmd += ["-n", "1"]
     if qps:
         cmd += ["-Q", str(qps), "-v"]
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 30).stdout
@@ -367,31 +374,36 @@ def run(work: Path, args: argparse.Namespace) -> int:
 
 
 def report(servers: dict[str, Server], queries: Path, args: argparse.Namespace) -> int:
-    for server in servers.values():  # warm: filterproxy's allowed names come from its cache
-        for _ in range(2):
-            dnsperf(server.port, queries, 1)
+    for server in servers.values():  # warm: every query of the file asked once (allowed names cached)
+        dnsperf(server.port, queries, 60, once=True)
+        dnsperf(server.port, queries, 1)
     load_before = " ".join(f"{x:.2f}" for x in os.getloadavg())
     qps: dict[str, list[float]] = {k: [] for k in servers}
     cpu: dict[str, list[float]] = {k: [] for k in servers}
+    user: dict[str, list[float]] = {k: [] for k in servers}
     for _round in range(args.rounds):
         for label, server in servers.items():
-            before = server.cpu()
+            (user0, sys0) = server.cpu()
             rate, _ = dnsperf(server.port, queries, args.seconds)
+            (user1, sys1) = server.cpu()
+            per_query = 1e6 / max(rate * args.seconds, 1)
             qps[label].append(rate)
-            cpu[label].append((server.cpu() - before) / max(rate * args.seconds, 1) * 1e6)
+            cpu[label].append((user1 - user0 + sys1 - sys0) * per_query)
+            user[label].append((user1 - user0) * per_query)
     print(f"# load average before / after the rounds: {load_before} / {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(
         f"# bench.dns: {args.names:,} blocked names, 50% blocked / 50% locally answered, "
         f"{args.rounds} alternating rounds of {args.seconds:g} s, medians"
     )
     print(
-        f"{'server':32} {'qps':>9} {'CPU us/q':>9} {'RSS MB':>8} {'load s':>7} "
+        f"{'server':32} {'qps':>9} {'CPU us/q':>9} {'user us/q':>9} {'RSS MB':>8} {'load s':>7} "
         f"{'p50 ms':>7} {'p99 ms':>7} {'p99.9 ms':>8}  (latency at 1k qps)"
     )
     for label, server in servers.items():
         _, lat = dnsperf(server.port, queries, 5, qps=1000)
         print(
             f"{label:32} {statistics.median(qps[label]):9.0f} {statistics.median(cpu[label]):9.1f} "
+            f"{statistics.median(user[label]):9.2f} "
             f"{server.rss_mb():8.0f} {server.load_seconds:7.1f} {percentile(lat, 50) * 1e3:7.3f} "
             f"{percentile(lat, 99) * 1e3:7.3f} {percentile(lat, 99.9) * 1e3:8.3f}"
         )
