@@ -176,3 +176,35 @@ def test_verdicts_are_kept_for_the_minute_only_when_the_group_has_windows() -> N
             req = request(name)
             stage(req, lambda r: Answer(b"\x00" * 12, source="cache"))
             assert math.isinf(req.lane_left) if timeless else 0 < req.lane_left <= 60, (name, categories)
+
+
+def test_a_burst_counts_each_answer_with_the_bursts_latency(make_resolver: Any) -> None:
+    """Answers of one burst are counted when it is settled, each with the burst's time (receive to ready)."""
+    resolver: Resolver = make_resolver()
+    data = packet("bet.example")
+    resolver.loop.run(learn(resolver, data))
+    lane = resolver.server.lane
+    assert lane is not None
+    name = "filterproxy_dns_request_duration_seconds"
+
+    def count(le: str | None = None) -> float:
+        if le is None:
+            return resolver.metric(f"{name}_count", outcome="block")
+        return resolver.metric(f"{name}_bucket", outcome="block", le=le)
+
+    async def burst() -> float:
+        before = count(), count("0.25"), count("0.5"), resolver.metric(f"{name}_sum", outcome="block")
+        received = time.perf_counter() - 0.3  # as if the burst had been received 0.3 s ago
+        for _ in range(3):
+            assert lane.answer(data, HOST, received) is not None
+        assert count() == before[0]  # not counted until the burst is settled
+        lane.answered(received)
+        assert count() == before[0] + 3
+        assert count("0.25") == before[1] and count("0.5") == before[2] + 3
+        return resolver.metric(f"{name}_sum", outcome="block") - before[3]
+
+    added = resolver.loop.run(burst())
+    assert 3 * 0.3 <= added < 3 * 0.5
+    settled = count()
+    lane.answered(time.perf_counter())  # nothing answered since: nothing more counted
+    assert count() == settled and lane.hits() == 3
