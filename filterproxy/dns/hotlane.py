@@ -56,13 +56,17 @@ Lane = dict[bytes, Prepared]
 class Kind:
     """What one kind of hot-lane answer counts in the metrics; shared by all its entries."""
 
-    __slots__ = ("block", "cache_hit", "count", "latency", "outcome", "query", "response")
+    __slots__ = ("block", "cache_hit", "latency", "outcome", "query", "response")
 
     def __init__(self, query: LabelValues, response: LabelValues, block: LabelValues | None, cache_hit: bool):
         self.query, self.response, self.block, self.cache_hit = query, response, block, cache_hit
         self.outcome: LabelValues = (response[1],)
-        self.count = 0
         self.latency = [0.0] * (len(LATENCY_BUCKETS) + 2)  # per bucket (+Inf last), then the sum
+
+    @property
+    def count(self) -> int:
+        """Answers of this kind so far: every answer is in exactly one latency bucket."""
+        return int(sum(self.latency[:-1]))
 
 
 class HotLane:
@@ -120,7 +124,6 @@ class HotLane:
         seconds = time.perf_counter() - now
         bucket = bisect_left(LATENCY_BUCKETS, seconds)
         for kind, hits in Counter(burst).items():
-            kind.count += hits
             kind.latency[bucket] += hits
             kind.latency[-1] += seconds * hits
         burst.clear()

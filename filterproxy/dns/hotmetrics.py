@@ -68,7 +68,7 @@ class HotHistogram:
         totals = {key: list(counts) for key, counts in list(self.values.items())}
         for source in self.sources:
             for key, counts in source():
-                if counts[-1] or any(counts):
+                if any(counts):
                     mine = totals.setdefault(key, [0.0] * len(counts))
                     totals[key] = [a + b for a, b in zip(mine, counts, strict=True)]
         return totals

@@ -90,8 +90,6 @@ class _Slots:
             header.msg_namelen = namelen
             header.msg_iov = ctypes.pointer(self.iovecs[i])
             header.msg_iovlen = 1
-        self.data_view = memoryview(self.data)
-        self.name_view = memoryview(self.names)
         self.ints = memoryview(self.headers).cast("B").cast("I")  # msg_namelen, msg_flags, msg_len
         self.lengths = memoryview(self.iovecs).cast("B").cast("Q")  # iov_len at [2 * i + 1]
         self.address = ctypes.addressof(self.headers)
@@ -152,7 +150,7 @@ class MmsgSocket:
         count = self.receive()
         rx, tx, namelen, addresses = self.rx, self.tx, self.namelen, self._addresses
         ints, data_map, name_map = rx.ints, rx.data, rx.names  # slicing an mmap gives bytes at once
-        out_data, out_names, lengths = tx.data_view, tx.name_view, tx.lengths
+        out_data, out_names, lengths = tx.data, tx.names, tx.lengths
         rest: list[tuple[bytes, tuple[Any, ...]]] = []
         j = self.count
         for i in range(count):
@@ -187,10 +185,10 @@ class MmsgSocket:
 
     def datagram(self, i: int) -> bytes:
         start = i * SLOT_BYTES
-        return self.rx.data_view[start : start + self.rx.ints[16 * i + 14]].tobytes()
+        return self.rx.data[start : start + self.rx.ints[16 * i + 14]]
 
     def raw_sender(self, i: int) -> bytes:
-        return self.rx.name_view[i * self.namelen : (i + 1) * self.namelen].tobytes()
+        return self.rx.names[i * self.namelen : (i + 1) * self.namelen]
 
     def address(self, raw: bytes) -> tuple[Any, ...]:
         """``raw`` (a sockaddr) as ``recvfrom`` gives it: (host, port) or (host, port, flowinfo, scope_id)."""
@@ -211,8 +209,8 @@ class MmsgSocket:
             if self.count == SLOTS:
                 return False
         j, tx = self.count, self.tx
-        tx.data_view[j * SLOT_BYTES : j * SLOT_BYTES + size] = reply
-        tx.name_view[j * self.namelen : (j + 1) * self.namelen] = raw
+        tx.data[j * SLOT_BYTES : j * SLOT_BYTES + size] = reply
+        tx.names[j * self.namelen : (j + 1) * self.namelen] = raw
         tx.lengths[2 * j + 1] = size
         self.count = j + 1
         return True
@@ -239,8 +237,8 @@ class MmsgSocket:
         tx, out = self.tx, []
         for j in range(self.first, self.count):
             start = j * SLOT_BYTES
-            reply = tx.data_view[start : start + tx.lengths[2 * j + 1]].tobytes()
-            out.append((reply, self.address(tx.name_view[j * self.namelen : (j + 1) * self.namelen].tobytes())))
+            reply = tx.data[start : start + tx.lengths[2 * j + 1]]
+            out.append((reply, self.address(tx.names[j * self.namelen : (j + 1) * self.namelen])))
         self.first = self.count = 0
         return out
 
@@ -252,8 +250,8 @@ class MmsgSocket:
         for k in range(n):
             j = self.first + k
             size = tx.lengths[2 * j + 1]
-            tx.data_view[k * SLOT_BYTES : k * SLOT_BYTES + size] = tx.data_view[j * SLOT_BYTES : j * SLOT_BYTES + size]
-            tx.name_view[k * self.namelen : (k + 1) * self.namelen] = tx.name_view[
+            tx.data[k * SLOT_BYTES : k * SLOT_BYTES + size] = tx.data[j * SLOT_BYTES : j * SLOT_BYTES + size]
+            tx.names[k * self.namelen : (k + 1) * self.namelen] = tx.names[
                 j * self.namelen : (j + 1) * self.namelen
             ]
             tx.lengths[2 * k + 1] = size

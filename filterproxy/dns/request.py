@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Literal, TypeAlias
 
 from filterproxy.dns.wire import CD, RA, RD, Question
@@ -47,17 +47,7 @@ class Request:
 
     def derive(self, name: str, question: bytes) -> Request:
         """The same client asking about another name (SafeSearch targets)."""
-        q = Question(
-            self.q.id,
-            self.q.flags,
-            name,
-            self.q.qtype,
-            self.q.qclass,
-            question,
-            self.q.edns,
-            self.q.payload,
-            self.q.do,
-        )
+        q = replace(self.q, name=name, question=question)
         return Request(q, self.client, self.transport, self.started)
 
 

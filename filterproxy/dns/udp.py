@@ -21,12 +21,11 @@ import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from filterproxy.dns.mmsg import MmsgError, MmsgSocket, open_mmsg
+from filterproxy.dns.mmsg import MAX_DATAGRAM, MmsgError, MmsgSocket, open_mmsg
 
 log = logging.getLogger(__name__)
 
 BATCH = 64  # datagrams per readiness callback at most, so TCP and timers still get their turn
-MAX_DATAGRAM = 65535
 
 
 class Quick(Protocol):
@@ -102,12 +101,10 @@ class UdpEndpoint:
         if mm.pending:
             mm.flush()
         quick, now = self._quick, time.perf_counter()
-        if quick is None:
-            rest = mm.answer(None)
-        else:
-            try:
-                rest = mm.answer(quick.answer, now)
-            finally:
+        try:
+            rest = mm.answer(quick.answer if quick is not None else None, now)
+        finally:
+            if quick is not None:
                 quick.answered(now)
         try:
             if mm.pending:
