@@ -10,6 +10,7 @@ offsets that only move with its length, so nothing else changes).
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
+from dataclasses import replace
 
 from dnslib import (
     AAAA,
@@ -36,7 +37,6 @@ from filterproxy.model import Reason, Verdict
 Maker = Callable[[DNSLabel], tuple[int, list[RR], list[RR], list[EDNSOption]]]
 
 EDE_BLOCKED = 15
-EDE_CENSORED = 16
 EDE_FILTERED = 17
 SOA_MNAME = "filterproxy.invalid"
 
@@ -79,7 +79,7 @@ class Responder:
         return wire.pack(record)
 
     def _learn(self, q: Question, make: Maker) -> tuple[int, bytes, bytes]:
-        canonical = Question(0, 0, q.name, q.qtype, q.qclass, wire.lower_question(q.question), q.edns, q.payload, q.do)
+        canonical = replace(q, id=0, flags=0, question=wire.lower_question(q.question))
         packed = self.dnslib(canonical, make)
         flags = int.from_bytes(packed[2:4], "big")
         return flags, packed[4:12], packed[12 + len(q.question) :]

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import struct
+from collections.abc import Awaitable
 from typing import TYPE_CHECKING
 
 from filterproxy.dns.request import Answer, Request
+from filterproxy.dns.wire import LENGTH, frame
 
 if TYPE_CHECKING:
     from filterproxy.dns.server import DnsServer
 
 log = logging.getLogger(__name__)
-_LEN = struct.Struct("!H")
 
 
 class TcpListener:
@@ -54,26 +54,28 @@ class TcpListener:
         pending: set[asyncio.Task[None]] = set()
         try:
             while True:
-                size = _LEN.unpack(await asyncio.wait_for(reader.readexactly(2), self.idle_timeout))[0]
+                size = LENGTH.unpack(await asyncio.wait_for(reader.readexactly(2), self.idle_timeout))[0]
                 data = await asyncio.wait_for(reader.readexactly(size), self.idle_timeout)
                 outcome = self.server.dispatch(data, client, "tcp")
                 if outcome is None:
                     return  # not a query: close, as RFC 7766 section 6.2.4 allows
                 if isinstance(outcome, bytes):
                     _write(writer, outcome)
-                elif isinstance(outcome[1], Answer):
-                    _write(writer, outcome[1].wire)
                 else:
-                    task = asyncio.create_task(self._later(writer, *outcome))  # type: ignore[arg-type]
-                    pending.add(task)
-                    task.add_done_callback(pending.discard)
+                    req, reply = outcome
+                    if isinstance(reply, Answer):
+                        _write(writer, reply.wire)
+                    else:
+                        task = asyncio.create_task(self._later(writer, req, reply))
+                        pending.add(task)
+                        task.add_done_callback(pending.discard)
                 await writer.drain()
         finally:
             if pending:
                 await asyncio.wait(pending, timeout=self.idle_timeout)
 
-    async def _later(self, writer: asyncio.StreamWriter, req: Request, reply: object) -> None:
-        answer = await self.server.finish(req, reply)  # type: ignore[arg-type]
+    async def _later(self, writer: asyncio.StreamWriter, req: Request, reply: Awaitable[Answer]) -> None:
+        answer = await self.server.finish(req, reply)
         if not writer.is_closing():
             _write(writer, answer.wire)
 
@@ -82,4 +84,4 @@ def _write(writer: asyncio.StreamWriter, message: bytes) -> None:
     if len(message) > 0xFFFF:
         log.warning("answer of %d bytes does not fit a TCP frame; dropped", len(message))
         return
-    writer.write(_LEN.pack(len(message)) + message)
+    writer.write(frame(message))

@@ -9,13 +9,10 @@ from __future__ import annotations
 import asyncio
 import random
 import ssl
-import struct
 from typing import Any
 
-from filterproxy.dns.wire import lower_question
+from filterproxy.dns.wire import LENGTH, frame, lower_question
 from filterproxy.errors import UpstreamError
-
-_LEN = struct.Struct("!H")
 
 
 def _matches(reply: bytes, ident: int, question: bytes) -> bool:
@@ -157,7 +154,7 @@ class StreamTransport:
             raise UpstreamError("connect timed out") from exc
         except (OSError, ssl.SSLError) as exc:
             raise UpstreamError(f"connect failed: {exc}") from exc
-        return await _exchange(self._pending, lambda m: writer.write(_LEN.pack(len(m)) + m), question, query, timeout)
+        return await _exchange(self._pending, lambda m: writer.write(frame(m)), question, query, timeout)
 
     async def _connection(self) -> asyncio.StreamWriter:
         async with self._lock:
@@ -172,7 +169,7 @@ class StreamTransport:
     async def _read(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             while True:
-                size = _LEN.unpack(await reader.readexactly(2))[0]
+                size = LENGTH.unpack(await reader.readexactly(2))[0]
                 self._pending.deliver(await reader.readexactly(size))
         except (asyncio.IncompleteReadError, OSError, ssl.SSLError) as exc:
             self._pending.fail_all(UpstreamError(f"connection lost: {exc}"))

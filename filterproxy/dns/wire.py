@@ -35,6 +35,7 @@ CLASS_IN = 1
 
 MAX_NAME_WIRE = 255
 _HEADER = struct.Struct("!HHHHHH")
+LENGTH = struct.Struct("!H")  # the length prefix of a DNS message over a stream
 _TYPE_CLASS = struct.Struct("!HH")
 _RR_FIXED = struct.Struct("!HHIH")
 _NAME_CHARS = re.compile(rb"[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*")
@@ -121,6 +122,11 @@ def lower_question(question: bytes) -> bytes:
     return question[:-4].lower() + question[-4:]
 
 
+def frame(message: bytes) -> bytes:
+    """A message with the two-byte length prefix DNS uses over TCP and TLS (RFC 1035 4.2.2, RFC 7858)."""
+    return LENGTH.pack(len(message)) + message
+
+
 def header(ident: int, flags: int, qd: int, an: int, ns: int, ar: int) -> bytes:
     return _HEADER.pack(ident, flags, qd, an, ns, ar)
 
@@ -128,12 +134,6 @@ def header(ident: int, flags: int, qd: int, an: int, ns: int, ar: int) -> bytes:
 def opt_record(payload: int, options: bytes = b"", ext_rcode: int = 0) -> bytes:
     """An OPT pseudo-record owned by the root."""
     return b"\x00" + _RR_FIXED.pack(T_OPT, payload, ext_rcode << 24, len(options)) + options
-
-
-def ede_option(code: int, text: str) -> bytes:
-    """An Extended DNS Error option (RFC 8914)."""
-    body = code.to_bytes(2, "big") + text.encode("utf-8")
-    return (15).to_bytes(2, "big") + len(body).to_bytes(2, "big") + body
 
 
 class _FoldingBuffer(DNSBuffer):  # type: ignore[misc]
