@@ -10,7 +10,7 @@ from typing import Any
 from filterproxy.config.loader import load_config
 from filterproxy.config.model import Config
 from filterproxy.dns.settings import DnsSettings
-from filterproxy.metrics.settings import MetricsSettings
+from filterproxy.metrics.commands import add_metrics_argument, apply_metrics_argument
 
 
 def register(sub: Any) -> None:
@@ -21,7 +21,7 @@ def register(sub: Any) -> None:
         metavar="HOST:PORT,...",
         help="comma-separated upstreams, e.g. 127.0.0.1:53,tls://1.1.1.1:853#one.one.one.one",
     )
-    parser.add_argument("--metrics", metavar="HOST:PORT", help="serve /metrics here (default: metrics.listen)")
+    add_metrics_argument(parser)
     parser.set_defaults(handler=run_dns)
 
 
@@ -33,12 +33,8 @@ def with_overrides(config: Config, args: argparse.Namespace) -> Config:
         dns["listen"] = args.listen
     if args.upstream:
         dns["upstreams"] = [u.strip() for u in args.upstream.split(",") if u.strip()]
-    metrics = config.metrics.model_dump()
-    if args.metrics:
-        metrics.update(enabled=True, listen=args.metrics)
-    return config.model_copy(
-        update={"dns": DnsSettings.model_validate(dns), "metrics": MetricsSettings.model_validate(metrics)}
-    )
+    config = config.model_copy(update={"dns": DnsSettings.model_validate(dns)})
+    return apply_metrics_argument(config, args.metrics)
 
 
 def run_dns(args: argparse.Namespace) -> int:
