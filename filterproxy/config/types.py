@@ -8,7 +8,8 @@ from typing import Annotated
 from pydantic import AfterValidator
 
 
-def _host_port(value: str) -> str:
+def host_port(value: str) -> str:
+    """``value`` if it is ``HOST:PORT`` (IPv6 in brackets) with a valid host and port, else ValueError."""
     host, sep, port = value.rpartition(":")
     if not sep or not port.isdigit() or not 0 <= int(port) <= 65535:
         raise ValueError(f"expected HOST:PORT with a port 0-65535, got {value!r}")
@@ -28,4 +29,4 @@ def split_host_port(value: str) -> tuple[str, int]:
     return host.strip("[]"), int(port)
 
 
-HostPort = Annotated[str, AfterValidator(_host_port)]
+HostPort = Annotated[str, AfterValidator(host_port)]

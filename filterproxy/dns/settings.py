@@ -8,7 +8,7 @@ from typing import Annotated
 from pydantic import AfterValidator, Field
 
 from filterproxy.config.section import Section
-from filterproxy.config.types import HostPort, split_host_port
+from filterproxy.config.types import HostPort, host_port, split_host_port
 
 SCHEMES = ("udp", "tcp", "tls")
 
@@ -33,10 +33,10 @@ def parse_upstream(value: str) -> tuple[str, str, int, str | None]:
 
 
 def _split(address: str) -> tuple[str, int]:
-    host, sep, port = address.rpartition(":")
-    if not sep or not host or not port.isdigit() or not 0 < int(port) <= 65535:
-        raise ValueError(f"expected HOST:PORT with a port 1-65535, got {address!r}")
-    return split_host_port(address)
+    host, port = split_host_port(host_port(address))
+    if not host or port == 0:  # a listen address may leave these to the system; an upstream may not
+        raise ValueError(f"an upstream needs a host and a port 1-65535, got {address!r}")
+    return host, port
 
 
 Upstream = Annotated[str, AfterValidator(_upstream)]
