@@ -77,17 +77,16 @@ class IndexBuilder:
         else:
             self._networks.setdefault(network, set()).add(pair)
 
-    def mark(self) -> tuple[int, int, int, int, int]:
+    def mark(self) -> tuple[int, int, int, int]:
         """A position to :meth:`rollback` to when a source turns out to be unusable."""
-        return (len(self._domain_keys), len(self._url_keys), len(self._url_hosts), len(self._exception_keys),
-                len(self._ip_keys))
+        return len(self._domain_keys), len(self._url_keys), len(self._exception_keys), len(self._ip_keys)
 
-    def rollback(self, mark: tuple[int, int, int, int, int], pair: int) -> None:
-        domains, urls, hosts, exceptions, ips = mark
+    def rollback(self, mark: tuple[int, int, int, int], pair: int) -> None:
+        domains, urls, exceptions, ips = mark
         del self._ip_keys[ips:], self._ip_pairs[ips:]
         del self._exception_keys[exceptions:], self._exception_pairs[exceptions:]
         del self._domain_keys[domains:], self._domain_pairs[domains:]
-        del self._url_keys[urls:], self._url_pairs[urls:], self._url_hosts[hosts:]
+        del self._url_keys[urls:], self._url_pairs[urls:], self._url_hosts[urls:]  # one host per URL entry
         for table in (self._networks, self._tlds):
             for pairs in table.values():
                 pairs.discard(pair)

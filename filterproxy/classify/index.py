@@ -6,7 +6,7 @@ list an entry, interned once (a few hundred distinct combos cover millions of en
 
 * ``domains``: key of a domain -> combo (an entry covers the domain and every subdomain)
 * ``urls``: key of ``host + path`` -> combo (UT1 ``urls`` and URL-level illegal feeds)
-* ``url_hosts``: key of a host that has URL entries -> 1, so most requests skip path probing
+* ``url_hosts``: key of a host that has URL entries (the value is unused), so most requests skip path probing
 * ``exceptions``: key of a domain -> combo of the lists that except it (adblock ``@@``)
 * ``ips``: key of an exact address -> combo; ``networks``: CIDR entries (IP entries never enter the
   domain table)
