@@ -10,6 +10,7 @@ import dns.query
 import pytest
 
 from filterproxy.classify.testing import make_engine
+from filterproxy.dns.hotlane import HotLane
 from filterproxy.dns.intake import truncate
 from filterproxy.dns.request import Answer
 from tests.dns.conftest import Resolver, policy
@@ -39,14 +40,15 @@ async def both(resolver: Resolver, data: bytes) -> tuple[bytes | None, bytes]:
     return hot, truncate(req.q, answer.wire, server.settings.edns_payload)
 
 
-async def learn(resolver: Resolver, data: bytes) -> None:
-    """What the UDP handler does for a datagram the lane does not know yet."""
+async def learn(resolver: Resolver, data: bytes) -> HotLane:
+    """What the UDP handler does for a datagram the lane does not know yet; returns the lane."""
     server = resolver.server
     assert server.lane is not None
     outcome = server.dispatch(data, server.client(HOST), "udp")
     assert isinstance(outcome, tuple) and isinstance(outcome[1], Answer)
     req, answer = outcome
     server.lane.learn(data, HOST, req, answer, truncate(req.q, answer.wire, server.settings.edns_payload))
+    return server.lane
 
 
 @pytest.mark.parametrize("mode", ["nxdomain", "null"])
@@ -91,9 +93,8 @@ def _counts(resolver: Resolver) -> list[tuple[str, tuple[tuple[str, str], ...], 
 def test_list_reload_empties_the_lane(make_resolver: Any) -> None:
     resolver: Resolver = make_resolver()
     data = packet("bet.example")
-    resolver.loop.run(learn(resolver, data))
-    lane = resolver.server.lane
-    assert lane is not None and lane.answer(data, HOST, time.perf_counter()) is not None
+    lane = resolver.loop.run(learn(resolver, data))
+    assert lane.answer(data, HOST, time.perf_counter()) is not None
     resolver.engine.swap(make_engine(deny={"gambling": ["other.example"]}, policy=policy()).current)
     assert lane.answer(data, HOST, time.perf_counter()) is None
     assert ask(resolver, "bet.example").rcode() == 0  # no longer listed: resolved upstream
@@ -122,9 +123,7 @@ def test_blocked_hits_become_incidents_with_every_field(make_resolver: Any) -> N
 def test_pending_incidents_are_flushed_on_stop(make_resolver: Any) -> None:
     resolver: Resolver = make_resolver()
     data = packet("bet.example")
-    resolver.loop.run(learn(resolver, data))
-    lane = resolver.server.lane
-    assert lane is not None
+    lane = resolver.loop.run(learn(resolver, data))
 
     async def hits_then_stop() -> int:
         for _ in range(3):
@@ -182,9 +181,7 @@ def test_a_burst_counts_each_answer_with_the_bursts_latency(make_resolver: Any) 
     """Answers of one burst are counted when it is settled, each with the burst's time (receive to ready)."""
     resolver: Resolver = make_resolver()
     data = packet("bet.example")
-    resolver.loop.run(learn(resolver, data))
-    lane = resolver.server.lane
-    assert lane is not None
+    lane = resolver.loop.run(learn(resolver, data))
     name = "filterproxy_dns_request_duration_seconds"
 
     def count(le: str | None = None) -> float:
