@@ -70,19 +70,13 @@ def test_dig_against_the_resolver(resolver: Resolver) -> None:
     dig = shutil.which("dig")
     if dig is None:
         pytest.skip("dig (dnsutils) is not installed; scripts/bootstrap.sh test installs it")
-    out = subprocess.run(
-        [dig, "@127.0.0.1", "-p", str(resolver.port), "+short", "+time=2", "+tries=1", "ok.example"],
-        capture_output=True,
-        text=True,
-        timeout=10,
-    ).stdout
-    assert out.split() == ["192.0.2.1"]
-    out = subprocess.run(
-        [dig, "@127.0.0.1", "-p", str(resolver.port), "+tcp", "+time=2", "+tries=1", "bet.example"],
-        capture_output=True,
-        text=True,
-        timeout=10,
-    ).stdout
+
+    def run_dig(*args: str) -> str:
+        command = [dig, "@127.0.0.1", "-p", str(resolver.port), "+time=2", "+tries=1", *args]
+        return subprocess.run(command, capture_output=True, text=True, timeout=10).stdout
+
+    assert run_dig("+short", "ok.example").split() == ["192.0.2.1"]
+    out = run_dig("+tcp", "bet.example")
     assert "127.0.0.1" in out and "EDE: 17 (Filtered): (gambling)" in out
 
 
