@@ -22,11 +22,11 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from filterproxy.lists.parsers.adblock import parse_adblock_lines
-from filterproxy.lists.parsers.base import BadLine, Entry, EntryKind
+from filterproxy.lists.parsers.base import BadLine, Entry, EntryKind, Parsed
 from filterproxy.lists.parsers.lines import parse_domain_lines, parse_url_lines
 from filterproxy.lists.parsers.rpz import parse_rpz_lines
 from filterproxy.lists.parsers.text import head_lines, opened_file
-from filterproxy.lists.parsers.ut1 import is_tarball, ut1_parts
+from filterproxy.lists.parsers.ut1 import Part, is_tarball, ut1_parts
 from filterproxy.lists.settings import ListFormat, SourceSettings
 
 __all__ = [
@@ -39,7 +39,6 @@ __all__ = [
     "parse_file",
     "parse_source",
 ]
-_Part = tuple[str, Iterator[Entry | BadLine]]
 
 _LINE_PARSERS = {
     "plain": parse_domain_lines,
@@ -50,27 +49,28 @@ _LINE_PARSERS = {
 }
 
 
-def parse_file(path: Path, fmt: ListFormat = "auto", *, name: str | None = None) -> Iterator[Entry | BadLine]:
+def parse_file(path: Path, fmt: ListFormat = "auto", *, name: str | None = None) -> Iterator[Parsed]:
     """Entries and bad lines of one list file, directory or tarball (``name`` labels bad lines)."""
     return _parse(path, fmt, None, name or str(path))
 
 
-def parse_source(source: SourceSettings) -> Iterator[Entry | BadLine]:
+def parse_source(source: SourceSettings) -> Iterator[Parsed]:
     """Entries and bad lines of a configured source (``ut1_category`` picks a UT1 folder)."""
     return _parse(source.path, source.format, source.ut1_category, str(source.path))
 
 
-def _parse(path: Path, fmt: ListFormat, ut1_category: str | None, display: str) -> Iterator[Entry | BadLine]:
+def _parse(path: Path, fmt: ListFormat, ut1_category: str | None, display: str) -> Iterator[Parsed]:
     # A generator, so that every error (missing file, corrupt gzip) surfaces while iterating.
     for _name, items in _parts(path, fmt, ut1_category, display):
         yield from items
 
 
-def _parts(path: Path, fmt: ListFormat, ut1_category: str | None, display: str) -> Iterator[_Part]:
+def _parts(path: Path, fmt: ListFormat, ut1_category: str | None, display: str) -> Iterator[Part]:
     """``(file name, entries)`` per underlying file: one, or a UT1 category's domains and urls."""
+    packed = path.is_dir() or is_tarball(path)
     if fmt == "auto":
-        fmt = detect_format(path, [] if path.is_dir() or is_tarball(path) else head_lines(path, display))
-    if fmt == "ut1" and (path.is_dir() or is_tarball(path)):
+        fmt = detect_format(path, [] if packed else head_lines(path, display))
+    if fmt == "ut1" and packed:
         yield from ut1_parts(path, ut1_category, display)
         return
     if fmt == "ut1":
@@ -78,7 +78,7 @@ def _parts(path: Path, fmt: ListFormat, ut1_category: str | None, display: str) 
     yield display, _parse_lines(path, fmt, display)
 
 
-def _parse_lines(path: Path, fmt: ListFormat, display: str) -> Iterator[Entry | BadLine]:
+def _parse_lines(path: Path, fmt: ListFormat, display: str) -> Iterator[Parsed]:
     with opened_file(path, display) as lines:
         yield from _LINE_PARSERS[fmt](lines, display)
 

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from filterproxy.lists.parsers.base import BadLine, Entry, check_name
-
-Parsed = Entry | BadLine
+from filterproxy.lists.parsers.base import BadLine, Entry, Parsed, check_name
 
 #: ``$`` options that do not narrow a domain rule, so the rule still means "the whole name".
 _HARMLESS_OPTIONS = frozenset({"important", "all", "document", "doc", "first-party", "1p", "third-party", "3p"})

@@ -52,6 +52,9 @@ class BadLine:
         return f"{self.path}:{self.line}: {self.reason}"
 
 
+Parsed = Entry | BadLine
+
+
 def check_name(raw: str) -> str:
     """The normalised name of one list entry, without a leading ``*.``; ValueError says why not.
 

@@ -10,9 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 
-from filterproxy.lists.parsers.base import FAST_NAME, BadLine, Entry, check_name, parse_ip
-
-Parsed = Entry | BadLine
+from filterproxy.lists.parsers.base import FAST_NAME, BadLine, Entry, Parsed, check_name, parse_ip
 
 #: Names hosts files map to themselves; never list entries.
 HOSTS_IGNORED = frozenset(
@@ -22,7 +20,6 @@ HOSTS_IGNORED = frozenset(
         "ip6-allrouters", "ip6-allhosts",
     }
 )  # fmt: skip
-_SINKS = ("0.0.0.0 ", "127.0.0.1 ", "0.0.0.0\t", "127.0.0.1\t")
 # The hot path of every list load: a bare canonical name, or one after a 0.0.0.0/127.0.0.1 sink.
 # (localhost.localdomain is the one dotted name of HOSTS_IGNORED: it must not slip through here.)
 _FAST_LINE = re.compile(
@@ -41,15 +38,13 @@ def parse_domain_lines(lines: Iterable[str], path: str) -> Iterator[Parsed]:
             continue
         if not text or text[0] == "#":
             continue
-        yield from _slow_line(text, number, path, raw)
+        yield from _slow_line(text, number, path, raw.rstrip("\n"))
 
 
 def _slow_line(text: str, number: int, path: str, raw: str) -> Iterator[Parsed]:
     if "#" in text:
         text = text[: text.index("#")].rstrip()
-    if text.startswith(_SINKS):
-        yield from _hosts_names(text.split()[1:], number, path, raw)
-    elif " " in text or "\t" in text:
+    if " " in text or "\t" in text:
         yield from _hosts_line(text, number, path, raw)
     else:
         yield _one(text, number, path, raw)
@@ -61,39 +56,38 @@ def _one(text: str, number: int, path: str, raw: str) -> Parsed:
         if ip is not None:
             return Entry("ip", ip, number)
     if text in HOSTS_IGNORED:
-        return BadLine(path, number, f"{text!r} is not a list entry", raw.rstrip("\n"))
+        return BadLine(path, number, f"{text!r} is not a list entry", raw)
     try:
-        return Entry("domain", check_name(text), number)
+        return _name_or_ip(text, number)
     except ValueError as exc:
-        ip = parse_ip(text)
-        if ip is not None:
-            return Entry("ip", ip, number)
-        if "/" in text:
-            return BadLine(path, number, "URL in a domain list (use format 'urls')", raw.rstrip("\n"))
-        return BadLine(path, number, str(exc), raw.rstrip("\n"))
+        reason = "URL in a domain list (use format 'urls')" if "/" in text else str(exc)
+        return BadLine(path, number, reason, raw)
 
 
 def _hosts_line(text: str, number: int, path: str, raw: str) -> Iterator[Parsed]:
     tokens = text.split()
     if parse_ip(tokens[0]) is None:
-        yield BadLine(path, number, f"hosts line must start with an IP address, not {tokens[0][:40]!r}",
-                      raw.rstrip("\n"))  # fmt: skip
+        yield BadLine(path, number, f"hosts line must start with an IP address, not {tokens[0][:40]!r}", raw)
         return
-    yield from _hosts_names(tokens[1:], number, path, raw)
-
-
-def _hosts_names(names: list[str], number: int, path: str, raw: str) -> Iterator[Parsed]:
-    for name in names:
+    for name in tokens[1:]:
         if name in HOSTS_IGNORED or name.lower() in HOSTS_IGNORED:
             continue
         try:
-            yield Entry("domain", check_name(name), number)
+            item: Parsed = _name_or_ip(name, number)
         except ValueError as exc:
-            ip = parse_ip(name)
-            if ip is not None:
-                yield Entry("ip", ip, number)
-            else:
-                yield BadLine(path, number, f"{name[:60]!r}: {exc}", raw.rstrip("\n"))
+            item = BadLine(path, number, f"{name[:60]!r}: {exc}", raw)
+        yield item
+
+
+def _name_or_ip(text: str, number: int) -> Entry:
+    """A domain entry, else an IP entry; check_name's ValueError when ``text`` is neither."""
+    try:
+        return Entry("domain", check_name(text), number)
+    except ValueError:
+        ip = parse_ip(text)
+        if ip is None:
+            raise
+        return Entry("ip", ip, number)
 
 
 def parse_url_lines(lines: Iterable[str], path: str) -> Iterator[Parsed]:

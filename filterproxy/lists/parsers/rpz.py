@@ -12,9 +12,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterable, Iterator
 
-from filterproxy.lists.parsers.base import BadLine, Entry, check_name
-
-Parsed = Entry | BadLine
+from filterproxy.lists.parsers.base import BadLine, Entry, Parsed, check_name
 
 _BLOCK = frozenset({".", "*.", "rpz-drop."})
 _CLASSES = frozenset({"in", "ch", "hs"})

@@ -13,13 +13,13 @@ from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 
 from filterproxy.errors import ListError, ListFormatError
-from filterproxy.lists.parsers.base import BadLine, Entry
+from filterproxy.lists.parsers.base import Parsed
 from filterproxy.lists.parsers.lines import parse_domain_lines, parse_url_lines
 from filterproxy.lists.parsers.text import opened_file, opened_lines
 
-Parsed = Entry | BadLine
 _PARTS = ("domains", "urls")
 _Member = tuple[str, tarfile.TarInfo]
+Part = tuple[str, Iterator[Parsed]]
 
 
 def is_tarball(path: Path) -> bool:
@@ -27,14 +27,9 @@ def is_tarball(path: Path) -> bool:
     return path.name.endswith((".tar.gz", ".tgz", ".tar", ".tar.bz2", ".tar.xz"))
 
 
-def parse_ut1(path: Path, category: str | None, display: str) -> Iterator[Parsed]:
-    """Entries of one UT1 category; ``category`` may be None when only one is present."""
-    for _name, items in ut1_parts(path, category, display):
-        yield from items
-
-
-def ut1_parts(path: Path, category: str | None, display: str) -> Iterator[tuple[str, Iterator[Parsed]]]:
-    """``(file name, entries)`` per ``domains``/``urls`` file; consume each before the next."""
+def ut1_parts(path: Path, category: str | None, display: str) -> Iterator[Part]:
+    """``(file name, entries)`` per ``domains``/``urls`` file of one UT1 category (``category`` may
+    be None when only one is present); consume each before the next."""
     if path.is_dir():
         files = _dir_files(path, category, display)
         if not files and category is None:
@@ -70,7 +65,7 @@ def _dir_files(path: Path, category: str | None, display: str) -> list[tuple[str
             if (path / n).is_file()]  # fmt: skip
 
 
-def _tar_parts(path: Path, category: str | None, display: str) -> Iterator[tuple[str, Iterator[Parsed]]]:
+def _tar_parts(path: Path, category: str | None, display: str) -> Iterator[Part]:
     with _tar_errors(display), tarfile.open(path, "r:*") as tar:
         for part, member in _tar_members(tar, category, display):
             name = f"{display}!{member.name}"
