@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from importlib import resources
 
-import idna
+from filterproxy.classify.normalise import normalise_name
 
 _PRIVATE_MARKER = "===BEGIN PRIVATE DOMAINS==="
 
@@ -27,21 +27,14 @@ def _load_rules() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
             break
         if not line or line.startswith("//"):
             continue
-        rule = _ascii(line.split()[0])
+        rule = line.split()[0]
         if rule.startswith("!"):
-            exceptions.add(rule[1:])
+            exceptions.add(normalise_name(rule[1:]))
         elif rule.startswith("*."):
-            wild.add(rule[2:])
+            wild.add(normalise_name(rule[2:]))
         else:
-            plain.add(rule)
+            plain.add(normalise_name(rule))
     return frozenset(plain), frozenset(wild), frozenset(exceptions)
-
-
-def _ascii(rule: str) -> str:
-    if rule.isascii():
-        return rule.lower()
-    prefix = "*." if rule.startswith("*.") else "!" if rule.startswith("!") else ""
-    return prefix + idna.encode(rule[len(prefix) :], uts46=True).decode("ascii")
 
 
 _RULES, _WILD, _EXCEPTIONS = _load_rules()
