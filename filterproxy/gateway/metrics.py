@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
+from filterproxy.metrics.registry import counter, gauge
+
 
 @dataclass(frozen=True)
 class GatewayMetrics:
@@ -21,28 +23,26 @@ class GatewayMetrics:
     def create(cls, registry: CollectorRegistry | None) -> GatewayMetrics:
         reg = registry if registry is not None else CollectorRegistry()
         return cls(
-            steered=Counter(
+            steered=counter(
+                reg,
                 "filterproxy_gateway_steered_addresses_total",
                 "Addresses added to (or refreshed in) the nftables steering sets.",
-                registry=reg,
             ),
-            skipped=Counter(
+            skipped=counter(
+                reg,
                 "filterproxy_gateway_steer_skipped_total",
                 "Steering requests needing no update (address still in the set long enough).",
-                registry=reg,
             ),
-            batches=Counter(
+            batches=counter(
+                reg,
                 "filterproxy_gateway_steer_batches_total",
                 "Batched nft updates of the steering sets, by outcome.",
-                ["outcome"],
-                registry=reg,
+                ("outcome",),
             ),
-            pending=Gauge(
-                "filterproxy_gateway_steer_pending", "Addresses waiting for the next nft batch.", registry=reg
-            ),
-            dropped=Counter(
+            pending=gauge(reg, "filterproxy_gateway_steer_pending", "Addresses waiting for the next nft batch."),
+            dropped=counter(
+                reg,
                 "filterproxy_gateway_steer_dropped_total",
                 "Addresses not steered because the pending queue was full.",
-                registry=reg,
             ),
         )

@@ -11,6 +11,13 @@ from typing import Any
 from filterproxy.errors import GatewayError
 
 TIMEOUT = 20.0  # seconds; nft answers in milliseconds unless the kernel is wedged
+LIST_TABLES = ["-j", "list", "tables", "inet"]
+
+
+def table_handles(listing: str) -> dict[str, int]:
+    """``{name: kernel handle}`` of the tables in the output of ``nft -j list tables inet``."""
+    items = json.loads(listing or '{"nftables": []}').get("nftables", [])
+    return {item["table"]["name"]: int(item["table"]["handle"]) for item in items if "table" in item}
 
 
 class Nft:
@@ -38,15 +45,13 @@ class Nft:
             raise GatewayError(f"nft {' '.join(args)} failed: {done.stderr.strip() or done.returncode}")
         return done.stdout
 
-    def load(self, ruleset: str, *, check_only: bool = False) -> None:
-        """Load (or with ``check_only`` only validate) a ruleset as one atomic transaction."""
-        self.run(["-c", "-f", "-"] if check_only else ["-f", "-"], ruleset)
+    def load(self, ruleset: str) -> None:
+        """Load a ruleset as one atomic transaction."""
+        self.run(["-f", "-"], ruleset)
 
     def table_json(self, table: str) -> list[dict[str, Any]] | None:
         """``nft -j list table inet TABLE`` decoded, or None when the table does not exist."""
-        tables = json.loads(self.run(["-j", "list", "tables", "inet"]) or '{"nftables": []}')
-        names = {item["table"]["name"] for item in tables.get("nftables", []) if "table" in item}
-        if table not in names:
+        if table not in table_handles(self.run(LIST_TABLES)):
             return None
         listing = json.loads(self.run(["-j", "list", "table", "inet", table]))
         items: list[dict[str, Any]] = listing.get("nftables", [])
@@ -58,12 +63,7 @@ class Nft:
 
     async def table_handle(self, table: str) -> int | None:
         """The kernel's handle of ``inet TABLE`` (it changes whenever `gateway up` reloads it), or None."""
-        listing = json.loads(await self.run_async(["-j", "list", "tables", "inet"]) or '{"nftables": []}')
-        for item in listing.get("nftables", []):
-            found = item.get("table")
-            if found is not None and found.get("name") == table:
-                return int(found["handle"])
-        return None
+        return table_handles(await self.run_async(LIST_TABLES)).get(table)
 
     async def run_async(self, args: list[str], text: str = "") -> str:
         argv = self._argv(args)

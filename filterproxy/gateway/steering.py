@@ -75,18 +75,20 @@ class SteeringSet:
 
     def add(self, addresses: Iterable[IPAddress], ttl: int) -> None:
         """Queue addresses for steering; returns at once, never raises."""
-        timeout, now, queued = self.timeout_for(ttl), self._clock(), False
+        timeout, now, queued, skipped = self.timeout_for(ttl), self._clock(), False, 0
         for address in addresses:
             if address in self._pinned:
                 continue
             if self._expiry.get(address, 0.0) - now >= timeout / 2:
-                self._metrics.skipped.inc()  # still steered for long enough: no nft work
+                skipped += 1  # still steered for long enough: no nft work
                 continue
             if len(self._pending) >= MAX_PENDING and address not in self._pending:
                 self._metrics.dropped.inc()
                 continue
             self._pending[address] = max(self._pending.get(address, 0), timeout)
             queued = True
+        if skipped:
+            self._metrics.skipped.inc(skipped)  # once per answer, not per address: this is the DNS hot path
         if queued:
             self._metrics.pending.set(len(self._pending))
             self._wakeup()
