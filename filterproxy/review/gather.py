@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 from filterproxy.config.model import Config
 from filterproxy.errors import MetricsHistoryError
 from filterproxy.incidents.backends import backend_for
 from filterproxy.incidents.model import Incident, IncidentFilter, Status
 from filterproxy.incidents.store import IncidentStore
+from filterproxy.lists.loader import local_files, resolve_sources
 from filterproxy.review.figures import Period
 from filterproxy.review.prometheus import PrometheusHistory
 from filterproxy.review.report import Evidence
-from filterproxy.review.sources import AUDIT_FILE, configured_sources, describe_sources, read_audit
+from filterproxy.review.sources import describe_sources, read_audit
 from filterproxy.selftest.results import read_runs
 
 log = logging.getLogger(__name__)
@@ -23,10 +23,10 @@ def gather(config: Config, period: Period, *, stale_days: int = 7) -> Evidence:
     """Read every source of evidence for ``period``; what cannot be read becomes a note in the report."""
     notes: list[str] = []
     incidents, triage = _incidents(config, period)
-    audit = read_audit(Path(config.data_dir) / AUDIT_FILE, period.since, period.until)
+    audit = read_audit(local_files(config).audit_log, period.since, period.until)
     if audit.bad_lines:
         notes.append(f"{audit.bad_lines} line(s) of the audit log could not be read and are not counted.")
-    runs, bad_runs = read_runs(Path(config.data_dir))
+    runs, bad_runs = read_runs(config.data_dir)
     if bad_runs:
         notes.append(f"{bad_runs} self-test record(s) could not be read.")
     evidence = Evidence(
@@ -35,7 +35,7 @@ def gather(config: Config, period: Period, *, stale_days: int = 7) -> Evidence:
         triage_seconds=triage,
         audit=audit.items,
         runs=[r for r in runs if period.since <= r.at < period.until],
-        sources=describe_sources(configured_sources(config)),
+        sources=describe_sources(resolve_sources(config)),
         school=config.block.school_name,
         stale_days=stale_days,
         notes=notes,
@@ -46,7 +46,7 @@ def gather(config: Config, period: Period, *, stale_days: int = 7) -> Evidence:
 
 
 def _incidents(config: Config, period: Period) -> tuple[list[Incident], list[float]]:
-    store = IncidentStore(backend_for(config.incidents.store, Path(config.data_dir)))
+    store = IncidentStore(backend_for(config.incidents.store, config.data_dir))
     store.open()
     try:
         found = store.query(IncidentFilter(since=period.since, until=period.until))

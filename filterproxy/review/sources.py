@@ -15,20 +15,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
-import yaml
-from pydantic import ValidationError
-
-from filterproxy.config.model import Config
-from filterproxy.errors import ConfigError
 from filterproxy.lists.settings import SourceSettings
 
-AUDIT_FILE = "audit.jsonl"
 T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
 class AuditEntry:
-    """One line of ``<data_dir>/audit.jsonl`` (written by the local-list CLI)."""
+    """One line of ``<data_dir>/audit.jsonl`` (written by :func:`filterproxy.lists.local.audit`)."""
 
     at: datetime
     user: str
@@ -84,12 +78,6 @@ def read_audit(path: Path, since: datetime, until: datetime) -> Loaded[AuditEntr
     return loaded
 
 
-def read_json_lines(path: Path) -> Loaded[dict[str, Any]]:
-    loaded: Loaded[dict[str, Any]] = Loaded()
-    loaded.items.extend(_json_lines(path, loaded))
-    return loaded
-
-
 def _json_lines(path: Path, loaded: Loaded[Any]) -> Iterable[dict[str, Any]]:
     if not path.exists():
         return
@@ -110,22 +98,6 @@ def _json_lines(path: Path, loaded: Loaded[Any]) -> Iterable[dict[str, Any]]:
 
 def _aware(at: datetime) -> datetime:
     return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
-
-
-def configured_sources(config: Config) -> list[SourceSettings]:
-    """Sources from ``lists.sources_file`` (paths relative to that file) and ``lists.sources``."""
-    sources: list[SourceSettings] = []
-    path = config.lists.sources_file
-    if path is not None and path.exists():
-        try:
-            raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-            for item in raw.get("sources") or []:
-                if isinstance(item, dict) and isinstance(item.get("path"), str):
-                    item = {**item, "path": str((path.parent / item["path"]).resolve())}
-                sources.append(SourceSettings.model_validate(item))
-        except (OSError, yaml.YAMLError, ValidationError, AttributeError) as exc:
-            raise ConfigError(f"{path}: cannot read list sources: {exc}") from exc
-    return sources + list(config.lists.sources)
 
 
 def describe_sources(sources: Iterable[SourceSettings], now: float | None = None) -> list[SourceInfo]:
