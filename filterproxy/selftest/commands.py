@@ -10,7 +10,7 @@ from typing import Any
 from filterproxy.config.loader import load_config
 from filterproxy.errors import SelftestError
 from filterproxy.selftest.results import append_run
-from filterproxy.selftest.runner import print_table, run_group, settings_of
+from filterproxy.selftest.runner import print_table, run_group
 
 
 def register(sub: Any) -> None:
@@ -32,7 +32,7 @@ def register(sub: Any) -> None:
 
 def selftest_command(args: argparse.Namespace) -> int:
     config = load_config(args.config, data_dir=args.data_dir)
-    settings = settings_of(config)
+    settings = config.selftest
     groups = sorted(config.policy.groups) if args.all_groups else args.group or [config.policy.default_group]
     runs = []
     for group in groups:

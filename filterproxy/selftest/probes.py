@@ -20,6 +20,7 @@ import dns.rdatatype
 import httpx
 
 from filterproxy.config.block import BlockSettings
+from filterproxy.config.types import split_host_port
 from filterproxy.selftest.results import Observed
 
 EDE_BLOCKS = {15, 16, 17}
@@ -78,13 +79,12 @@ def probe_http(target: str, proxy: tuple[str, int], timeout: float, source: str 
 
 def connect_address(listen: str) -> tuple[str, int]:
     """Where to reach a service listening on ``listen`` from this host (wildcards become loopback)."""
-    host, _, port = listen.rpartition(":")
-    host = host.strip("[]")
+    host, port = split_host_port(listen)
     if host in ("", "0.0.0.0"):
         host = "127.0.0.1"
     elif host == "::":
         host = "::1"
-    return host, int(port)
+    return host, port
 
 
 def can_bind(address: str) -> bool:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -24,12 +23,6 @@ class Planned:
     target: str
     path: Path_
     expected: Literal["blocked", "allowed"]
-
-
-def settings_of(config: Config) -> SelftestSettings:
-    """``config.selftest`` once the root model has the section; the defaults until then."""
-    found = getattr(config, "selftest", None)
-    return found if isinstance(found, SelftestSettings) else SelftestSettings()
 
 
 def plan(config: Config, settings: SelftestSettings, group: str) -> list[Planned]:
@@ -98,8 +91,10 @@ def run_group(config: Config, settings: SelftestSettings, group: str) -> Run:
     return Run(group, datetime.now(UTC), results)
 
 
-def print_table(run: Run, out: TextIO, write: Callable[[str], object] | None = None) -> None:
-    emit = write or (lambda line: print(line, file=out))
+def print_table(run: Run, out: TextIO) -> None:
+    def emit(line: str) -> None:
+        print(line, file=out)
+
     emit(f"self-test for group {run.group} at {run.at.strftime('%Y-%m-%d %H:%M:%S UTC')}")
     rows = [("RESULT", "PATH", "KIND", "TARGET", "EXPECTED", "OBSERVED", "DETAIL")]
     rows += [
