@@ -24,23 +24,16 @@ class Running:
 
 
 @pytest.fixture
-def loop_thread() -> Iterator[Loop]:
-    lt = Loop()
-    yield lt
-    lt.close()
-
-
-@pytest.fixture
-def start_exporter(loop_thread: Loop) -> Iterator[Any]:
+def start_exporter(loop: Loop) -> Iterator[Any]:
     started: list[MetricsServer] = []
 
     def start(**settings: Any) -> Running:
         registry = new_registry()
         server = MetricsServer(MetricsSettings(listen="127.0.0.1:0", **settings), registry)
-        loop_thread.run(server.start())
+        loop.run(server.start())
         started.append(server)
-        return Running(server, registry, loop_thread.loop)
+        return Running(server, registry, loop.loop)
 
     yield start
     for server in started:
-        loop_thread.run(server.stop())
+        loop.run(server.stop())

@@ -90,7 +90,7 @@ def test_missing_secret_is_a_config_error(start_exporter: Any, tmp_path: Any) ->
         start_exporter(username="prom", password_env="FP_UNSET_VAR")
 
 
-def test_head_and_ipv6_loopback(loop_thread: Any) -> None:
+def test_head_and_ipv6_loopback(loop: Any) -> None:
     from filterproxy.metrics.exporter import MetricsServer
     from filterproxy.metrics.registry import new_registry
     from filterproxy.metrics.settings import MetricsSettings
@@ -101,11 +101,11 @@ def test_head_and_ipv6_loopback(loop_thread: Any) -> None:
     except OSError:
         pytest.skip("no IPv6 loopback here")
     server = MetricsServer(MetricsSettings(listen="[::1]:0", path="/prom"), new_registry(process=False))
-    loop_thread.run(server.start())
+    loop.run(server.start())
     try:
         assert server.url == f"http://[::1]:{server.port}/prom"
         head = httpx.head(server.url, timeout=5)
         assert head.status_code == 200 and int(head.headers["content-length"]) > 0 and head.content == b""
         assert httpx.get(f"http://[::1]:{server.port}/metrics", timeout=5).status_code == 404
     finally:
-        loop_thread.run(server.stop())
+        loop.run(server.stop())

@@ -8,19 +8,14 @@ Shared by the self-test tests and the Prometheus/Grafana tests.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from pathlib import Path
-from typing import TypeVar
 
 from dnslib import QTYPE, RR, A, DNSRecord
 
 from filterproxy.config.loader import load_config
 from filterproxy.config.model import Config
-from filterproxy.metrics.incidents import register_incident_status
-from filterproxy.selftest.metrics import register_selftest_metrics
 from tests.support import Loop
 
-T = TypeVar("T")
 SHIPPED = Path(__file__).resolve().parents[2] / "config" / "filterproxy.yaml"
 
 
@@ -87,8 +82,6 @@ class Service:
         proxy: bool = False,
     ) -> None:
         from filterproxy.dns.server import DnsServer
-        from filterproxy.incidents.backends import backend_for
-        from filterproxy.incidents.store import IncidentStore
         from filterproxy.metrics.exporter import MetricsServer
         from filterproxy.service import build_service
 
@@ -98,12 +91,7 @@ class Service:
         upstreams = [*extra_upstreams, f"127.0.0.1:{self.upstream.port}"]
         self.config = shipped_config(data_dir, upstreams, overrides)
         self.service = build_service(self.config, proxy=proxy)
-        self.registry = self.service.registry
-        with contextlib.suppress(ValueError):  # once serve() registers these itself
-            register_selftest_metrics(self.registry, self.config.data_dir)
-        with contextlib.suppress(ValueError):
-            store = IncidentStore(backend_for(self.config.incidents.store, self.config.data_dir))
-            register_incident_status(self.registry, store)
+        self.registry = self.service.registry  # build_service registers the self-test and incident-status metrics
         loop.run(self.service.start())
         self.dns = next(c for c in self.service.started if isinstance(c, DnsServer))
         self.exporter = next(c for c in self.service.started if isinstance(c, MetricsServer))
