@@ -21,10 +21,10 @@ _ALWAYS_BLOCKED = (Category.ILLEGAL,)
 class Policy:
     """Read-only view of :class:`PolicySettings` tuned for per-query use."""
 
-    __slots__ = ("_actions", "_groups", "_networks", "_settings", "_static", "_which", "_zone")
+    __slots__ = ("_actions", "_default", "_groups", "_networks", "_static", "_which", "_zone")
 
     def __init__(self, settings: PolicySettings) -> None:
-        self._settings = settings
+        self._default = settings.default_group
         self._zone = ZoneInfo(settings.timezone)
         self._groups = settings.groups
         nets = [(net, name) for name, group in settings.groups.items() for net in group.networks]
@@ -34,14 +34,10 @@ class Policy:
         self._actions: dict[tuple[str, int], dict[Category, Action]] = {}
         self._static = {name: _static_actions(group) for name, group in settings.groups.items()}
 
-    @property
-    def settings(self) -> PolicySettings:
-        return self._settings
-
     def group_of(self, client: IPAddress) -> str:
         """The group of the most specific network containing ``client``; else the default group."""
         if not self._networks:  # no group names a network: everyone gets the default group
-            return self._settings.default_group
+            return self._default
         found = self._which.get(client)
         if found is None:
             found = self._lookup_group(client)
@@ -74,7 +70,7 @@ class Policy:
         for network, name in self._networks:
             if client.version == network.version and client in network:
                 return name
-        return self._settings.default_group
+        return self._default
 
     def _evaluate(self, group: Group, at: datetime) -> dict[Category, Action]:
         local = at.astimezone(self._zone)
