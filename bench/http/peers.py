@@ -13,7 +13,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench.http.procs import free_port, stop, tree, wait_port
+from bench.http.procs import stop, tree, wait_port
+from tests.support import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -1,4 +1,4 @@
-"""Process helpers: free ports, waiting for listeners, CPU and RSS of a process tree from /proc."""
+"""Process helpers: waiting for listeners, CPU and RSS of a process tree from /proc."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from pathlib import Path
 
 CLK = os.sysconf("SC_CLK_TCK")
 PAGE = os.sysconf("SC_PAGE_SIZE")
-
 
 
 def wait_port(port: int, timeout: float, proc: subprocess.Popen[bytes] | None = None) -> None:
