@@ -34,6 +34,11 @@ def ca_file(directory: Path) -> Path:
     return directory / f"{BASENAME}-ca.pem"
 
 
+def cert_file(directory: Path) -> Path:
+    """The CA certificate alone (what devices trust)."""
+    return directory / f"{BASENAME}-ca-cert.pem"
+
+
 def init_ca(directory: Path, school_name: str, *, force: bool = False) -> CaInfo:
     """Create the school CA; refuse to replace an existing one unless ``force``."""
     from mitmproxy.certs import CertStore
@@ -53,7 +58,7 @@ def ensure_ca(directory: Path, school_name: str) -> CaInfo:
 
 
 def _certificate(directory: Path) -> x509.Certificate:
-    path = directory / f"{BASENAME}-ca-cert.pem"
+    path = cert_file(directory)
     try:
         return x509.load_pem_x509_certificate(path.read_bytes())
     except FileNotFoundError as exc:
@@ -69,7 +74,7 @@ def read_ca(directory: Path) -> CaInfo:
         subject=cert.subject.rfc4514_string(),
         sha256=":".join(digest[i : i + 2] for i in range(0, len(digest), 2)),
         not_after=cert.not_valid_after_utc.date().isoformat(),
-        pem=directory / f"{BASENAME}-ca-cert.pem",
+        pem=cert_file(directory),
     )
 
 
@@ -78,7 +83,7 @@ def export_ca(directory: Path, out: Path) -> list[Path]:
     cert = _certificate(directory)
     out.mkdir(parents=True, exist_ok=True)
     pem = out / f"{EXPORT_NAME}.pem"
-    shutil.copyfile(directory / f"{BASENAME}-ca-cert.pem", pem)
+    shutil.copyfile(cert_file(directory), pem)
     crt = out / f"{EXPORT_NAME}.crt"
     shutil.copyfile(pem, crt)
     der = out / f"{EXPORT_NAME}.cer"

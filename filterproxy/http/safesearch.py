@@ -35,7 +35,8 @@ def is_google_host(host: str) -> bool:
     return labels[0] == "google" and 2 <= len(labels) <= 3 and all(len(x) <= 3 for x in labels[1:])
 
 
-def _matches_site(host: str, site: str) -> bool:
+def matches_site(host: str, site: str) -> bool:
+    """Whether ``host`` is ``site`` or under it; the site ``google.`` stands for Google's search hosts."""
     if site == "google.":
         return is_google_host(host)
     return host == site or host.endswith("." + site)
@@ -45,7 +46,7 @@ def enforce_safesearch(host: str, path: str) -> str | None:
     """The path with the SafeSearch parameter forced on, or None when nothing must change."""
     route, _, query = path.partition("?")
     for site, prefixes, param, value in _RULES:
-        if not _matches_site(host, site) or not any(
+        if not matches_site(host, site) or not any(
             route == p or route.startswith(p + "/") or (p != "/" and route.startswith(p)) for p in prefixes
         ):
             continue
@@ -62,6 +63,6 @@ def youtube_header(host: str, mode: YouTubeMode) -> str | None:
     """The ``YouTube-Restrict`` value for a request to ``host``, or None when none applies."""
     if mode == "off":
         return None
-    if not any(host == h or host.endswith("." + h) for h in YOUTUBE_HOSTS):
+    if not any(matches_site(host, h) for h in YOUTUBE_HOSTS):
         return None
     return "Strict" if mode == "strict" else "Moderate"

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import parse_qs, unquote_plus
 
-from filterproxy.http.safesearch import is_google_host
+from filterproxy.http.safesearch import matches_site
 from filterproxy.http.settings import WatchList
 from filterproxy.model import Action, Category
 
@@ -31,12 +31,6 @@ _ENGINES: tuple[tuple[str, str, str], ...] = (
 )
 
 
-def _site_is(host: str, site: str) -> bool:
-    if site == "google.":
-        return is_google_host(host)
-    return host == site or host.endswith("." + site)
-
-
 def extract_search_term(host: str, path: str) -> str | None:
     """The search term in a request to a known search engine, or None."""
     route, _, query = path.partition("?")
@@ -44,7 +38,7 @@ def extract_search_term(host: str, path: str) -> str | None:
         return None
     route_l = route.lower()
     for site, prefix, param in _ENGINES:
-        if _site_is(host, site) and (route_l == prefix or (prefix != "/" and route_l.startswith(prefix))):
+        if matches_site(host, site) and (route_l == prefix or (prefix != "/" and route_l.startswith(prefix))):
             values = parse_qs(query, keep_blank_values=False).get(param)
             if values:
                 term = " ".join(unquote_plus(values[0]).split())

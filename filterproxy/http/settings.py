@@ -12,6 +12,11 @@ from filterproxy.config.types import HostPort
 from filterproxy.model import Action, Category
 
 
+def passthrough_name(value: str) -> str:
+    """A passthrough domain as matched: normalised, a leading ``*.`` dropped (subdomains are included anyway)."""
+    return normalise_name(value.removeprefix("*."))
+
+
 class WatchList(Section):
     """Words and phrases watched for in search terms, for one theme (a category id)."""
 
@@ -79,4 +84,4 @@ class ProxySettings(Section):
     @field_validator("passthrough")
     @classmethod
     def _names(cls, value: list[str]) -> list[str]:
-        return [normalise_name(v.removeprefix("*.")) for v in value]
+        return [passthrough_name(v) for v in value]
