@@ -20,11 +20,13 @@ from typing import Any
 
 from mitmproxy import ctx, exceptions, http
 
+from filterproxy.classify.normalise import parse_ip
 from filterproxy.http import fastpath
 from filterproxy.http.decide import ConnectionDecision, Decider, TlsHandling
 from filterproxy.http.limits import ClientLimit
 from filterproxy.http.metrics import ProxyMetrics
 from filterproxy.http.responder import Responder
+from filterproxy.http.settings import passthrough_name
 from filterproxy.model import IPAddress
 
 log = logging.getLogger(__name__)
@@ -99,10 +101,8 @@ class FilterAddon:
 
     def configure(self, updated: set[str]) -> None:
         if "filterproxy_passthrough" in updated:
-            from filterproxy.classify.normalise import normalise_name
-
             try:
-                names = [normalise_name(n.removeprefix("*.")) for n in ctx.options.filterproxy_passthrough]
+                names = [passthrough_name(n) for n in ctx.options.filterproxy_passthrough]
             except ValueError as exc:
                 raise exceptions.OptionsError(f"filterproxy_passthrough: {exc}") from exc  # type: ignore[no-untyped-call]
             self.decider.passthrough = frozenset(names)
@@ -203,6 +203,8 @@ class FilterAddon:
             flow.response = self.responder.block(flow, client, decision)
         else:
             self.responder.apply(flow, client, decision)
+        if decision.watch is not None:
+            self.metrics.watched.labels(decision.watch.theme.value, decision.watch.action.value).inc()
         outcome = "blocked" if decision.verdict.blocked else "logged" if decision.verdict.recorded else "allowed"
         self.metrics.outcome[outcome].inc()
         self.metrics.hook_time["request"].observe(time.perf_counter() - started)
@@ -210,10 +212,4 @@ class FilterAddon:
 
 def _name_or_none(address: str | None) -> str | None:
     """A destination given as an IP literal is no name: it is classified by the no-SNI policy."""
-    if address is None:
-        return None
-    try:
-        ipaddress.ip_address(address)
-    except ValueError:
-        return address
-    return None
+    return None if address is None or parse_ip(address) is not None else address

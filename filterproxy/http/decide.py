@@ -50,10 +50,9 @@ class RequestDecision:
 class Decider:
     """Connection and request decisions for one proxy; cheap to call, holds no per-flow state."""
 
-    def __init__(self, engine: Engine, settings: ProxySettings, *, tls_blockpage: bool | None = None) -> None:
+    def __init__(self, engine: Engine, settings: ProxySettings) -> None:
         self.engine = engine
-        self.settings = settings
-        self.tls_blockpage = settings.tls_blockpage if tls_blockpage is None else tls_blockpage
+        self.tls_blockpage = settings.tls_blockpage
         self.no_sni = settings.no_sni
         self.passthrough = frozenset(settings.passthrough)
         self.watcher = Watcher(settings.watch)

@@ -16,6 +16,7 @@ from filterproxy.config.block import BlockSettings
 from filterproxy.http import blockpage
 from filterproxy.http.decide import RequestDecision
 from filterproxy.http.metrics import ProxyMetrics
+from filterproxy.http.safesearch import YOUTUBE_HEADER
 from filterproxy.incidents.event import BlockEvent, IncidentSink, Protocol_, new_reference
 from filterproxy.model import IPAddress, Verdict
 
@@ -37,7 +38,7 @@ class Responder:
         self.block_settings = block
         self.zone = ZoneInfo(timezone)
         self.max_header_bytes = max_header_bytes
-        self._pending: dict[str, tuple[IPAddress, Verdict, str]] = {}  # client conn id -> blocked TLS conn
+        self._pending: dict[str, tuple[IPAddress, Verdict]] = {}  # client conn id -> blocked TLS conn
 
     def record(
         self,
@@ -73,16 +74,7 @@ class Responder:
         """A 403 to a CONNECT: browsers show their own error, other clients see the text."""
         url = f"https://{flow.request.host}:{flow.request.port}/"
         reference = self.record(flow, client, verdict, "https", url=url)
-        page = blockpage.render(
-            verdict,
-            url=url,
-            reference=reference,
-            at=self._local_now(),
-            settings=self.block_settings,
-            accept=None,
-            method="CONNECT",
-        )
-        return http.Response.make(page.status, page.body, page.headers)
+        return self._page(verdict, url, reference, None, "CONNECT")
 
     def record_connection(self, client: IPAddress, verdict: Verdict, host: str) -> str:
         """A TLS connection refused at its ClientHello (no HTTP request to describe)."""
@@ -91,47 +83,34 @@ class Responder:
     def pending(self, client_id: str, client: IPAddress, verdict: Verdict) -> None:
         """A blocked connection being intercepted: recorded by its first request, or at its end."""
         if verdict.blocked:
-            self._pending[client_id] = (client, verdict, verdict.host)
+            self._pending[client_id] = (client, verdict)
 
     def flush_pending(self, client_id: str) -> None:
         item = self._pending.pop(client_id, None)
         if item is not None:
-            self.record_connection(item[0], item[1], item[2])
+            self.record_connection(item[0], item[1], item[1].host)
 
     def block(self, flow: http.HTTPFlow, client: IPAddress, decision: RequestDecision) -> http.Response:
         self._pending.pop(flow.client_conn.id, None)  # this request's incident stands for the connection
         request = flow.request
         url = _url(request)
-        protocol: Protocol_ = "https" if request.scheme == "https" else "http"
-        reference = self.record(flow, client, decision.verdict, protocol, url=url, search_term=decision.search_term)
-        if decision.watch is not None:
-            self.metrics.watched.labels(decision.watch.theme.value, decision.watch.action.value).inc()
-        page = blockpage.render(
-            decision.verdict,
-            url=url,
-            reference=reference,
-            at=self._local_now(),
-            settings=self.block_settings,
-            accept=request.headers.get("accept"),
-            method=request.method,
+        reference = self.record(
+            flow, client, decision.verdict, _protocol(request), url=url, search_term=decision.search_term
         )
-        return http.Response.make(page.status, page.body, page.headers)
+        return self._page(decision.verdict, url, reference, request.headers.get("accept"), request.method)
 
     def apply(self, flow: http.HTTPFlow, client: IPAddress, decision: RequestDecision) -> None:
         """An allowed request: enforce SafeSearch and YouTube mode; record log-only matches."""
         request = flow.request
         self._pending.pop(flow.client_conn.id, None)
         if decision.verdict.recorded:  # the URL as the pupil asked for it, before SafeSearch changes it
-            protocol: Protocol_ = "https" if request.scheme == "https" else "http"
-            self.record(flow, client, decision.verdict, protocol, search_term=decision.search_term)
+            self.record(flow, client, decision.verdict, _protocol(request), search_term=decision.search_term)
         if decision.path is not None:
             request.path = decision.path
             self.metrics.rewrites.labels("safesearch").inc()
         if decision.youtube is not None:
-            request.headers["YouTube-Restrict"] = decision.youtube
+            request.headers[YOUTUBE_HEADER] = decision.youtube
             self.metrics.rewrites.labels("youtube").inc()
-        if decision.watch is not None:
-            self.metrics.watched.labels(decision.watch.theme.value, decision.watch.action.value).inc()
 
     def oversized(self, flow: http.HTTPFlow) -> http.Response | None:
         """431 for absurd header blocks: they are neither classified nor forwarded."""
@@ -141,9 +120,22 @@ class Responder:
             return None
         return http.Response.make(431, b"Request header fields too large\n", {"Content-Type": "text/plain"})
 
-    def _local_now(self) -> datetime:
-        return datetime.now(self.zone)
+    def _page(self, verdict: Verdict, url: str, reference: str, accept: str | None, method: str) -> http.Response:
+        page = blockpage.render(
+            verdict,
+            url=url,
+            reference=reference,
+            at=datetime.now(self.zone),
+            settings=self.block_settings,
+            accept=accept,
+            method=method,
+        )
+        return http.Response.make(page.status, page.body, page.headers)
 
 
 def _url(request: http.Request) -> str:
     return str(request.pretty_url)
+
+
+def _protocol(request: http.Request) -> Protocol_:
+    return "https" if request.scheme == "https" else "http"
