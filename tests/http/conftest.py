@@ -7,10 +7,8 @@ Client groups are told apart by source address (curl --interface, httpx local_ad
 
 from __future__ import annotations
 
-import asyncio
 import ipaddress
 import subprocess
-import threading
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -29,6 +27,7 @@ from filterproxy.incidents.event import BlockEvent
 from filterproxy.model import POLICY_CATEGORIES
 from tests.http.origin import Origin, UpstreamMap
 from tests.http.pki import make_pki
+from tests.support import Loop
 
 PUPIL, STAFF, SIXTH = "127.0.0.1", "127.0.0.3", "127.0.0.4"
 
@@ -99,9 +98,7 @@ class RunningProxy:
     ) -> None:
         self.engine, self.origin, self.sink, self.registry = engine, origin, ListSink(), CollectorRegistry()
         self.upstream = UpstreamMap(origin)
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.thread.start()
+        self.loop = Loop()
         self.server = ProxyServer(
             config,
             engine,
@@ -115,7 +112,7 @@ class RunningProxy:
         self.call(self.server.start())
 
     def call(self, coro: Any) -> Any:
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(30)
+        return self.loop.run(coro)
 
     @property
     def port(self) -> int:
@@ -129,13 +126,11 @@ class RunningProxy:
         return self.registry.get_sample_value(name, labels) or 0.0
 
     def close(self) -> None:
-        if self.loop.is_closed():
+        if self.loop.loop.is_closed():
             return
         try:
             self.call(self.server.stop())
         finally:
-            self.loop.call_soon_threadsafe(self.loop.stop)
-            self.thread.join(10)
             self.loop.close()
 
 

@@ -11,6 +11,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+ORIGIN_CA = "filterproxy test origin CA"  # issuer CN of the origin's certificate, as clients see it
 NAMES = (
     "ok.example",
     "bet.example",
@@ -42,8 +43,8 @@ def make_pki(directory: Path) -> tuple[Path, Path, Path]:
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca = (
         x509.CertificateBuilder()
-        .subject_name(_name("filterproxy test origin CA"))
-        .issuer_name(_name("filterproxy test origin CA"))
+        .subject_name(_name(ORIGIN_CA))
+        .issuer_name(_name(ORIGIN_CA))
         .public_key(ca_key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - datetime.timedelta(days=1))

@@ -41,14 +41,19 @@ def request_flow(url: str, client: str = "127.0.0.1", **headers: str) -> http.HT
     return flow
 
 
-def client_hello(sni: str | None) -> ClientHello:
-    """A real ClientHello from Python's TLS stack, as mitmproxy parses it."""
+def client_hello_record(sni: str | None) -> bytes:
+    """A real ClientHello from Python's TLS stack, as the client's first bytes (a TLS record)."""
     context = ssl.create_default_context()
     context.check_hostname = sni is not None
     tls = context.wrap_bio(ssl.MemoryBIO(), outgoing := ssl.MemoryBIO(), server_hostname=sni)
     with pytest.raises(ssl.SSLWantReadError):
         tls.do_handshake()
-    return ClientHello(outgoing.read()[9:])  # skip the record and handshake headers
+    return outgoing.read()
+
+
+def client_hello(sni: str | None) -> ClientHello:
+    """The same ClientHello as mitmproxy parses it."""
+    return ClientHello(client_hello_record(sni)[9:])  # skip the record and handshake headers
 
 
 def hello_data(sni: str | None, client: str = "127.0.0.1", dest: str = "203.0.113.7") -> ClientHelloData:
@@ -137,14 +142,6 @@ class PeekedConnection:
 
     def data_client(self) -> bytes:
         return self._data
-
-
-def client_hello_record(sni: str) -> bytes:
-    context = ssl.create_default_context()
-    tls = context.wrap_bio(ssl.MemoryBIO(), outgoing := ssl.MemoryBIO(), server_hostname=sni)
-    with pytest.raises(ssl.SSLWantReadError):
-        tls.do_handshake()
-    return outgoing.read()
 
 
 @pytest.mark.parametrize(

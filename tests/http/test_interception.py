@@ -11,8 +11,8 @@ import pytest
 from filterproxy.model import Action, Category
 from tests.http.clients import via_connect
 from tests.http.conftest import PUPIL, SIXTH, STAFF, RunningProxy, curl
+from tests.http.pki import ORIGIN_CA
 
-ORIGIN_CA = "filterproxy test origin CA"
 SCHOOL_CA = "Test School web filter CA"
 
 

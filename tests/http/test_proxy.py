@@ -12,8 +12,7 @@ import pytest
 from filterproxy.model import Query
 from tests.http.clients import via_connect
 from tests.http.conftest import PUPIL, RunningProxy, curl
-
-ORIGIN_CA = "filterproxy test origin CA"
+from tests.http.pki import ORIGIN_CA
 
 
 @pytest.fixture(scope="module")

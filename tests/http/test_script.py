@@ -18,7 +18,6 @@ from tests.support import free_port
 SCRIPT = Path(__file__).resolve().parents[2] / "filterproxy" / "http" / "addon_script.py"
 
 
-
 @pytest.fixture
 def mitmdump(tmp_path: Path) -> Iterator[int]:
     (tmp_path / "var" / "local" / "deny").mkdir(parents=True)

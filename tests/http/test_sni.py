@@ -18,8 +18,7 @@ from filterproxy.classify.normalise import normalise_name
 from tests.http.clients import direct_tls
 from tests.http.conftest import RunningProxy
 from tests.http.origin import Origin
-
-ORIGIN_CA = "filterproxy test origin CA"
+from tests.http.pki import ORIGIN_CA
 
 
 @pytest.fixture(scope="module")
