@@ -70,7 +70,7 @@ def build_index(sources: Sequence[SourceSettings], max_bad_share: float) -> Inde
             continue
         result = _add_source(builder, source, max_bad_share)
         if result.rejected:
-            raise ListFormatError(_rejection(result.info, _limit(source, max_bad_share)))
+            raise ListFormatError(_rejection(result.info, source.bad_share_limit(max_bad_share)))
         infos.append(result.info)
     return builder.build(infos, fingerprint(sources, max_bad_share))
 
@@ -95,7 +95,7 @@ def _add_source(builder: IndexBuilder, source: SourceSettings, max_bad_share: fl
     except OSError as exc:
         raise ListError(f"{source.id}: cannot read {source.path}: {exc.strerror or exc}") from exc
     total = entries + bad
-    rejected = total > 0 and bad / total > _limit(source, max_bad_share)
+    rejected = total > 0 and bad / total > source.bad_share_limit(max_bad_share)
     if rejected:
         builder.rollback(mark, pair)
     stat = _stat(source.path)
@@ -124,10 +124,6 @@ def _add_entry(builder: IndexBuilder, entry: Entry, pair: int) -> None:
         builder.add_ip(entry.value, pair)
     else:
         builder.add_exception(entry.value, pair)
-
-
-def _limit(source: SourceSettings, default: float) -> float:
-    return source.max_bad_share if source.max_bad_share is not None else default
 
 
 def _rejection(info: SourceInfo, limit: float) -> str:

@@ -32,6 +32,10 @@ class SourceSettings(Section):
         default=None, ge=0, le=1, description="Override of lists.max_bad_share for this source."
     )
 
+    def bad_share_limit(self, default: float) -> float:
+        """The share of malformed lines this source tolerates: its own override, else ``default``."""
+        return self.max_bad_share if self.max_bad_share is not None else default
+
 
 class ListsSettings(Section):
     """Category list sources and the school's own lists."""

@@ -129,9 +129,8 @@ def _check_shrink(source: SourceSettings, held: Any, entries: int, min_keep_shar
 
 
 def _verify(source: SourceSettings, download: Download, max_bad_share: float) -> tuple[int, int]:
-    expected = getattr(source, "sha256", None)
-    if expected and expected.lower() != download.sha256:
-        raise ListFetchError(f"{source.url}: SHA-256 {download.sha256} does not match the expected {expected}")
+    if source.sha256 and source.sha256.lower() != download.sha256:
+        raise ListFetchError(f"{source.url}: SHA-256 {download.sha256} does not match the expected {source.sha256}")
     if download.size == 0:
         raise ListFetchError(f"{source.url}: empty response")
     entries = bad = 0
@@ -149,7 +148,7 @@ def _verify(source: SourceSettings, download: Download, max_bad_share: float) ->
 
 
 def _check_counts(source: SourceSettings, entries: int, bad: int, first: BadLine | None, limit: float) -> int:
-    share = source.max_bad_share if source.max_bad_share is not None else limit
+    share = source.bad_share_limit(limit)
     if bad and bad / (entries + bad) > share:
         sample = f" (first: line {first.line}: {first.reason})" if first else ""
         raise ListFetchError(f"{source.url}: {bad} of {entries + bad} lines malformed, more than {share:.1%}{sample}")

@@ -333,8 +333,6 @@ def test_ut1_tarball(origin: Origin, tmp_path: Path) -> None:
 
 
 def test_expected_sha256(origin: Origin, tmp_path: Path) -> None:
-    if "sha256" not in SourceSettings.model_fields:
-        pytest.skip("SourceSettings has no sha256 field yet (requested from the lead)")
     origin.routes["/list.txt"] = Route()
     good = source(origin, tmp_path, sha256=hashlib.sha256(GOOD).hexdigest())
     assert run(good, tmp_path).ok
