@@ -108,12 +108,6 @@ def audit(files: LocalFiles, action: AuditAction, entries: Sequence[str], reason
         os.fsync(log.fileno())
 
 
-def read_audit(path: Path) -> list[dict[str, Any]]:
-    if not path.exists():
-        return []
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-
-
 def _user() -> str:
     for var in ("SUDO_USER", "USER", "LOGNAME"):
         if os.environ.get(var):

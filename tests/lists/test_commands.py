@@ -8,7 +8,10 @@ from pathlib import Path
 import pytest
 
 from filterproxy.cli import main
-from filterproxy.lists.local import read_audit
+
+
+def read_audit(path: Path) -> list[dict[str, object]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
 
 
 def run(workdir: Path, *args: str) -> int:
