@@ -2,7 +2,8 @@
 
 The DNS server calls :meth:`AnswerObserver.observe` once for every answer with A/AAAA records
 that it sends to a client (from upstream or from its cache, with the TTL the client gets).
-It is called on the DNS hot path: implementations return at once and never raise.
+It is called on the DNS hot path: implementations return at once and never raise. Without
+steering there is no observer at all (the resolver then adds no steering stage).
 """
 
 from __future__ import annotations
@@ -19,9 +20,3 @@ class AnswerObserver(Protocol):
     def observe(self, client: IPAddress, qname: str, addresses: Sequence[IPAddress], ttl: int) -> None:
         """``client`` asked for ``qname`` and got ``addresses`` valid for ``ttl`` seconds."""
 
-
-class NullObserver:
-    """The observer when gateway steering is off."""
-
-    def observe(self, client: IPAddress, qname: str, addresses: Sequence[IPAddress], ttl: int) -> None:
-        return None

@@ -16,7 +16,7 @@ from prometheus_client import CollectorRegistry
 from filterproxy.classify.engine import Engine
 from filterproxy.config.model import Config
 from filterproxy.errors import GatewayError
-from filterproxy.gateway.hook import AnswerObserver, NullObserver
+from filterproxy.gateway.hook import AnswerObserver
 from filterproxy.gateway.metrics import GatewayMetrics
 from filterproxy.gateway.nft import Nft
 from filterproxy.gateway.ruleset import pinned_addresses
@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 
 
 class GatewayRuntime:
-    """Built from ``(config, engine, registry)``; pass :attr:`observer` to the DNS server."""
+    """Built from ``(config, engine, registry)``; pass :attr:`observer` (None in strict mode) to the DNS server."""
 
     def __init__(
         self, config: Config, engine: Engine, registry: CollectorRegistry, *, watch_interval: float = 5.0
@@ -37,8 +37,9 @@ class GatewayRuntime:
         self.steering_set = SteeringSet(
             settings, nft=self.nft, metrics=GatewayMetrics.create(registry), pinned=pinned_addresses(config)
         )
-        self.observer: AnswerObserver = (
-            Steering(engine, self.steering_set) if settings.mode == "steered" else NullObserver()
+        # strict mode steers nothing: no observer, so the resolver keeps no steering stage
+        self.observer: AnswerObserver | None = (
+            Steering(engine, self.steering_set) if settings.mode == "steered" else None
         )
         self.watch_interval = watch_interval
         self._handle: int | None = None
