@@ -26,8 +26,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from filterproxy.lists.formats import Entry, parse_file
-
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "blocklists"
+from tests.shared_lists import SHARED
 
 
 def synthetic(path: Path, count: int, hosts: bool, seed: int = 11) -> None:

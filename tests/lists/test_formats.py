@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gzip
-import io
 import re
 import tarfile
 from pathlib import Path
@@ -15,6 +14,7 @@ from filterproxy.errors import ListError, ListFormatError
 from filterproxy.lists.formats import BadLine, Entry, detect_format, locate_entry, parse_file, parse_source
 from filterproxy.lists.settings import ListFormat, SourceSettings
 from filterproxy.model import Category
+from tests.lists.tarballs import tar_bytes
 
 
 def parse_text(tmp_path: Path, text: str, fmt: ListFormat, name: str = "list.txt") -> list[Entry | BadLine]:
@@ -301,12 +301,13 @@ def _ut1_files() -> dict[str, str]:
 
 
 def _make_tar(path: Path, files: dict[str, str], prefix: str = "") -> None:
-    with tarfile.open(path, "w:gz") as tar:
-        for name, text in files.items():
-            data = text.encode()
-            info = tarfile.TarInfo(prefix + name)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
+    path.write_bytes(tar_bytes({prefix + name: text for name, text in files.items()}))
+
+
+def _write_tree(root: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
 
 
 GAMBLING = [
@@ -324,9 +325,7 @@ def _source(path: Path, ut1_category: str | None = "gambling") -> SourceSettings
 
 @pytest.mark.parametrize("prefix", ["", "blacklists/"])
 def test_ut1_directory(tmp_path: Path, prefix: str) -> None:
-    for name, text in _ut1_files().items():
-        (tmp_path / prefix / name).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / prefix / name).write_text(text)
+    _write_tree(tmp_path / prefix, _ut1_files())
     assert entries(list(parse_source(_source(tmp_path)))) == GAMBLING
     assert entries(list(parse_source(_source(tmp_path / prefix / "gambling", None)))) == GAMBLING
 
@@ -415,9 +414,7 @@ def test_ut1_tarball_with_a_dangling_link_is_a_format_error(tmp_path: Path) -> N
 
 
 def test_ut1_directory_of_many_categories_needs_a_name(tmp_path: Path) -> None:
-    for name, text in _ut1_files().items():
-        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / name).write_text(text)
+    _write_tree(tmp_path, _ut1_files())
     with pytest.raises(ListError, match="set ut1_category"):
         list(parse_source(_source(tmp_path, None)))
 
@@ -438,9 +435,7 @@ def test_locate_entry_in_ut1_sources(tmp_path: Path, packed: bool) -> None:
         domains, urls = f"{path}!gambling/domains", f"{path}!gambling/urls"
     else:
         path = tmp_path / "ut1"
-        for name, text in _ut1_files().items():
-            (path / name).parent.mkdir(parents=True, exist_ok=True)
-            (path / name).write_text(text)
+        _write_tree(path, _ut1_files())
         domains, urls = str(path / "gambling" / "domains"), str(path / "gambling" / "urls")
     assert locate_entry(_source(path), "casino.example") == (domains, 2)
     assert locate_entry(_source(path), "news.example/odds") == (urls, 2)
@@ -450,14 +445,6 @@ def test_locate_entry_in_ut1_sources(tmp_path: Path, packed: bool) -> None:
 def test_ut1_tarball_with_a_corrupt_member_is_a_format_error(tmp_path: Path) -> None:
     data = gzip.compress(b"".join(b"h%d.example\n" % i for i in range(5000)))
     tarball = tmp_path / "t.tar"
-    _make_plain_tar(tarball, {"gambling/domains": data[: len(data) // 2]})
+    tarball.write_bytes(tar_bytes({"gambling/domains": data[: len(data) // 2]}, "w"))
     with pytest.raises(ListFormatError, match="corrupt or truncated gzip"):
         list(parse_source(_source(tarball)))
-
-
-def _make_plain_tar(path: Path, files: dict[str, bytes]) -> None:
-    with tarfile.open(path, "w") as tar:
-        for name, data in files.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import bz2
 import gzip
-import io
 import ipaddress
 import lzma
-import tarfile
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,6 +20,7 @@ from filterproxy.errors import ListError
 from filterproxy.lists.formats import BadLine, Entry, parse_file
 from filterproxy.lists.parsers.base import check_name, parse_ip
 from filterproxy.lists.settings import ListFormat
+from tests.lists.tarballs import tar_bytes
 
 FORMATS: list[ListFormat] = ["auto", "plain", "hosts", "adblock", "urls", "rpz"]
 
@@ -108,15 +107,6 @@ def test_ip_fast_path_agrees_with_ipaddress(octets: list[str]) -> None:
     assert parse_ip(text) == expected
 
 
-def _tar_of(member: bytes) -> bytes:
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w") as tar:
-        info = tarfile.TarInfo("cat/domains")
-        info.size = len(member)
-        tar.addfile(info, io.BytesIO(member))
-    return buffer.getvalue()
-
-
 _PACKERS = {"raw": lambda b: b, "gz": gzip.compress, "bz2": bz2.compress, "xz": lzma.compress}
 
 
@@ -124,7 +114,7 @@ _PACKERS = {"raw": lambda b: b, "gz": gzip.compress, "bz2": bz2.compress, "xz": 
 @given(data=LIST_BYTES, packer=st.sampled_from(sorted(_PACKERS)), wrap=st.booleans(), cut=st.integers(0, 64))
 def test_arbitrary_tarballs_never_crash(data: bytes, packer: str, wrap: bool, cut: int) -> None:
     """Random bytes as a tarball, or a real tarball of random bytes, compressed and maybe cut short."""
-    blob = _PACKERS[packer](_tar_of(data) if wrap else data)
+    blob = _PACKERS[packer](tar_bytes({"cat/domains": data}, "w") if wrap else data)
     blob = blob[: len(blob) - cut] if cut < len(blob) else blob
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "x.tar.gz"

@@ -10,7 +10,6 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from functools import lru_cache
-from pathlib import Path
 
 import pytest
 
@@ -18,8 +17,8 @@ from filterproxy.classify.normalise import normalise_name
 from filterproxy.lists.formats import BadLine, Entry, parse_file, parse_source
 from filterproxy.lists.settings import SourceSettings
 from filterproxy.model import Category
+from tests.shared_lists import SHARED
 
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "data" / "blocklists"
 pytestmark = pytest.mark.skipif(not SHARED.is_dir(), reason=f"shared blocklists not found at {SHARED}")
 
 # file -> (entries - README entries, bad lines, why)

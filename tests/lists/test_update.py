@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import io
 import json
 import socket
 import tarfile
@@ -21,6 +20,7 @@ import pytest
 from filterproxy.lists.settings import SourceSettings
 from filterproxy.lists.update import STATE_FILE, UpdateResult, update_sources
 from filterproxy.model import Category
+from tests.lists.tarballs import tar_bytes
 
 GOOD = b"# list\n" + b"".join(b"host%d.example\n" % i for i in range(200))
 
@@ -315,17 +315,11 @@ def test_corrupt_state_file_means_unconditional_download(origin: Origin, tmp_pat
 
 
 def test_ut1_tarball(origin: Origin, tmp_path: Path) -> None:
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
-        for name, text in {
-            "gambling/domains": b"bet.example\ncasino.example\n",
-            "gambling/urls": b"news.example/odds/\n",
-            "gambling/usage": b"black\n",
-        }.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(text)
-            tar.addfile(info, io.BytesIO(text))
-    origin.routes["/gambling.tar.gz"] = Route(body=buffer.getvalue())
+    tarball = tar_bytes(
+        {"gambling/domains": "bet.example\ncasino.example\n", "gambling/urls": "news.example/odds/\n",
+         "gambling/usage": "black\n"}
+    )  # fmt: skip
+    origin.routes["/gambling.tar.gz"] = Route(body=tarball)
     src = source(origin, tmp_path, "gambling.tar.gz", format="ut1", ut1_category="gambling")
     result = run(src, tmp_path)
     assert (result.outcome, result.entries) == ("updated", 3)
