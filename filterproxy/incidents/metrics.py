@@ -2,81 +2,48 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry
+
+from filterproxy.metrics.registry import counter, gauge, histogram
 
 
 class IncidentMetrics:
     """One instance per queue, registered on the registry passed in."""
 
     def __init__(self, registry: CollectorRegistry) -> None:
-        ns, sub = "filterproxy", "incidents"
-        self.queue_depth = Gauge(
-            "queue_depth", "Events waiting in memory.", namespace=ns, subsystem=sub, registry=registry
-        )
-        self.received = Counter(
-            "events_received_total",
+        self.queue_depth = gauge(registry, "filterproxy_incidents_queue_depth", "Events waiting in memory.")
+        self.received = counter(
+            registry,
+            "filterproxy_incidents_events_received_total",
             "Block events submitted, by protocol.",
-            ["protocol"],
-            namespace=ns,
-            subsystem=sub,
-            registry=registry,
+            ("protocol",),
         )
-        self.written = Counter(
-            "written_total",
-            "New incidents written to the store.",
-            namespace=ns,
-            subsystem=sub,
-            registry=registry,
+        self.written = counter(registry, "filterproxy_incidents_written_total", "New incidents written to the store.")
+        self.folded = counter(
+            registry, "filterproxy_incidents_folded_total", "Events folded into an existing incident (dedup)."
         )
-        self.folded = Counter(
-            "folded_total",
-            "Events folded into an existing incident (dedup).",
-            namespace=ns,
-            subsystem=sub,
-            registry=registry,
-        )
-        self.spool_events = Gauge(
-            "spool_events",
-            "Events waiting in the spool file.",
-            namespace=ns,
-            subsystem=sub,
-            registry=registry,
-        )
-        self.spool_bytes = Gauge(
-            "spool_bytes", "Size of the spool file.", namespace=ns, subsystem=sub, registry=registry
-        )
-        self.dropped = Counter(
-            "dropped_total",
+        self.spool_events = gauge(registry, "filterproxy_incidents_spool_events", "Events waiting in the spool file.")
+        self.spool_bytes = gauge(registry, "filterproxy_incidents_spool_bytes", "Size of the spool file.")
+        self.dropped = counter(
+            registry,
+            "filterproxy_incidents_dropped_total",
             "Events dropped, by reason (overflow, spool_error).",
-            ["reason"],
-            namespace=ns,
-            subsystem=sub,
-            registry=registry,
+            ("reason",),
         )
-        self.store_errors = Counter(
-            "store_errors_total", "Failed store operations.", namespace=ns, subsystem=sub, registry=registry
-        )
-        self.alerts = Counter(
-            "alerts_total",
+        self.store_errors = counter(registry, "filterproxy_incidents_store_errors_total", "Failed store operations.")
+        self.alerts = counter(
+            registry,
+            "filterproxy_incidents_alerts_total",
             "Alerts by channel (webhook, email, digest) and outcome.",
-            ["channel", "outcome"],
-            namespace=ns,
-            subsystem=sub,
-            registry=registry,
+            ("channel", "outcome"),
         )
-        self.lost = Counter(
-            "lost_after_crash_total",
-            "Events found lost at start-up after a crash.",
-            namespace=ns,
-            subsystem=sub,
-            registry=registry,
+        self.lost = counter(
+            registry, "filterproxy_incidents_lost_after_crash_total", "Events found lost at start-up after a crash."
         )
-        self.write_seconds = Histogram(
-            "write_seconds",
+        self.write_seconds = histogram(
+            registry,
+            "filterproxy_incidents_write_seconds",
             "Time to write one batch to the store.",
-            namespace=ns,
-            subsystem=sub,
-            registry=registry,
             buckets=(0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0),
         )
         for protocol in ("dns", "http", "https"):
