@@ -53,12 +53,9 @@ class SqliteBackend:
             raise
         conn.execute("COMMIT")
 
-    def insert_returning(self, conn: Any, text: str, rows: list[tuple[Any, ...]]) -> list[int]:
-        """Insert rows, returning their ids in order (SQLite runs in-process: one call per row is cheap)."""
-        return [int(conn.execute(text, row).fetchone()[0]) for row in rows]
-
     def fetch_each(self, conn: Any, text: str, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...] | None]:
-        """Run a one-row query once per argument tuple; its row or None, in order."""
+        """Run a one-row statement (a SELECT, or an INSERT ... RETURNING) once per argument tuple; its row
+        or None, in order (SQLite runs in-process: one call per row is cheap)."""
         return [conn.execute(text, row).fetchone() for row in rows]
 
     def translate(self, exc: BaseException) -> IncidentError | None:
@@ -108,20 +105,9 @@ class PostgresBackend:
         with conn.transaction():
             yield
 
-    def insert_returning(self, conn: Any, text: str, rows: list[tuple[Any, ...]]) -> list[int]:
-        """Insert rows in one pipelined round trip, returning their ids in order."""
-        if not rows:
-            return []
-        cursor = conn.cursor()
-        cursor.executemany(text, rows, returning=True)
-        ids: list[int] = []
-        while True:
-            ids.append(int(cursor.fetchone()[0]))
-            if not cursor.nextset():
-                return ids
-
     def fetch_each(self, conn: Any, text: str, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...] | None]:
-        """Run a one-row query once per argument tuple in one pipelined round trip; its row or None."""
+        """Run a one-row statement (a SELECT, or an INSERT ... RETURNING) once per argument tuple in one
+        pipelined round trip; its row or None, in order."""
         if not rows:
             return []
         cursor = conn.cursor()

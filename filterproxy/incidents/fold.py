@@ -75,16 +75,17 @@ def fold(
 
 
 def match_open(
-    groups: list[Group], found: dict[str, tuple[Any, ...]], window: timedelta
+    groups: list[Group], found: dict[str, tuple[Any, ...]]
 ) -> tuple[list[tuple[Any, ...]], dict[int, int], list[int]]:
-    """Given the stored open incident per key ``(id, last_seen, first_seen, key)``: fold updates for
-    groups that continue one, their ids by group index, and the indexes of groups that start one."""
+    """Given the stored open incident per key ``(id, last_seen, first_seen, key)``, found within the window
+    of the key's first group: fold updates for groups that continue one, their ids by group index, and
+    the indexes of groups that start one."""
     folds: list[tuple[Any, ...]] = []
     ids: dict[int, int] = {}
     fresh: list[int] = []
     for index, group in enumerate(groups):
         row = found.pop(group.key, None)  # only the first group of a key may continue a stored one
-        if row is not None and row[1] >= stamp(group.first_at - window):
+        if row is not None:
             first, last = min(row[2], stamp(group.first_at)), max(row[1], stamp(group.last_at))
             folds.append((group.count, first, last, row[0]))
             ids[index] = int(row[0])

@@ -27,7 +27,6 @@ from prometheus_client import CollectorRegistry
 
 from filterproxy.errors import IncidentError
 from filterproxy.incidents.alerts import Notifier, alert_of
-from filterproxy.incidents.backends import backend_for
 from filterproxy.incidents.devices import DeviceDirectory
 from filterproxy.incidents.event import BlockEvent
 from filterproxy.incidents.fold import Sequenced, fold
@@ -36,7 +35,7 @@ from filterproxy.incidents.link import StoreLink
 from filterproxy.incidents.metrics import IncidentMetrics
 from filterproxy.incidents.settings import IncidentSettings
 from filterproxy.incidents.spool import Spool, SpoolContents
-from filterproxy.incidents.store import IncidentStore, Written
+from filterproxy.incidents.store import Written, store_for
 
 if TYPE_CHECKING:
     from filterproxy.config.model import Config
@@ -58,7 +57,7 @@ class IncidentQueue:
         self.settings = settings
         self.node = node or settings.node or socket.gethostname()
         self.metrics = IncidentMetrics(registry)
-        self.store = IncidentStore(backend_for(settings.store, data_dir), window=settings.dedup_window)
+        self.store = store_for(settings, data_dir)
         self.spool = Spool(data_dir / settings.spool_file)
         self.devices = DeviceDirectory(settings.devices, data_dir)
         self.notifier = Notifier(settings.alerts, self.metrics)

@@ -123,12 +123,12 @@ class IncidentStore:
             conn = self._connection()
             with self.backend.transaction(conn):
                 found = self._open_incidents(groups, node)
-                folds, ids, fresh = match_open(groups, found, self.window)
+                folds, ids, fresh = match_open(groups, found)
                 cursor = conn.cursor()
                 cursor.executemany(self.backend.sql(q.FOLD), folds)
                 rows = [insert_args(groups[i], node) for i in fresh]
-                new_ids = self.backend.insert_returning(conn, self.backend.sql(q.INSERT_INCIDENT), rows)
-                ids.update(zip(fresh, new_ids, strict=True))
+                inserted = self.backend.fetch_each(conn, self.backend.sql(q.INSERT_INCIDENT), rows)
+                ids.update((i, int(row[0])) for i, row in zip(fresh, inserted, strict=True) if row is not None)
                 refs = [(ref, ids[i], stamp(at)) for i, g in enumerate(groups) for ref, at in g.references]
                 cursor.executemany(self.backend.sql(q.INSERT_REF), refs)
                 self._checkpoint(node, submitted, stored)
@@ -249,8 +249,13 @@ class IncidentStore:
         return len(rows)
 
 
+def store_for(settings: IncidentSettings, data_dir: Path) -> IncidentStore:
+    """The configured store, not yet opened (:meth:`IncidentStore.open` connects and migrates)."""
+    return IncidentStore(backend_for(settings.store, data_dir), window=settings.dedup_window)
+
+
 def open_store(settings: IncidentSettings, data_dir: Path) -> IncidentStore:
     """Open (and migrate) the configured store; raises StoreUnavailable when it cannot be reached."""
-    store = IncidentStore(backend_for(settings.store, data_dir), window=settings.dedup_window)
+    store = store_for(settings, data_dir)
     store.open()
     return store
