@@ -24,10 +24,10 @@ from typing import Any
 from filterproxy.incidents.codec import stamp
 from filterproxy.incidents.fold import Group
 from filterproxy.incidents.metrics import IncidentMetrics
-from filterproxy.incidents.settings import AlertSettings
+from filterproxy.incidents.settings import SEVERITIES, AlertSettings
 
 log = logging.getLogger(__name__)
-SEVERITY_RANK = {"low": 0, "medium": 1, "high": 2}
+SEVERITY_RANK: dict[str, int] = {severity: rank for rank, severity in enumerate(SEVERITIES)}
 
 
 def send_mail(settings: AlertSettings, to: list[str], subject: str, body: str) -> None:

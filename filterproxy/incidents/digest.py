@@ -16,7 +16,7 @@ def build_digest(store: IncidentStore, since: datetime, until: datetime, school:
     incidents = [i for i in store.query(IncidentFilter(since=since, until=until)) if i.first_seen >= since]
     by_category = Counter(i.category or i.reason for i in incidents)
     by_severity = Counter(i.severity for i in incidents)
-    open_now = [i for i in store.query(IncidentFilter(status=Status.NEW))]
+    awaiting = store.counts_by_status()[Status.NEW.value]
     triage = [s for _, _, s in store.time_to_triage(since, until)]
     period = f"{since:%Y-%m-%d} to {until:%Y-%m-%d}"
     lines = [f"Filtering incidents {school} {period}".replace("  ", " "), ""]
@@ -26,7 +26,7 @@ def build_digest(store: IncidentStore, since: datetime, until: datetime, school:
     lines.extend(f"  {name:<15} {count}" for name, count in by_category.most_common())
     if triage:
         lines.append(f"Median time to triage: {statistics.median(triage) / 3600:.1f} h")
-    lines.append(f"Awaiting triage now: {len(open_now)}")
+    lines.append(f"Awaiting triage now: {awaiting}")
     high = [i for i in incidents if i.severity == "high"]
     if high:
         lines.extend(["", "High-severity incidents:"])

@@ -6,8 +6,7 @@ from typing import Any
 
 from filterproxy.incidents.codec import stamp, unstamp
 from filterproxy.incidents.model import Incident, IncidentFilter, Status, Transition
-
-SEVERITIES = ("low", "medium", "high")
+from filterproxy.incidents.settings import SEVERITIES
 
 COLUMNS = (
     "id, status, severity, node, client, device, user_name, client_group, host, site, url, category, "

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import Field, field_validator
 
@@ -11,6 +11,7 @@ from filterproxy.config.section import Section
 from filterproxy.model import Category
 
 Severity = Literal["low", "medium", "high"]
+SEVERITIES: tuple[Severity, ...] = get_args(Severity)  # lowest first
 
 DEFAULT_SEVERITY: dict[Category, Severity] = {
     Category.ILLEGAL: "high",

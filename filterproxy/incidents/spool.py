@@ -12,7 +12,7 @@ import contextlib
 import json
 import logging
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,13 +59,11 @@ class Spool:
 
     def read(self) -> SpoolContents:
         """Everything in the spool, in order; torn or malformed lines are skipped and counted."""
-        events: list[Sequenced] = []
-        contents = self._walk(events.append)
-        return SpoolContents(events, contents.submitted, contents.bad_lines, contents.last_seq, contents.count)
+        return self._walk(keep=True)
 
     def scan(self) -> SpoolContents:
         """Counts, last sequence number and checkpoint, without keeping the events in memory."""
-        return self._walk(lambda item: None)
+        return self._walk(keep=False)
 
     def chunks(self, size: int) -> Iterator[list[Sequenced]]:
         """The events in order, ``size`` at a time (a long outage's spool never sits in memory whole)."""
@@ -95,7 +93,8 @@ class Spool:
         except FileNotFoundError:
             return
 
-    def _walk(self, keep: Callable[[Sequenced], None]) -> SpoolContents:
+    def _walk(self, *, keep: bool) -> SpoolContents:
+        events: list[Sequenced] = []
         submitted = bad = last = count = 0
         for item in self._records():
             if item is None:
@@ -103,12 +102,13 @@ class Spool:
             elif isinstance(item, int):
                 submitted = max(submitted, item)
             else:
-                keep(item)
+                if keep:
+                    events.append(item)
                 last, count = item[0], count + 1
         if bad:
             log.warning("incident spool %s: skipped %s unreadable line(s)", self.path, bad)
         self.pending = count
-        return SpoolContents([], submitted, bad, last, count)
+        return SpoolContents(events, submitted, bad, last, count)
 
     def shift_tail(self, count: int, offset: int, submitted: int) -> None:
         """Renumber the last ``count`` events by ``offset`` (atomically: temp file, fsync, rename)."""
