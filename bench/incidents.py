@@ -80,17 +80,6 @@ def ingest_rounds(make_store: Any, tmp: Path, count: int, fold_every: int, round
     return {**best, "fold_every": fold_every, "events_per_s_runs": rates}
 
 
-def postgres_url(root: Path) -> tuple[str, Any]:  # the server too: the caller stops it
-    from tests.incidents.conftest import PG_BIN, Postgres, free_port
-
-    shutil.chown(root, "postgres", "postgres")
-    subprocess.run(["runuser", "-u", "postgres", "--", str(PG_BIN / "initdb"), "-D", str(root / "data"),
-                    "-A", "trust", "-U", "postgres"], check=True, stdout=subprocess.DEVNULL)  # fmt: skip
-    server = Postgres(root, free_port())
-    server.start_with(fsync=True)
-    return server.create_db(), server
-
-
 def dnsperf(port: int, names: Path, qps: int, seconds: int) -> dict[str, float]:
     cmd = ["dnsperf", "-s", "127.0.0.1", "-p", str(port), "-d", str(names), "-Q", str(qps), "-l", str(seconds)]
     out = subprocess.run([*cmd, "-c", "4"], capture_output=True, text=True, timeout=seconds + 60).stdout
@@ -171,7 +160,9 @@ def main() -> None:
         stores: list[tuple[Any, int]] = [(lambda n: f"sqlite:{tmp / f'ingest-{n}.db'}", args.events)]
         if not args.skip_pg:
             pg_root = Path(tempfile.mkdtemp(prefix="fp-bench-pg-"))  # postgres must reach it: not under tmp
-            _, server = postgres_url(pg_root)
+            from tests.incidents.conftest import Postgres
+
+            server = Postgres.create(pg_root, fsync=True)  # stopped below
             stores.append((lambda n: server.create_db(), args.events // 4))  # fresh database: nothing to fold into
         try:
             for make_store, count in stores:

@@ -15,7 +15,10 @@ from pathlib import Path
 
 import pytest
 
+from filterproxy.incidents.backends import backend_for
 from filterproxy.incidents.event import BlockEvent, new_reference
+from filterproxy.incidents.model import IncidentFilter
+from filterproxy.incidents.store import IncidentStore
 from filterproxy.model import Action, Category, Reason, Verdict
 from tests.support import free_port
 
@@ -60,21 +63,47 @@ def make_event(
     )
 
 
+def open_store(url: str, data_dir: Path, window: float = 600.0) -> IncidentStore:
+    """An opened (migrated) store: ``sqlite:PATH`` (relative to data_dir) or a PostgreSQL URL."""
+    store = IncidentStore(backend_for(url, data_dir), window=window)
+    store.open()
+    return store
+
+
+def all_refs(store: IncidentStore) -> set[str]:
+    """Every block page reference in the store."""
+    refs: set[str] = set()
+    for incident in store.query(IncidentFilter()):
+        refs.update(store.get(incident.id).references)
+    return refs
+
+
 @dataclass
 class Postgres:
     """A real PostgreSQL server in a temp dir, owned by the postgres user, on a loopback port."""
 
     root: Path
     port: int
+    fsync: bool = False  # off for tests; the benchmark turns it on
     proc: subprocess.Popen[bytes] | None = None
+
+    @classmethod
+    def create(cls, root: Path, *, fsync: bool = False) -> Postgres:
+        """initdb a cluster in ``root`` (made over to the postgres user) and start it."""
+        shutil.chown(root, "postgres", "postgres")
+        os.chmod(root, 0o700)
+        initdb = [str(PG_BIN / "initdb"), "-D", str(root / "data"), "-A", "trust", "-U", "postgres"]
+        if not fsync:
+            initdb.append("--no-sync")
+        subprocess.run(["runuser", "-u", "postgres", "--", *initdb], check=True, stdout=subprocess.DEVNULL)
+        server = cls(root, free_port(), fsync)
+        server.start()
+        return server
 
     def url(self, db: str = "postgres") -> str:
         return f"postgresql://postgres@127.0.0.1:{self.port}/{db}"
 
     def start(self) -> None:
-        self.start_with(fsync=False)
-
-    def start_with(self, *, fsync: bool) -> None:
         cmd = [
             str(PG_BIN / "postgres"),
             "-D",
@@ -87,7 +116,7 @@ class Postgres:
             str(self.root),
             "-F",
             "-c",
-            f"fsync={'on' if fsync else 'off'}",
+            f"fsync={'on' if self.fsync else 'off'}",
         ]
         with open(self.root / "log", "ab") as log:  # Popen keeps its own copy of the descriptor
             self.proc = subprocess.Popen(
@@ -141,34 +170,12 @@ class Postgres:
         return self.url(name)
 
 
-
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[Postgres]:
     if not (PG_BIN / "initdb").exists() or shutil.which("runuser") is None:
         pytest.skip(f"PostgreSQL 15 binaries not found in {PG_BIN} (scripts/bootstrap.sh test installs them)")
     root = Path(tempfile.mkdtemp(prefix="fp-pg-"))
-    shutil.chown(root, "postgres", "postgres")
-    os.chmod(root, 0o700)
-    subprocess.run(
-        [
-            "runuser",
-            "-u",
-            "postgres",
-            "--",
-            str(PG_BIN / "initdb"),
-            "-D",
-            str(root / "data"),
-            "-A",
-            "trust",
-            "-U",
-            "postgres",
-            "--no-sync",
-        ],
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
-    server = Postgres(root, free_port())
-    server.start()
+    server = Postgres.create(root)
     try:
         yield server
     finally:

@@ -13,15 +13,12 @@ from pathlib import Path
 import pytest
 from prometheus_client import CollectorRegistry
 
-from filterproxy.incidents.backends import backend_for
 from filterproxy.incidents.fold import fold
 from filterproxy.incidents.queue import IncidentQueue
 from filterproxy.incidents.settings import IncidentSettings
 from filterproxy.incidents.spool import Spool
-from filterproxy.incidents.store import IncidentStore
 
-from .conftest import make_event
-from .test_queue import all_refs
+from .conftest import all_refs, make_event, open_store
 
 PRODUCER = Path(__file__).with_name("producer.py")
 RATE = 2000  # events per second
@@ -75,12 +72,6 @@ def restart(data_dir: Path, store: str) -> tuple[IncidentQueue, CollectorRegistr
     return queue, registry
 
 
-def stored(store: str, data_dir: Path) -> IncidentStore:
-    s = IncidentStore(backend_for(store, data_dir))
-    s.open()
-    return s
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("store_down", [False, True], ids=["store", "spool"])
 def test_sigterm_drains_everything(tmp_path: Path, store_down: bool) -> None:
@@ -96,8 +87,8 @@ def test_sigterm_drains_everything(tmp_path: Path, store_down: bool) -> None:
         assert Spool(tmp_path / "incidents.spool").scan().count == len(producer.refs)
         blocker.unlink()
         restart(tmp_path, store)  # replays the spool
-    assert producer.refs == all_refs(stored(store, tmp_path))
-    assert stored(store, tmp_path).state("crash").lost_total == 0
+    assert producer.refs == all_refs(open_store(store, tmp_path))
+    assert open_store(store, tmp_path).state("crash").lost_total == 0
 
 
 @pytest.mark.slow
@@ -113,18 +104,18 @@ def test_sigkill_loses_at_most_the_bound(tmp_path: Path, store_down: bool) -> No
         assert Spool(tmp_path / "incidents.spool").read().events, "the spool was not used"
         blocker.unlink()
     _, registry = restart(tmp_path, store)  # replays the spool and counts the loss
-    have = all_refs(stored(store, tmp_path))
+    have = all_refs(open_store(store, tmp_path))
     missing = producer.refs - have
     assert len(producer.refs) >= 3000
     assert len(missing) <= RATE * BOUND, f"{len(missing)} events lost"
-    lost = stored(store, tmp_path).state("crash").lost_total
+    lost = open_store(store, tmp_path).state("crash").lost_total
     assert registry.get_sample_value("filterproxy_incidents_lost_after_crash_total") == lost
     assert lost <= len(missing) + RATE // 100  # never counts more than went missing (+ one unprinted tick)
 
 
 def test_restart_counts_a_batch_lost_mid_write_and_torn_spool_lines(tmp_path: Path) -> None:
     store = f"sqlite:{tmp_path / 'i.db'}"
-    s = stored(store, tmp_path)
+    s = open_store(store, tmp_path)
     events = list(enumerate([make_event(f"10.0.0.{i}") for i in range(5)], start=101))
     # the previous run handed out up to seq 112 but only 105 became durable in the store ...
     s.write(fold(events, 600, lambda e: "low", lambda c: None), "crash", 112, 105)
@@ -134,9 +125,9 @@ def test_restart_counts_a_batch_lost_mid_write_and_torn_spool_lines(tmp_path: Pa
         fh.write('{"seq": 109, "e": {"at": "2026')
     queue, registry = restart(tmp_path, store)
     # 112 handed out, 107 durable: 5 lost (108..112) + 1 torn line
-    assert stored(store, tmp_path).state("crash").lost_total == 6
+    assert open_store(store, tmp_path).state("crash").lost_total == 6
     assert registry.get_sample_value("filterproxy_incidents_lost_after_crash_total") == 6
-    assert len(all_refs(stored(store, tmp_path))) == 7  # the spooled two were replayed
+    assert len(all_refs(open_store(store, tmp_path))) == 7  # the spooled two were replayed
     assert queue.spool.pending == 0
 
 
@@ -146,7 +137,7 @@ def test_clock_behind_an_earlier_run_loses_nothing(tmp_path: Path, store_down_at
     store = f"sqlite:{blocker / 'i.db'}"
     blocker.mkdir()
     future = time.time_ns() // 1000 + 10**12  # an earlier run numbered its events under a clock days ahead
-    s = stored(store, tmp_path)
+    s = open_store(store, tmp_path)
     s.write(fold([(future, make_event("10.0.0.1"))], 600, lambda e: "low", lambda c: None), "crash", future, future)
     s.close()
     if store_down_at_start:
@@ -171,5 +162,5 @@ def test_clock_behind_an_earlier_run_loses_nothing(tmp_path: Path, store_down_at
     while (queue.spool.pending or not queue.store_up) and time.monotonic() < deadline:
         time.sleep(0.05)
     queue.stop_sync()
-    assert {e.reference for e in events} <= all_refs(stored(store, tmp_path))
-    assert stored(store, tmp_path).state("crash").stored_seq > future
+    assert {e.reference for e in events} <= all_refs(open_store(store, tmp_path))
+    assert open_store(store, tmp_path).state("crash").stored_seq > future

@@ -14,12 +14,13 @@ from prometheus_client import CollectorRegistry
 
 from filterproxy.classify.testing import make_engine
 from filterproxy.config.model import Config
-from filterproxy.incidents.backends import backend_for
 from filterproxy.incidents.model import IncidentFilter
 from filterproxy.incidents.queue import IncidentQueue
 from filterproxy.incidents.settings import IncidentSettings
 from filterproxy.incidents.store import IncidentStore
 from tests.support import Loop
+
+from .conftest import open_store
 
 T = TypeVar("T")
 
@@ -37,9 +38,7 @@ def queue_for(tmp_path: Path, registry: CollectorRegistry, window: float = 600.0
 
 
 def reader(tmp_path: Path) -> IncidentStore:
-    store = IncidentStore(backend_for(f"sqlite:{tmp_path / 'incidents.db'}", tmp_path))
-    store.open()
-    return store
+    return open_store(f"sqlite:{tmp_path / 'incidents.db'}", tmp_path)
 
 
 def test_dns_blocks_become_one_incident_with_every_reference(loop: Loop, tmp_path: Path) -> None:

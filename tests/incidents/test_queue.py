@@ -11,15 +11,13 @@ from pathlib import Path
 import pytest
 from prometheus_client import CollectorRegistry
 
-from filterproxy.incidents.backends import backend_for
 from filterproxy.incidents.event import BlockEvent
 from filterproxy.incidents.model import IncidentFilter
 from filterproxy.incidents.queue import IncidentQueue
 from filterproxy.incidents.settings import DeviceSettings, IncidentSettings
-from filterproxy.incidents.store import IncidentStore
 from filterproxy.model import Category
 
-from .conftest import Postgres, make_event
+from .conftest import Postgres, all_refs, make_event, open_store
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -31,19 +29,6 @@ def settings(store: str, **overrides: object) -> IncidentSettings:
 
 def metric(registry: CollectorRegistry, name: str, **labels: str) -> float:
     return registry.get_sample_value(f"filterproxy_incidents_{name}", labels) or 0.0
-
-
-def reader(url: str, data_dir: Path) -> IncidentStore:
-    store = IncidentStore(backend_for(url, data_dir))
-    store.open()
-    return store
-
-
-def all_refs(store: IncidentStore) -> set[str]:
-    refs: set[str] = set()
-    for incident in store.query(IncidentFilter()):
-        refs.update(store.get(incident.id).references)
-    return refs
 
 
 def test_queue_writes_folds_and_counts(store_url: str, tmp_path: Path) -> None:
@@ -60,7 +45,7 @@ def test_queue_writes_folds_and_counts(store_url: str, tmp_path: Path) -> None:
         await queue.stop()
 
     asyncio.run(run())
-    store = reader(store_url, tmp_path)
+    store = open_store(store_url, tmp_path)
     incidents = store.query(IncidentFilter())
     assert sorted(i.count for i in incidents) == [1] * 10 + [300]
     assert {i.severity for i in incidents if i.category == "selfharm"} == {"high"}
@@ -81,7 +66,7 @@ def test_overflow_is_counted_never_silent(tmp_path: Path) -> None:
     assert metric(registry, "dropped_total", reason="overflow") == 50
     queue.start_sync()
     queue.stop_sync()
-    store = reader(f"sqlite:{tmp_path / 'i.db'}", tmp_path)
+    store = open_store(f"sqlite:{tmp_path / 'i.db'}", tmp_path)
     assert len(store.query(IncidentFilter())) == 100
     assert store.state("n1").dropped_total == 50
 
@@ -96,7 +81,7 @@ def test_submit_from_many_threads(tmp_path: Path) -> None:
     for thread in threads:
         thread.join()
     queue.stop_sync()
-    assert len(all_refs(reader(f"sqlite:{tmp_path / 'i.db'}", tmp_path))) == 800
+    assert len(all_refs(open_store(f"sqlite:{tmp_path / 'i.db'}", tmp_path))) == 800
 
 
 def test_store_down_spools_and_replays(tmp_path: Path) -> None:
@@ -118,7 +103,7 @@ def test_store_down_spools_and_replays(tmp_path: Path) -> None:
     while queue.spool.pending and time.monotonic() < deadline:
         time.sleep(0.05)
     queue.stop_sync()
-    assert {e.reference for e in events} == all_refs(reader(url, tmp_path))
+    assert {e.reference for e in events} == all_refs(open_store(url, tmp_path))
     assert not queue.spool.path.exists()
     assert metric(registry, "spool_events") == 0
 
@@ -133,7 +118,7 @@ def test_device_names_from_leases_and_inventory(tmp_path: Path) -> None:
     for client in ("10.0.0.5", "10.0.0.6", "10.0.0.7"):
         queue.submit(make_event(client, at=T0))
     queue.stop_sync()
-    got = {i.client: (i.device, i.user) for i in reader(url, tmp_path).query(IncidentFilter())}
+    got = {i.client: (i.device, i.user) for i in open_store(url, tmp_path).query(IncidentFilter())}
     assert got == {
         "10.0.0.5": ("lab-pc-05", None),
         "10.0.0.6": ("staff-laptop-2", "jsmith"),
@@ -173,7 +158,7 @@ def test_postgresql_restart_mid_stream_loses_nothing(postgres: Postgres, tmp_pat
     while (queue.spool.pending or not queue.store_up) and time.monotonic() < deadline:
         time.sleep(0.05)
     queue.stop_sync()
-    stored = all_refs(reader(url, tmp_path))
+    stored = all_refs(open_store(url, tmp_path))
     assert {e.reference for e in sent} == stored
     assert metric(registry, "store_errors_total") >= 1
-    assert reader(url, tmp_path).state("n1").lost_total == 0
+    assert open_store(url, tmp_path).state("n1").lost_total == 0

@@ -8,21 +8,14 @@ from pathlib import Path
 import pytest
 
 from filterproxy.errors import IncidentNotFound, LifecycleError
-from filterproxy.incidents.backends import backend_for
 from filterproxy.incidents.fold import fold
 from filterproxy.incidents.model import IncidentFilter, Status
 from filterproxy.incidents.store import IncidentStore
 from filterproxy.model import Category
 
-from .conftest import make_event
+from .conftest import make_event, open_store
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-
-
-def open_store(url: str, tmp_path: Path, window: float = 600.0) -> IncidentStore:
-    store = IncidentStore(backend_for(url, tmp_path), window=window)
-    store.open()
-    return store
 
 
 def write(store: IncidentStore, events: list, seq0: int = 0, node: str = "node-a") -> list[int]:  # type: ignore[type-arg]
