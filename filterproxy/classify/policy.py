@@ -49,6 +49,10 @@ class Policy:
     def group(self, name: str) -> Group:
         return self._groups[name]
 
+    def timeless(self, group: str) -> bool:
+        """Whether the group's actions never depend on the time (no rule has a window)."""
+        return self._static[group] is not None
+
     def actions(self, group: str, at: datetime) -> dict[Category, Action]:
         """Action per category for ``group`` at ``at`` (categories not in the dict are blocked)."""
         static = self._static[group]

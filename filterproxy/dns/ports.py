@@ -15,6 +15,8 @@ from filterproxy.model import IPAddress, Query, Verdict
 class PolicyLike(Protocol):
     def group(self, name: str) -> Group: ...
 
+    def timeless(self, group: str) -> bool: ...
+
 
 class ClassifierLike(Protocol):
     @property

@@ -30,7 +30,6 @@ class BlockingStage:
         self.metrics = metrics
         self._makers: dict[Hashable, tuple[Hashable, Maker]] = {}
         self._memo: dict[tuple[str, str], tuple[tuple[int, int], Verdict | None]] = {}
-        self._timeless_groups: dict[tuple[str, int], bool] = {}
 
     def __call__(self, req: Request, next: Handler) -> Reply:
         req.lane_left = math.inf  # the hot lane may keep this answer while the verdicts it rests on hold
@@ -55,7 +54,7 @@ class BlockingStage:
         engine = self.engine
         now = time.time()
         group = engine.group_of(req.client)
-        minute = -1 if self._timeless(group) else int(now) // 60
+        minute = -1 if engine.current.policy.timeless(group) else int(now) // 60
         if minute >= 0:
             req.lane_left = min(req.lane_left, 60.0 - now % 60.0)
         key = (name, group)
@@ -71,17 +70,6 @@ class BlockingStage:
             self._memo.clear()
         self._memo[key] = (stamp, verdict)
         return verdict
-
-    def _timeless(self, group: str) -> bool:
-        """Whether the group's verdicts never depend on the time (no rule has a window)."""
-        key = (group, self.engine.generation)
-        found = self._timeless_groups.get(key)
-        if found is None:
-            if len(self._timeless_groups) > 256:
-                self._timeless_groups.clear()  # older generations
-            rules = self.engine.current.policy.group(group).categories.values()
-            found = self._timeless_groups[key] = not any(rule.windows for rule in rules)
-        return found
 
     def _recheck(self, req: Request, answer: Answer) -> Answer:
         for alias in answer.aliases:
