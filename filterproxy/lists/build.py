@@ -59,6 +59,8 @@ def fingerprint(sources: Sequence[SourceSettings], max_bad_share: float) -> str:
 
 def build_index(sources: Sequence[SourceSettings], max_bad_share: float) -> Index:
     """Parse every enabled source into one index, or raise :class:`ListError` saying which and why."""
+    # taken before parsing: a file that changes during the build then no longer matches, and is rebuilt
+    stamp = fingerprint(sources, max_bad_share)
     enabled = [s for s in sources if s.enabled]
     builder = IndexBuilder()
     infos = []
@@ -72,7 +74,7 @@ def build_index(sources: Sequence[SourceSettings], max_bad_share: float) -> Inde
         if result.rejected:
             raise ListFormatError(_rejection(result.info, source.bad_share_limit(max_bad_share)))
         infos.append(result.info)
-    return builder.build(infos, fingerprint(sources, max_bad_share))
+    return builder.build(infos, stamp)
 
 
 def _add_source(builder: IndexBuilder, source: SourceSettings, max_bad_share: float) -> SourceResult:
