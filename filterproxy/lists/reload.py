@@ -143,14 +143,13 @@ class ListManager:
             if stamp != self._stamp:
                 await self.reload()
 
-    def _inputs_stamp(self) -> tuple[tuple[str, int, int], ...]:
-        """Sizes and modification times of every input file, local lists and the reload request."""
+    def _inputs_stamp(self) -> tuple[object, ...]:
+        """What a reload depends on: the sources file, the category sources' fingerprint (every
+        list file behind them, as a build sees them), the local lists and the reload request."""
         paths = [*local_files(self._config).all_files(), self._config.data_dir / RELOAD_FILE]
         if self._config.lists.sources_file is not None:
             paths.append(self._config.lists.sources_file)
-        for source in self._config.lists.sources:
-            paths.append(source.path)
-        out = []
+        out: list[object] = []
         for path in paths:
             try:
                 stat = path.stat()
@@ -158,6 +157,10 @@ class ListManager:
                 out.append((str(path), -1, -1))
                 continue
             out.append((str(path), stat.st_size, stat.st_mtime_ns))
+        try:
+            out.append(fingerprint(resolve_sources(self._config), self._config.lists.max_bad_share))
+        except FilterproxyError as exc:  # a broken sources file: its own stat above changes when it is fixed
+            out.append(str(exc))
         return tuple(out)
 
 

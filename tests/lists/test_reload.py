@@ -61,6 +61,24 @@ def test_changed_source_is_rebuilt_in_a_child_and_swapped(workdir: Path) -> None
     asyncio.run(scenario())
 
 
+def test_edited_list_file_named_in_the_sources_file_is_reloaded_by_the_watch(workdir: Path) -> None:
+    config = load_config(workdir / "filterproxy.yaml", env={})
+    results: list[ReloadResult] = []
+
+    async def scenario() -> None:
+        manager = ListManager(config, load_engine(config), [lambda r, e: results.append(r)])
+        await manager.start()
+        try:
+            assert action(manager, "www.tiktok.com") is Action.ALLOW
+            (workdir / "social.txt").write_text("facebook.com\ninstagram.com\ntiktok.com\n")
+            await wait_for(lambda: action(manager, "www.tiktok.com") is Action.BLOCK)
+        finally:
+            await manager.stop()
+
+    asyncio.run(scenario())
+    assert results and results[-1].ok and results[-1].rebuilt
+
+
 def test_bad_list_is_rejected_and_the_old_index_stays(workdir: Path) -> None:
     config = load_config(workdir / "filterproxy.yaml", env={})
 
