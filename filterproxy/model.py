@@ -114,6 +114,11 @@ class Verdict(NamedTuple):
         return self.action is not Action.ALLOW
 
     @property
+    def what(self) -> str:
+        """The category's name, or the reason's when no category applies (bounded: safe as a label)."""
+        return self.category.value if self.category else self.reason.value
+
+    @property
     def label(self) -> str:
         """A short bounded label for metrics: ``<action>:<category or reason>``."""
-        return f"{self.action.value}:{self.category.value if self.category else self.reason.value}"
+        return f"{self.action.value}:{self.what}"

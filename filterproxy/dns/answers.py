@@ -103,8 +103,7 @@ def negative(rcode: int, ttl: int, options: list[EDNSOption] | None = None) -> M
 def ede_for(verdict: Verdict) -> EDNSOption:
     """EDE 15 (Blocked) for the school's and feeds' own lists, 17 (Filtered) for category policy."""
     code = EDE_FILTERED if verdict.reason is Reason.CATEGORY else EDE_BLOCKED
-    text = verdict.category.value if verdict.category else verdict.reason.value
-    return EDNSOption(15, code.to_bytes(2, "big") + text.encode())
+    return EDNSOption(15, code.to_bytes(2, "big") + verdict.what.encode())
 
 
 def block_maker(settings: BlockSettings, qtype: int, verdict: Verdict) -> tuple[Hashable, Maker]:

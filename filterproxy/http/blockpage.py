@@ -66,7 +66,7 @@ def render(
     headers = {
         "Cache-Control": "no-store",
         "X-Filterproxy-Reference": reference,
-        "X-Filterproxy-Category": verdict.category.value if verdict.category else verdict.reason.value,
+        "X-Filterproxy-Category": verdict.what,
     }
     if wants_html(accept):
         body = _html(verdict, title, url, reference, at, settings).encode("utf-8")

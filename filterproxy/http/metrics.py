@@ -66,5 +66,4 @@ class ProxyMetrics:
         self.hook_time = {h: self.decision.labels(h) for h in ("connect", "clienthello", "request")}
 
     def blocked(self, verdict: Verdict, protocol: str) -> None:
-        category = verdict.category.value if verdict.category else verdict.reason.value
-        self.blocks.labels(category, verdict.group, protocol).inc()
+        self.blocks.labels(verdict.what, verdict.group, protocol).inc()

@@ -155,7 +155,7 @@ def alert_of(incident_id: int, group: Group, node: str) -> dict[str, Any]:
         "id": incident_id,
         "reference": e.reference,
         "severity": group.severity,
-        "category": v.category.value if v.category else v.reason.value,
+        "category": v.what,
         "site": v.site or v.host,
         "host": v.host,
         "url": e.url,

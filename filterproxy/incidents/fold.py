@@ -20,8 +20,7 @@ Sequenced = tuple[int, BlockEvent]
 def dedup_key(event: BlockEvent) -> str:
     """``client|site|category``: the identity of a repeat (reason stands in when uncategorised)."""
     v = event.verdict
-    what = v.category.value if v.category else v.reason.value
-    return f"{event.client}|{v.site or v.host}|{what}"
+    return f"{event.client}|{v.site or v.host}|{v.what}"
 
 
 @dataclass(slots=True)

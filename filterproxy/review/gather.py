@@ -6,9 +6,8 @@ import logging
 
 from filterproxy.config.model import Config
 from filterproxy.errors import MetricsHistoryError
-from filterproxy.incidents.backends import backend_for
 from filterproxy.incidents.model import Incident, IncidentFilter, Status
-from filterproxy.incidents.store import IncidentStore
+from filterproxy.incidents.store import open_store
 from filterproxy.lists.loader import local_files, resolve_sources
 from filterproxy.review.figures import Period
 from filterproxy.review.prometheus import PrometheusHistory
@@ -46,8 +45,7 @@ def gather(config: Config, period: Period, *, stale_days: int = 7) -> Evidence:
 
 
 def _incidents(config: Config, period: Period) -> tuple[list[Incident], list[float]]:
-    store = IncidentStore(backend_for(config.incidents.store, config.data_dir))
-    store.open()
+    store = open_store(config.incidents, config.data_dir)
     try:
         found = store.query(IncidentFilter(since=period.since, until=period.until))
         incidents = [i for i in found if period.since <= i.first_seen < period.until]
