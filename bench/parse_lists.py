@@ -23,6 +23,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from filterproxy.lists.formats import Entry, parse_file
@@ -62,7 +63,7 @@ def count_lines(paths: list[Path]) -> int:
     for path in paths:
         opener = gzip.open if path.suffix == ".gz" else open
         with opener(path, "rb") as handle:
-            total += sum(chunk.count(b"\n") for chunk in iter(lambda h=handle: h.read(1 << 20), b""))
+            total += sum(chunk.count(b"\n") for chunk in iter(partial(handle.read, 1 << 20), b""))
     return total
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from filterproxy.lists.settings import SourceSettings
+from filterproxy.lists.settings import ListFormat, SourceSettings
 from filterproxy.model import Category
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "blocklists"
@@ -58,7 +58,7 @@ def available() -> bool:
 
 
 def _source(rel: str, category: Category) -> SourceSettings:
-    fmt = "ut1" if rel.startswith("ut1/") else "auto"
+    fmt: ListFormat = "ut1" if rel.startswith("ut1/") else "auto"
     return SourceSettings(id=rel.rsplit(".", 1)[0].removesuffix(".domains").removesuffix(".hosts"),
                           category=category, path=SHARED / rel, format=fmt, max_bad_share=0.2)
 

@@ -37,7 +37,7 @@ class Server:
 
 
 def _popen(args: list[str], log: Path, **kwargs: object) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(args, stdout=log.open("wb"), stderr=subprocess.STDOUT, **kwargs)  # type: ignore[call-overload]
+    return subprocess.Popen(args, stdout=log.open("wb"), stderr=subprocess.STDOUT, **kwargs)  # type: ignore[call-overload,no-any-return]
 
 
 def origin(work: Path) -> Server:

@@ -48,8 +48,8 @@ async def _plain(options: dict[str, object]) -> None:
 
     Path(str(options["confdir"])).mkdir(parents=True, exist_ok=True)
     plain = master.Master(mitm_options.Options(), event_loop=asyncio.get_running_loop())
-    plain.addons.add(*proxy_addons())  # the same mitmproxy addon set as filterproxy, minus the filter
-    plain.options.update(**options, ignore_hosts=[".*"])
+    plain.addons.add(*proxy_addons())  # type: ignore[no-untyped-call]  # filterproxy's addon set, minus the filter
+    plain.options.update(**options, ignore_hosts=[".*"])  # type: ignore[no-untyped-call]
     print("ready", flush=True)
     await plain.run()
 
