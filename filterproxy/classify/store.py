@@ -18,7 +18,6 @@ from __future__ import annotations
 import ipaddress
 import json
 import mmap
-import os
 import struct
 import sys
 from pathlib import Path
@@ -27,6 +26,7 @@ from typing import Any
 from filterproxy.classify.index import Combo, Index, SourceInfo
 from filterproxy.classify.table import HashTable
 from filterproxy.errors import IndexFileError
+from filterproxy.files import write_atomic
 from filterproxy.model import Category
 
 MAGIC = b"FPIDX\x00\x02\x00"  # version 2: keys modulo table.PRIME
@@ -51,14 +51,7 @@ def write_index(index: Index, path: Path) -> None:
         offset += len(keys) + len(values) + pad
     header = json.dumps(_header(index, tables)).encode()
     header += b" " * ((-(len(MAGIC) + 8 + len(header))) % 8)
-    tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("wb") as out:
-        out.write(MAGIC + struct.pack("<Q", len(header)) + header)
-        for blob in blobs:
-            out.write(blob)
-        out.flush()
-        os.fsync(out.fileno())
-    os.replace(tmp, path)
+    write_atomic(path, [MAGIC + struct.pack("<Q", len(header)) + header, *blobs])
 
 
 def read_index(path: Path) -> Index:

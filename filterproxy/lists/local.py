@@ -20,6 +20,7 @@ from typing import Any, Literal
 from filterproxy.classify.classifier import LocalLists
 from filterproxy.classify.normalise import normalise_name
 from filterproxy.errors import ConfigError
+from filterproxy.files import append_line, write_atomic
 from filterproxy.model import Category
 
 AuditAction = Literal["add", "remove", "allow", "unallow", "refused"]
@@ -84,7 +85,7 @@ def edit_list(path: Path, names: Iterable[str], *, add: bool) -> list[str]:
         changed = [n for n in dict.fromkeys(names) if n in gone]
         result = [n for n in current if n not in gone]
     if changed:
-        _write_atomic(path, _HEADER + "".join(f"{n}\n" for n in result))
+        write_atomic(path, _HEADER + "".join(f"{n}\n" for n in result))
     return changed
 
 
@@ -101,11 +102,7 @@ def audit(files: LocalFiles, action: AuditAction, entries: Sequence[str], reason
     }
     if detail:
         record["detail"] = detail
-    files.audit_log.parent.mkdir(parents=True, exist_ok=True)
-    with files.audit_log.open("a", encoding="utf-8") as log:
-        log.write(json.dumps(record) + "\n")
-        log.flush()
-        os.fsync(log.fileno())
+    append_line(files.audit_log, json.dumps(record))
 
 
 def _user() -> str:
@@ -118,11 +115,3 @@ def _user() -> str:
         return f"uid:{os.getuid()}"
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("w", encoding="utf-8") as out:
-        out.write(text)
-        out.flush()
-        os.fsync(out.fileno())
-    os.replace(tmp, path)

@@ -13,13 +13,13 @@ from __future__ import annotations
 import json
 import logging
 import os
-import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
 from filterproxy.errors import ListError, ListFetchError
+from filterproxy.files import fsync_dir, write_atomic
 from filterproxy.lists.fetch import Download, Validators, fetch
 from filterproxy.lists.formats import BadLine, parse_source
 from filterproxy.lists.settings import SourceSettings
@@ -159,15 +159,7 @@ def _check_counts(source: SourceSettings, entries: int, bad: int, first: BadLine
 
 def _install(tmp: Path, dest: Path) -> None:
     os.replace(tmp, dest)
-    _fsync_dir(dest.parent)
-
-
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    fsync_dir(dest.parent)
 
 
 def _validators(entry: Any, source: SourceSettings) -> Validators | None:
@@ -202,10 +194,4 @@ def _load_state(path: Path) -> dict[str, Any]:
 
 
 def _save_state(path: Path, state: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, name = tempfile.mkstemp(dir=path.parent, prefix=".state-", suffix=".json")
-    with os.fdopen(handle, "w", encoding="utf-8") as out:
-        json.dump(state, out, indent=2, sort_keys=True)
-        out.flush()
-        os.fsync(out.fileno())
-    os.replace(name, path)
+    write_atomic(path, json.dumps(state, indent=2, sort_keys=True))

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import os
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from filterproxy.config.loader import load_config
 from filterproxy.errors import ConfigError
+from filterproxy.files import write_atomic
 from filterproxy.review.figures import Period
 from filterproxy.review.gather import gather
 from filterproxy.review.report import build_context, render
@@ -48,8 +48,3 @@ def review_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)

@@ -6,11 +6,12 @@ The annual review reads the history; the metrics collector reads the newest run 
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
+
+from filterproxy.files import append_line
 
 Kind = Literal["category", "educational", "custom"]
 Observed = Literal["blocked", "allowed", "error"]
@@ -76,11 +77,7 @@ def results_path(data_dir: Path) -> Path:
 def append_run(data_dir: Path, run: Run) -> Path:
     """Append one run (fsync'd: it is evidence for the annual review)."""
     path = results_path(data_dir)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a", encoding="utf-8") as out:
-        out.write(json.dumps(run.to_json()) + "\n")
-        out.flush()
-        os.fsync(out.fileno())
+    append_line(path, json.dumps(run.to_json()))
     return path
 
 
