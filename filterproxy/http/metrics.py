@@ -6,8 +6,9 @@ protocol, connection handling and hook. Never a host, URL or client address.
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry
 
+from filterproxy.metrics.registry import counter, histogram
 from filterproxy.model import Verdict
 
 OUTCOMES = ("allowed", "blocked", "logged", "refused", "error")
@@ -18,46 +19,46 @@ class ProxyMetrics:
     """All proxy metrics, created once per registry."""
 
     def __init__(self, registry: CollectorRegistry) -> None:
-        self.requests = Counter(
+        self.requests = counter(
+            registry,
             "filterproxy_http_requests_total",
             "Requests and CONNECTs seen by the proxy, by outcome.",
             ["outcome"],
-            registry=registry,
         )
-        self.blocks = Counter(
+        self.blocks = counter(
+            registry,
             "filterproxy_http_blocks_total",
             "Blocked requests and connections by category, group and protocol.",
             ["category", "group", "protocol"],
-            registry=registry,
         )
-        self.connections = Counter(
+        self.connections = counter(
+            registry,
             "filterproxy_http_tls_connections_total",
             "TLS connections by handling: passthrough (untouched), intercepted or refused.",
             ["handling"],
-            registry=registry,
         )
-        self.watched = Counter(
+        self.watched = counter(
+            registry,
             "filterproxy_http_watched_searches_total",
             "Search terms that matched a watch list, by theme.",
             ["theme", "action"],
-            registry=registry,
         )
-        self.rewrites = Counter(
+        self.rewrites = counter(
+            registry,
             "filterproxy_http_safesearch_rewrites_total",
             "Requests changed to enforce SafeSearch or YouTube mode.",
             ["kind"],
-            registry=registry,
         )
-        self.limited = Counter(
+        self.limited = counter(
+            registry,
             "filterproxy_http_connections_limited_total",
             "Connections refused because their client already had the maximum open.",
-            registry=registry,
         )
-        self.decision = Histogram(
+        self.decision = histogram(
+            registry,
             "filterproxy_http_decision_seconds",
             "Time the filter spends deciding, per hook.",
             ["hook"],
-            registry=registry,
             buckets=(0.00001, 0.00003, 0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1),
         )
         # children bound once: labels() takes a lock and a dict lookup on every call
