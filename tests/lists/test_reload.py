@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 from filterproxy.config.loader import load_config
+from filterproxy.config.model import Config
 from filterproxy.lists import editing
 from filterproxy.lists.loader import load_engine
 from filterproxy.lists.reload import ListManager, ReloadResult
@@ -27,21 +29,32 @@ async def wait_for(predicate, timeout: float = 10.0) -> None:  # type: ignore[no
         await asyncio.sleep(0.05)
 
 
-def test_local_edit_takes_effect_without_restart(workdir: Path) -> None:
-    config = load_config(workdir / "filterproxy.yaml", env={})
+def watch_until_blocked(config: Config, edit: Callable[[], None], before: str, after: str) -> list[ReloadResult]:
+    """Start a watching ListManager, check ``before`` is allowed, ``edit``, wait until ``after`` is
+    blocked; the reload results its observer saw."""
     results: list[ReloadResult] = []
 
     async def scenario() -> None:
         manager = ListManager(config, load_engine(config), [lambda r, e: results.append(r)])
         await manager.start()
         try:
-            assert action(manager, "new.example") is Action.ALLOW
-            editing.edit(config, "add", ["new.example"], "test", Category.ADULT)
-            await wait_for(lambda: action(manager, "www.new.example") is Action.BLOCK)
+            assert action(manager, before) is Action.ALLOW
+            edit()
+            await wait_for(lambda: action(manager, after) is Action.BLOCK)
         finally:
             await manager.stop()
 
     asyncio.run(scenario())
+    return results
+
+
+def test_local_edit_takes_effect_without_restart(workdir: Path) -> None:
+    config = load_config(workdir / "filterproxy.yaml", env={})
+
+    def edit() -> None:
+        editing.edit(config, "add", ["new.example"], "test", Category.ADULT)
+
+    results = watch_until_blocked(config, edit, "new.example", "www.new.example")
     assert results and results[-1].ok and not results[-1].rebuilt
 
 
@@ -63,19 +76,11 @@ def test_changed_source_is_rebuilt_in_a_child_and_swapped(workdir: Path) -> None
 
 def test_edited_list_file_named_in_the_sources_file_is_reloaded_by_the_watch(workdir: Path) -> None:
     config = load_config(workdir / "filterproxy.yaml", env={})
-    results: list[ReloadResult] = []
 
-    async def scenario() -> None:
-        manager = ListManager(config, load_engine(config), [lambda r, e: results.append(r)])
-        await manager.start()
-        try:
-            assert action(manager, "www.tiktok.com") is Action.ALLOW
-            (workdir / "social.txt").write_text("facebook.com\ninstagram.com\ntiktok.com\n")
-            await wait_for(lambda: action(manager, "www.tiktok.com") is Action.BLOCK)
-        finally:
-            await manager.stop()
+    def edit() -> None:
+        (workdir / "social.txt").write_text("facebook.com\ninstagram.com\ntiktok.com\n")
 
-    asyncio.run(scenario())
+    results = watch_until_blocked(config, edit, "www.tiktok.com", "www.tiktok.com")
     assert results and results[-1].ok and results[-1].rebuilt
 
 
