@@ -62,11 +62,16 @@ if [ ! -x .venv/bin/python ]; then
 fi
 stamp=".venv/.installed-$profile"
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
-  .venv/bin/pip install -q --upgrade pip >/dev/null
   if [ "$profile" = run ]; then
-    .venv/bin/pip install -q -e .
+    .venv/bin/pip install -q --disable-pip-version-check -e .
   else
+    .venv/bin/pip install -q --disable-pip-version-check --upgrade pip >/dev/null
     .venv/bin/pip install -q -e '.[dev]'
+    # A wheelhouse of every runtime dependency (and the build backend), so the tests can install
+    # the package into brand-new venvs without extras and without the network (tests/test_install.py).
+    rm -rf .venv/wheelhouse
+    .venv/bin/pip wheel -q --wheel-dir .venv/wheelhouse . 'setuptools>=77' wheel
+    rm -f .venv/wheelhouse/filterproxy-*.whl  # the tests build the package from the tree they test
   fi
   touch "$stamp"
 fi

@@ -94,12 +94,11 @@ def cli(config: Path, *args: str) -> str:
     return out.stdout
 
 
-@pytest.mark.slow
-def test_serve_blocks_records_counts_and_drains(tmp_path: Path, upstream: int) -> None:
-    config, ports = write_config(tmp_path, upstream)
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen([sys.executable, "-m", "filterproxy.cli", "--config", str(config), "serve"],
-                            cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+def exercise_serve(argv: list[str], cwd: Path, ports: dict[str, int], env: dict[str, str] | None = None) -> str:
+    """Start ``argv`` (a ``serve`` command), check a DNS block and allow, the proxy's block page and
+    ``/metrics``, then SIGTERM it and require a clean exit. Returns the block page's reference."""
+    env = {**(env or os.environ), "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         for port in (ports["dns"], ports["proxy"], ports["metrics"]):
             wait_listening(port)
@@ -116,7 +115,6 @@ def test_serve_blocks_records_counts_and_drains(tmp_path: Path, upstream: int) -
         assert "Adult content" in page.text
         match = re.search(r"[A-Z2-9]{3}-[A-Z2-9]{3}-[A-Z2-9]{3}", page.text)
         assert match, page.text[:500]
-        reference = match.group(0)
         metrics = httpx.get(f"http://127.0.0.1:{ports['metrics']}/metrics", timeout=5).text
         assert "filterproxy_dns_" in metrics and "filterproxy_lists_entries" in metrics
         for secret in ("bet.example", "adult.example", "127.0.0.1\""):
@@ -129,6 +127,14 @@ def test_serve_blocks_records_counts_and_drains(tmp_path: Path, upstream: int) -
             proc.kill()
             output, _ = proc.communicate()
     assert proc.returncode == 0, output
+    return match.group(0)
+
+
+@pytest.mark.slow
+def test_serve_blocks_records_counts_and_drains(tmp_path: Path, upstream: int) -> None:
+    config, ports = write_config(tmp_path, upstream)
+    reference = exercise_serve([sys.executable, "-m", "filterproxy.cli", "--config", str(config), "serve"],
+                               REPO, ports)
     incidents = json.loads(cli(config, "incidents", "list", "--json"))
     by_host = {i.get("host"): i for i in incidents}
     assert "www.bet.example" in by_host and by_host["www.bet.example"]["protocol"] == "dns"

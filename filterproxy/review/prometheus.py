@@ -7,11 +7,13 @@ the month's end; a month Prometheus has no data for is reported as missing, not 
 
 from __future__ import annotations
 
+import json
 import logging
+import urllib.error
+import urllib.parse
+import urllib.request
 from datetime import UTC, datetime, timedelta
 from typing import Any
-
-import httpx
 
 from filterproxy.errors import MetricsHistoryError
 
@@ -25,25 +27,26 @@ BLOCKS_BY_CATEGORY = (
 class PrometheusHistory:
     """Instant queries against one Prometheus server."""
 
-    def __init__(
-        self, url: str, *, timeout: float = 10.0, transport: httpx.BaseTransport | None = None
-    ) -> None:
+    def __init__(self, url: str, *, timeout: float = 10.0) -> None:
         self.url = url.rstrip("/")
-        self._client = httpx.Client(timeout=timeout, transport=transport)
+        self.timeout = timeout
 
     def close(self) -> None:
-        self._client.close()
+        """Nothing to release: each query is one short request (kept for callers' symmetry)."""
 
     def query(self, expr: str, at: datetime) -> list[dict[str, Any]]:
         """The ``result`` list of an instant query; raise :class:`MetricsHistoryError` on any failure."""
+        params = urllib.parse.urlencode({"query": expr, "time": at.timestamp()})
         try:
-            params: dict[str, str | float] = {"query": expr, "time": at.timestamp()}
-            response = self._client.get(f"{self.url}/api/v1/query", params=params)
-            body = response.json()
-        except (httpx.HTTPError, ValueError) as exc:
+            with urllib.request.urlopen(f"{self.url}/api/v1/query?{params}", timeout=self.timeout) as response:
+                body = json.load(response)
+        except urllib.error.HTTPError as exc:  # Prometheus answers 4xx/5xx with a JSON error body
+            body = _error_body(exc)
+        except (OSError, ValueError) as exc:
             raise MetricsHistoryError(f"{self.url}: {exc}") from exc
-        if body.get("status") != "success":
-            raise MetricsHistoryError(f"{self.url}: {body.get('errorType')}: {body.get('error')}")
+        if not isinstance(body, dict) or body.get("status") != "success":
+            error = body if isinstance(body, dict) else {}
+            raise MetricsHistoryError(f"{self.url}: {error.get('errorType')}: {error.get('error')}")
         result: list[dict[str, Any]] = body["data"]["result"]
         return result
 
@@ -68,3 +71,10 @@ def _month_bounds(month: str) -> tuple[datetime, datetime]:
     start = datetime(year, mon, 1, tzinfo=UTC)
     end = (start + timedelta(days=32)).replace(day=1)
     return start, end
+
+
+def _error_body(exc: urllib.error.HTTPError) -> Any:
+    try:
+        return json.load(exc)
+    except ValueError:
+        return {"errorType": f"HTTP {exc.code}", "error": exc.reason}

@@ -8,6 +8,7 @@ the proxy's block page is a 403 with ``X-Filterproxy-Category``. The configured 
 
 from __future__ import annotations
 
+import http.client
 import socket
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -17,7 +18,6 @@ import dns.message
 import dns.query
 import dns.rcode
 import dns.rdatatype
-import httpx
 
 from filterproxy.config.block import BlockSettings
 from filterproxy.config.types import split_host_port
@@ -62,19 +62,24 @@ def probe_dns(
 
 
 def probe_http(target: str, proxy: tuple[str, int], timeout: float, source: str | None) -> Seen:
-    """``GET`` the URL (``http://name/`` for a bare name) through the proxy."""
+    """``GET`` the URL (``http://name/`` for a bare name) through the proxy, in absolute form."""
     url = target if "://" in target else f"http://{target}/"
-    host = f"[{proxy[0]}]" if ":" in proxy[0] else proxy[0]
-    transport = httpx.HTTPTransport(proxy=f"http://{host}:{proxy[1]}", local_address=source, retries=0)
+    if urlsplit(url).scheme != "http":
+        return Seen("error", f"only http:// URLs can be probed, got {url!r}")
+    bind = (source, 0) if source else None
+    connection = http.client.HTTPConnection(proxy[0], proxy[1], timeout=timeout, source_address=bind)
     try:
-        with httpx.Client(transport=transport, timeout=timeout, follow_redirects=False) as client:
-            response = client.get(url, headers={"User-Agent": "filterproxy-selftest"})
-    except (httpx.HTTPError, OSError) as exc:
+        connection.request("GET", url, headers={"User-Agent": "filterproxy-selftest", "Connection": "close"})
+        response = connection.getresponse()
+        response.read()
+    except (http.client.HTTPException, OSError) as exc:
         return Seen("error", f"no response: {exc.__class__.__name__}: {exc}")
-    category = response.headers.get("x-filterproxy-category")
-    if response.status_code == 403 and category:
+    finally:
+        connection.close()
+    category = response.getheader("x-filterproxy-category")
+    if response.status == 403 and category:
         return Seen("blocked", f"block page ({category})")
-    return Seen("allowed", f"HTTP {response.status_code}")  # the filter let it through, origin up or not
+    return Seen("allowed", f"HTTP {response.status}")  # the filter let it through, origin up or not
 
 
 def connect_address(listen: str) -> tuple[str, int]:
