@@ -72,6 +72,18 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
     rm -rf .venv/wheelhouse
     .venv/bin/pip wheel -q --wheel-dir .venv/wheelhouse . 'setuptools>=77' wheel
     rm -f .venv/wheelhouse/filterproxy-*.whl  # the tests build the package from the tree they test
+    # The Docker image runs a newer Python with the mitmproxy 12 line: where such an interpreter is
+    # on PATH, the same install test runs on it too.
+    rm -rf .venv/wheelhouse-py3.12
+    py312=""
+    for candidate in python3.12 $(command -v pyenv >/dev/null 2>&1 && ls -d "$(pyenv root)"/versions/3.12*/bin/python3.12 2>/dev/null); do
+      if "$candidate" -m pip --version >/dev/null 2>&1; then py312="$(command -v "$candidate")"; break; fi
+    done
+    if [ -n "$py312" ]; then
+      "$py312" -m pip wheel -q --disable-pip-version-check --wheel-dir .venv/wheelhouse-py3.12 . 'setuptools>=77' wheel
+      rm -f .venv/wheelhouse-py3.12/filterproxy-*.whl
+      echo "$py312" > .venv/wheelhouse-py3.12/INTERPRETER
+    fi
   fi
   touch "$stamp"
 fi
