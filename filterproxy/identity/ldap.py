@@ -7,6 +7,7 @@ becomes :class:`DirectoryUnavailable` here; a wrong password or an unknown user 
 
 from __future__ import annotations
 
+import math
 import ssl
 from typing import Any
 from urllib.parse import urlsplit
@@ -61,7 +62,7 @@ class LdapDirectory:
             query = s.user_filter.replace("{user}", escape_filter_chars(user))
             try:
                 conn.search(s.base_dn, query, ldap3.SUBTREE, attributes=[s.group_attribute], size_limit=2)
-            except ldap3.core.exceptions.LDAPException as exc:
+            except (ldap3.core.exceptions.LDAPException, OSError) as exc:
                 raise DirectoryUnavailable(f"LDAP {s.url}: search failed: {exc}") from exc
             entries = list(conn.entries)
         finally:
@@ -76,7 +77,8 @@ class LdapDirectory:
         import ldap3
 
         return ldap3.Connection(self._server, user=dn, password=password, auto_bind=ldap3.AUTO_BIND_NONE,
-                                receive_timeout=self.settings.timeout, read_only=True, raise_exceptions=False)
+                                receive_timeout=math.ceil(self.settings.timeout), read_only=True,
+                                raise_exceptions=False)
 
     def _bind(self, conn: Any) -> bool:
         """Open (with StartTLS when configured) and bind; False for refused credentials."""
@@ -87,5 +89,5 @@ class LdapDirectory:
             if self.settings.starttls and not conn.start_tls():
                 raise DirectoryUnavailable(f"LDAP {self.settings.url}: StartTLS refused")
             return bool(conn.bind())
-        except ldap3.core.exceptions.LDAPException as exc:
+        except (ldap3.core.exceptions.LDAPException, OSError) as exc:
             raise DirectoryUnavailable(f"LDAP {self.settings.url}: {type(exc).__name__}: {exc}") from exc

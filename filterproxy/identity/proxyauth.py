@@ -25,7 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import NamedTuple
 
-from filterproxy.errors import DirectoryUnavailable
+from filterproxy.errors import DirectoryUnavailable, IdentityError
 from filterproxy.identity.metrics import IdentityMetrics
 from filterproxy.identity.model import Identity, IdentitySource
 from filterproxy.identity.settings import ProxyAuthSettings
@@ -111,7 +111,7 @@ class ProxyAuthenticator:
             return _result(cached[1])
         try:
             found = await self._lookup(key, user, password)
-        except DirectoryUnavailable as exc:
+        except IdentityError as exc:  # the directory is down (or the user file unreadable)
             self.metrics.auth["directory_error"].inc()
             self._log_outage(str(exc))
             return AuthResult(AuthOutcome.UNAVAILABLE, error=str(exc))

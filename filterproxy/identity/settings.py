@@ -64,7 +64,8 @@ class ProxyAuthSettings(Section):
     source: Literal["ldap", "file"] = Field(default="file", description="Where passwords are checked.")
     users_file: Path = Field(
         default=Path("identity/users"),
-        description="Local user file (`filterproxy identity passwd`), relative to data_dir: user:scrypt-hash:groups.",
+        description="Local user file (`filterproxy identity passwd`), relative to data_dir; "
+        "lines user:scrypt-hash:group;group.",
     )
     ldap: LdapSettings | None = Field(default=None, description="The directory, when source is ldap.")
     groups: list[str] = Field(

@@ -1,4 +1,4 @@
-"""The local user file: ``user:scrypt$N$r$p$salt$hash:group,group`` lines, for schools without LDAP.
+"""The local user file: ``user:scrypt$N$r$p$salt$hash:group;group`` lines (groups may be DNs), for schools without LDAP.
 
 Passwords are hashed with :func:`hashlib.scrypt` (N=2**14, r=8, p=1: about 50 ms and 16 MiB per
 check, run in the authenticator's worker threads, never on the event loop). Lines starting
@@ -57,14 +57,14 @@ def parse_users(text: str, source: str = "<users>") -> dict[str, UserEntry]:
         parts = line.split(":")
         if len(parts) not in (2, 3) or not parts[0] or not parts[1].startswith("scrypt$"):
             raise IdentityError(f"{source}:{number}: expected user:scrypt-hash[:groups]")
-        groups = tuple(g.strip() for g in parts[2].split(",") if g.strip()) if len(parts) == 3 else ()
+        groups = tuple(g.strip() for g in parts[2].split(";") if g.strip()) if len(parts) == 3 else ()
         out[parts[0].lower()] = UserEntry(parts[0], parts[1], groups)
     return out
 
 
 def format_users(entries: dict[str, UserEntry]) -> str:
-    lines = ["# filterproxy proxy users: user:scrypt-hash:directory-groups (written by `filterproxy identity passwd`)"]
-    lines += [f"{e.user}:{e.hashed}:{','.join(e.groups)}" for e in entries.values()]
+    lines = ["# filterproxy proxy users: user:scrypt-hash:group;group (written by `filterproxy identity passwd`)"]
+    lines += [f"{e.user}:{e.hashed}:{';'.join(e.groups)}" for e in entries.values()]
     return "\n".join(lines) + "\n"
 
 
@@ -81,8 +81,8 @@ def set_user(path: Path, user: str, password: str, groups: tuple[str, ...]) -> N
     """Add or replace one user (the file is rewritten atomically)."""
     if not user or any(c in user for c in ":\n\r") or user != user.strip():
         raise IdentityError(f"user name {user!r}: no colons, line breaks or surrounding spaces")
-    if any(c in g for g in groups for c in ":\n\r"):
-        raise IdentityError("directory groups cannot contain colons or line breaks")
+    if any(c in g for g in groups for c in ":;\n\r"):
+        raise IdentityError("directory groups cannot contain colons, semicolons or line breaks")
     entries = load_users(path)
     entries[user.lower()] = UserEntry(user, hash_password(password), groups)
     write_atomic(path, format_users(entries))
