@@ -3,7 +3,7 @@
 Components start in dependency order and stop in reverse, so the incident queue is the last to
 stop and drains everything the resolver and proxy handed it:
 
-    metrics exporter > incident queue > engine + list manager > resolver > proxy
+    metrics exporter > incident queue > engine + list manager > identity > resolver > proxy
 """
 
 from __future__ import annotations

@@ -39,7 +39,7 @@ class RadiusListener(asyncio.DatagramProtocol):
         self.metrics = metrics
         self.path = path
         self.port = 0
-        self._clients = [(c.address, c.secret.encode("utf-8")) for c in settings.clients]
+        self._clients = [(c.address, c.secret.get_secret_value().encode("utf-8")) for c in settings.clients]
         self._seen: dict[tuple[str, int, bytes], float] = {}
         self._logged: dict[str, float] = {}
         self._transport: asyncio.DatagramTransport | None = None

@@ -7,6 +7,7 @@ listener and the proxy authenticator, and hands the resolver and proxy their vie
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from prometheus_client import CollectorRegistry
@@ -20,6 +21,7 @@ from filterproxy.identity.proxyauth import Checker, ProxyAuthenticator, file_che
 from filterproxy.identity.sessions import SessionMap
 from filterproxy.identity.settings import ProxyAuthSettings
 
+log = logging.getLogger(__name__)
 SESSIONS_FILE = Path("identity") / "radius-sessions.json"
 
 
@@ -31,7 +33,10 @@ class IdentityRuntime:
         self.book = IdentityBook(self.sessions)
         self.listener = RadiusListener(settings.radius, self.sessions, self.metrics, config.data_dir / SESSIONS_FILE)
         self.auth: ProxyAuthenticator | None = None
-        if settings.proxy_auth.enabled and config.proxy.mode == "explicit":  # transparent clients cannot answer 407
+        if settings.proxy_auth.enabled and config.proxy.mode != "explicit":
+            log.warning("identity.proxy_auth is ignored in %s proxy mode: clients cannot answer 407 (use RADIUS)",
+                        config.proxy.mode)
+        elif settings.proxy_auth.enabled:
             self.auth = ProxyAuthenticator(settings.proxy_auth, checker_for(settings.proxy_auth, config.data_dir),
                                            self.metrics)
 

@@ -6,7 +6,7 @@ import ipaddress
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 
 from filterproxy.config.section import Section
 from filterproxy.config.types import HostPort
@@ -18,7 +18,9 @@ class RadiusClient(Section):
     address: ipaddress.IPv4Network | ipaddress.IPv6Network = Field(
         description="The NAS address or network (CIDR) packets must come from."
     )
-    secret: str = Field(min_length=1, description="The RADIUS shared secret of this NAS.")
+    secret: SecretStr = Field(
+        min_length=1, description="The RADIUS shared secret of this NAS (`config check` prints it masked)."
+    )
 
 
 class RadiusSettings(Section):
