@@ -54,6 +54,7 @@ def _add_list_and_show(actions: Any) -> None:
     ls.add_argument("--category", help="only this category (e.g. selfharm)")
     ls.add_argument("--since", type=when, help="last seen on/after: YYYY-MM-DD, ISO time or Nd (days ago)")
     ls.add_argument("--client", help="only this client IP address")
+    ls.add_argument("--user", help="only incidents naming this person (case-insensitive)")
     ls.add_argument("--limit", type=int, default=200, help="at most this many (default 200, 0: all)")
     ls.add_argument("--json", action="store_true", help="print JSON")
     ls.set_defaults(handler=list_incidents)
@@ -120,7 +121,8 @@ def list_incidents(args: argparse.Namespace) -> int:
     store, _ = open_store(args)
     status = Status(args.status) if args.status else None
     flt = IncidentFilter(
-        status=status, category=args.category, since=args.since, client=args.client, limit=args.limit or None
+        status=status, category=args.category, since=args.since, client=args.client, user=args.user,
+        limit=args.limit or None
     )
     incidents = store.query(flt)
     if args.json:

@@ -121,5 +121,7 @@ def test_history_is_an_hour_either_side(tmp_path: Path, run) -> None:  # type: i
     assert [i["host"] for i in json.loads(out)] == ["www.other.example"]
     code, out, _ = run(config, "incidents", "show", "AAA-AAA-AA4")
     assert "p.smith (radius, 20 min before)" in out and "identified_by: radius" in out
+    code, out, _ = run(config, "incidents", "list", "--user", "t.jones")
+    assert "www.other.example" not in out and "other.example" in out and "centre.example" not in out
     code, _, err = run(config, "incidents", "history")
     assert code == 1 and "--user" in err
