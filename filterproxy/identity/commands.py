@@ -54,7 +54,7 @@ def list_sessions(args: argparse.Namespace) -> int:
     sessions = SessionMap(config.identity.radius.max_sessions)
     sessions.load(config.data_dir / SESSIONS_FILE)
     rows: list[dict[str, Any]] = [{"address": str(a), "user": s.identity.user, "directory": list(s.identity.directory),
-             "since": s.identity.since, "expires": s.expires, "nas": s.nas} for a, s in sessions.snapshot()]
+             "since": s.identity.since, "expires": s.expires, "nas": s.nas} for a, s in sessions.snapshot().items()]
     if args.json:
         print(json.dumps(rows, indent=2))
         return 0

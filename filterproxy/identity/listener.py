@@ -25,7 +25,7 @@ from filterproxy.identity.sessions import Session, SessionMap, save
 from filterproxy.identity.settings import RadiusSettings
 
 log = logging.getLogger(__name__)
-SAVE_SECONDS = 5.0
+SAVE_SECONDS = 30.0
 SEEN_LIMIT = 65536
 _LOG_EVERY = 60.0
 
@@ -40,6 +40,7 @@ class RadiusListener(asyncio.DatagramProtocol):
         self.path = path
         self.port = 0
         self._clients = [(c.address, c.secret.get_secret_value().encode("utf-8")) for c in settings.clients]
+        self._secrets: dict[str, bytes | None] = {}  # source address text -> its NAS secret (or None)
         self._seen: dict[tuple[str, int, bytes], float] = {}
         self._logged: dict[str, float] = {}
         self._transport: asyncio.DatagramTransport | None = None
@@ -94,6 +95,14 @@ class RadiusListener(asyncio.DatagramProtocol):
         return radius.response(packet, secret)
 
     def _secret(self, source: str) -> bytes | None:
+        if source in self._secrets:
+            return self._secrets[source]
+        if len(self._secrets) >= SEEN_LIMIT:
+            self._secrets.clear()
+        found = self._secrets[source] = self._match(source)
+        return found
+
+    def _match(self, source: str) -> bytes | None:
         try:
             address = ipaddress.ip_address(source)
         except ValueError:

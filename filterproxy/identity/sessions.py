@@ -4,7 +4,8 @@ Written by the accounting listener and read by the DNS and HTTP paths on the sam
 proxy's password checks run in threads but never touch this map). Every mutation is one or
 two dict operations; eviction takes the oldest entry (dicts keep insertion order, and a
 refreshed session is re-inserted), so every operation is O(1). The map is saved as JSON with
-an atomic replace, at most every few seconds, and loaded at start without its expired entries.
+an atomic replace (one JSON line per session, so the thread that writes it yields the GIL to the
+loop between lines), at most every 30 seconds, and loaded at start without its expired entries.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import ipaddress
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -102,9 +103,9 @@ class SessionMap:
 
     # persistence
 
-    def snapshot(self) -> list[tuple[IPAddress, Session]]:
+    def snapshot(self) -> dict[IPAddress, Session]:
         """The sessions now (a C-speed copy, taken on the loop; :func:`save` writes it off the loop)."""
-        return list(self._sessions.items())
+        return self._sessions.copy()
 
     def save(self, path: Path) -> None:
         """Write the live sessions atomically (for tools; the listener saves a snapshot from a thread)."""
@@ -113,16 +114,16 @@ class SessionMap:
     def load(self, path: Path) -> int:
         """Read saved sessions, skipping expired and malformed ones; how many were kept."""
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            lines = path.read_text(encoding="utf-8").splitlines()
         except FileNotFoundError:
             return 0
-        except (OSError, ValueError) as exc:
+        except (OSError, UnicodeDecodeError) as exc:
             log.warning("identity: ignoring unreadable sessions file %s: %s", path, exc)
             return 0
         now = self.clock()
-        for row in data.get("sessions", []) if isinstance(data, dict) else []:
+        for line in lines[1:]:  # the first line is the header
             try:
-                address, session = _unrow(row)
+                address, session = _unrow(json.loads(line))
             except (KeyError, TypeError, ValueError):
                 continue
             if session.expires > now and len(self._sessions) < self.limit:
@@ -131,9 +132,23 @@ class SessionMap:
         return len(self._sessions)
 
 
-def save(path: Path, sessions: list[tuple[IPAddress, Session]]) -> None:
-    rows = [_row(a, s) for a, s in sessions]
-    write_atomic(path, json.dumps({"format": FORMAT, "sessions": rows}, separators=(",", ":")))
+def save(path: Path, sessions: dict[IPAddress, Session]) -> None:
+    """Write a snapshot atomically: a header line, then one JSON object per session."""
+    header = json.dumps({"format": FORMAT, "sessions": len(sessions)}).encode() + b"\n"
+    lines = (json.dumps(_row(a, s), separators=(",", ":")).encode() + b"\n" for a, s in sessions.items())
+    write_atomic(path, _chunks(header, lines))
+
+
+def _chunks(header: bytes, lines: Iterator[bytes], size: int = 256) -> Iterator[bytes]:
+    yield header
+    batch: list[bytes] = []
+    for line in lines:
+        batch.append(line)
+        if len(batch) >= size:
+            yield b"".join(batch)
+            batch = []
+    if batch:
+        yield b"".join(batch)
 
 
 def _row(address: IPAddress, session: Session) -> dict[str, Any]:

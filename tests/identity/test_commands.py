@@ -63,6 +63,10 @@ def test_passwd_then_check_user_explains_the_group(tmp_path: Path, run) -> None:
     who = Identity("p.smith", ("pupil",), IdentitySource.RADIUS, 1.0)
     sessions.start(ipaddress.ip_address("10.1.2.3"), Session(who, 4e9, "10.0.0.1", "s1"))
     sessions.save(tmp_path / "data" / SESSIONS_FILE)
+    code, out, _ = run(config, "identity", "sessions", "--json")
+    assert [(r["address"], r["user"], r["directory"]) for r in json.loads(out)] == [("10.1.2.3", "p.smith", ["pupil"])]
+    code, out, _ = run(config, "identity", "sessions")
+    assert "1 live session(s)" in out and "p.smith" in out
     code, out, _ = run(config, "check", "bet.example", "--client", "10.1.2.3")
     assert code == 0 and "\tALLOW\t" in out and "group=guests" in out
     code, out, _ = run(config, "check", "bet.example", "--client", "10.1.2.3", "--user", "p.smith")

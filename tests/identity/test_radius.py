@@ -130,11 +130,12 @@ def test_sessions_are_bounded_and_persisted(tmp_path: Path) -> None:
     assert heard == ["10.0.0.0", "10.0.0.1", "10.0.0.0", "10.0.0.2"]
     path = tmp_path / "identity" / "sessions.json"
     sessions.save(path)
-    data = json.loads(path.read_text())
-    data["sessions"].append({"address": "10.9.9.9", "user": "old", "directory": [], "since": 1, "expires": 2,
-                             "nas": "x"})  # expired: not restored
-    data["sessions"].append({"address": "not-an-ip"})
-    path.write_text(json.dumps(data))
+    lines = path.read_text().splitlines()
+    assert json.loads(lines[0]) == {"format": 1, "sessions": 2} and len(lines) == 3
+    lines.append(json.dumps({"address": "10.9.9.9", "user": "old", "directory": [], "since": 1, "expires": 2,
+                             "nas": "x"}))  # expired: not restored
+    lines += [json.dumps({"address": "not-an-ip"}), "{truncated"]
+    path.write_text("\n".join(lines))
     restored = SessionMap(limit=10)
     assert restored.load(path) == 2
     assert restored.identity(ipaddress.ip_address("10.0.0.2")).user == "u2"  # type: ignore[union-attr]
