@@ -45,7 +45,7 @@ class LdapDirectory:
         try:
             ok = self._bind(conn)
         finally:
-            conn.unbind()
+            _close(conn)
         return (dn, groups) if ok else None
 
     def lookup(self, user: str) -> tuple[str, tuple[str, ...]] | None:
@@ -66,7 +66,7 @@ class LdapDirectory:
                 raise DirectoryUnavailable(f"LDAP {s.url}: search failed: {exc}") from exc
             entries = list(conn.entries)
         finally:
-            conn.unbind()
+            _close(conn)
         if len(entries) != 1:  # none, or an ambiguous filter: not this user
             return None
         entry = entries[0]
@@ -91,3 +91,13 @@ class LdapDirectory:
             return bool(conn.bind())
         except (ldap3.core.exceptions.LDAPException, OSError) as exc:
             raise DirectoryUnavailable(f"LDAP {self.settings.url}: {type(exc).__name__}: {exc}") from exc
+
+
+def _close(conn: Any) -> None:
+    """Unbind, ignoring a connection that already failed (the first error is the one to report)."""
+    import ldap3
+
+    try:
+        conn.unbind()
+    except (ldap3.core.exceptions.LDAPException, OSError):
+        pass

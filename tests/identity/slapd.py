@@ -55,11 +55,17 @@ def _ldif() -> str:
 
 
 class Slapd:
-    def __init__(self, base: Path) -> None:
+    def __init__(self, base: Path, tls: tuple[Path, Path, Path] | None = None) -> None:
+        """``tls``: (CA, certificate, key) to offer StartTLS and listen on ldaps:// too."""
         self.dir = base
         self.port = free_port()
+        self.tls_port = free_port() if tls is not None else None
         (base / "db").mkdir(parents=True, exist_ok=True)
-        (base / "slapd.conf").write_text(_CONF.format(dir=base, suffix=SUFFIX, admin=ADMIN))
+        conf = _CONF.format(dir=base, suffix=SUFFIX, admin=ADMIN)
+        if tls is not None:
+            conf = (f"TLSCACertificateFile {tls[0]}\nTLSCertificateFile {tls[1]}\nTLSCertificateKeyFile {tls[2]}\n"
+                    + conf)
+        (base / "slapd.conf").write_text(conf)
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -68,7 +74,8 @@ class Slapd:
 
     def start(self, *, load: bool = True) -> None:
         # -d 0: stay in the foreground (the test owns the process), log nothing
-        self.proc = subprocess.Popen(["/usr/sbin/slapd", "-h", f"{self.url}/", "-f", str(self.dir / "slapd.conf"),
+        urls = f"{self.url}/" + (f" ldaps://127.0.0.1:{self.tls_port}/" if self.tls_port else "")
+        self.proc = subprocess.Popen(["/usr/sbin/slapd", "-h", urls, "-f", str(self.dir / "slapd.conf"),
                                       "-d", "0"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from filterproxy.errors import DirectoryUnavailable
 from filterproxy.identity.ldap import LdapDirectory
+from tests.http.pki import make_pki
 from tests.identity.conftest import ldap_settings
 from tests.identity.slapd import PUPIL_GROUP, SERVICE_PASSWORD, STAFF_GROUP, Slapd
 from tests.support import free_port
@@ -51,3 +53,24 @@ def test_starttls_refused_by_a_plain_server_is_an_outage(slapd: Slapd, tmp_path:
     ldap = LdapDirectory(ldap_settings(slapd.url, tmp_path / "pw", starttls=True), SERVICE_PASSWORD)
     with pytest.raises(DirectoryUnavailable):
         ldap.authenticate("t.jones", "staff-pass")
+
+
+@pytest.fixture(scope="module")
+def tls_slapd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Slapd, Path, Path]]:
+    pki = make_pki(tmp_path_factory.mktemp("ldap-pki"))
+    other = make_pki(tmp_path_factory.mktemp("other-pki"))[0]  # a CA that did not sign the server
+    server = Slapd(tmp_path_factory.mktemp("slapd-tls"), tls=pki)
+    server.start()
+    yield server, pki[0], other
+    server.stop()
+
+
+def test_starttls_and_ldaps_verify_the_server(tls_slapd: tuple[Slapd, Path, Path], tmp_path: Path) -> None:
+    server, ca, other = tls_slapd
+    ldaps = f"ldaps://127.0.0.1:{server.tls_port}"
+    for url, extra in ((server.url, {"starttls": True}), (ldaps, {})):
+        good = LdapDirectory(ldap_settings(url, tmp_path / "pw", ca_file=ca, **extra), SERVICE_PASSWORD)
+        assert good.authenticate("t.jones", "staff-pass") is not None, url
+        wrong_ca = LdapDirectory(ldap_settings(url, tmp_path / "pw", ca_file=other, **extra), SERVICE_PASSWORD)
+        with pytest.raises(DirectoryUnavailable):
+            wrong_ca.authenticate("t.jones", "staff-pass")
