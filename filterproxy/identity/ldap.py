@@ -7,6 +7,7 @@ becomes :class:`DirectoryUnavailable` here; a wrong password or an unknown user 
 
 from __future__ import annotations
 
+import contextlib
 import math
 import ssl
 from typing import Any
@@ -97,7 +98,5 @@ def _close(conn: Any) -> None:
     """Unbind, ignoring a connection that already failed (the first error is the one to report)."""
     import ldap3
 
-    try:
+    with contextlib.suppress(ldap3.core.exceptions.LDAPException, OSError):
         conn.unbind()
-    except (ldap3.core.exceptions.LDAPException, OSError):
-        pass
