@@ -33,6 +33,7 @@ from filterproxy.identity.userfile import load_users, verify_password
 
 log = logging.getLogger(__name__)
 NEGATIVE_SECONDS = 30.0  # a refused login is remembered less long: the user may be retyping it
+RETRY_SECONDS = 30.0  # after an outage, logins not in the cache skip the directory this long (no waits)
 _LOG_EVERY = 60.0
 
 #: (user, password) -> (canonical user name, directory groups) or None; may raise DirectoryUnavailable.
@@ -97,6 +98,8 @@ class ProxyAuthenticator:
         self._cache: OrderedDict[tuple[str, bytes], tuple[float, Identity | None]] = OrderedDict()
         self._flight: dict[tuple[str, bytes], asyncio.Future[tuple[str, tuple[str, ...]] | None]] = {}
         self._logged = -_LOG_EVERY
+        self._down_until = 0.0
+        self._down_error = ""
 
     async def check(self, header: str) -> AuthResult:
         credentials = parse_basic(header)
@@ -109,10 +112,14 @@ class ProxyAuthenticator:
         if cached is not None:
             self.metrics.auth["cached"].inc()
             return _result(cached[1])
+        if time.monotonic() < self._down_until:  # a recent outage: answer now instead of waiting again
+            self.metrics.auth["directory_error"].inc()
+            return AuthResult(AuthOutcome.UNAVAILABLE, error=self._down_error)
         try:
             found = await self._lookup(key, user, password)
         except IdentityError as exc:  # the directory is down (or the user file unreadable)
             self.metrics.auth["directory_error"].inc()
+            self._down_until, self._down_error = time.monotonic() + RETRY_SECONDS, str(exc)
             self._log_outage(str(exc))
             return AuthResult(AuthOutcome.UNAVAILABLE, error=str(exc))
         who = Identity(found[0], found[1], IdentitySource.PROXY_AUTH, time.time()) if found is not None else None

@@ -41,6 +41,12 @@ class RadiusSettings(Section):
     )
     max_sessions: int = Field(default=100_000, ge=1, description="Sessions kept at most; the oldest go first.")
 
+    @model_validator(mode="after")
+    def _clients_when_listening(self) -> RadiusSettings:
+        if self.listen is not None and not self.clients:
+            raise ValueError("identity.radius.listen is set but no clients may send: add identity.radius.clients")
+        return self
+
 
 class LdapSettings(Section):
     """An LDAP directory (Active Directory or OpenLDAP) to check proxy passwords against."""

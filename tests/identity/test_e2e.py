@@ -208,6 +208,9 @@ def _scenario(running: Running, ports: dict[str, int], slapd: Slapd) -> None:
     response, took = get(proxy_port, "http://bet.example/", LAPTOP_IP, basic("p.smith", "new-password"))
     assert response.status_code == 200 and took < 5  # guests policy: gambling allowed
     assert running.metric("filterproxy_identity_proxy_auth_total", outcome="directory_error") == 1
+    response, took = get(proxy_port, "http://bet.example/", LAPTOP_IP, basic("x.other", "pw"))  # no wait now
+    assert response.status_code == 200 and took < 1
+    assert running.metric("filterproxy_identity_proxy_auth_total", outcome="directory_error") == 2
     answers, took = ask(dns_port, "adult.example", LAPTOP_IP)
     assert answers != ["192.0.2.66"] and took < 1
     response, _ = get(proxy_port, "http://adult.example/", LAPTOP_IP, basic("t.jones", "staff-pass"))  # cached

@@ -133,6 +133,10 @@ def test_outage_and_deadline_are_unavailable_and_never_block_the_loop() -> None:
     auth, registry = authenticator(down)
     result = run(auth.check(basic("t.jones", "pw")))
     assert result.outcome is AuthOutcome.UNAVAILABLE and "connection refused" in result.error  # type: ignore[union-attr, operator]
+    calls: list[str] = []
+    auth.checker = lambda user, password: calls.append(user)  # type: ignore[assignment, func-returns-value, return-value]
+    again = run(auth.check(basic("a.n.other", "pw")))  # within the retry interval: no directory call, no wait
+    assert again.outcome is AuthOutcome.UNAVAILABLE and calls == []  # type: ignore[union-attr]
     slow, slow_registry = authenticator(hangs)
     slow.deadline = 0.3
 
@@ -154,6 +158,6 @@ def test_outage_and_deadline_are_unavailable_and_never_block_the_loop() -> None:
     result, took, ticks = run(scenario())  # type: ignore[misc]
     assert result.outcome is AuthOutcome.UNAVAILABLE and "did not answer" in result.error  # type: ignore[attr-defined]
     assert took < 1.0 and ticks > 10  # the loop kept running while the directory hung
-    assert outcome(registry, "directory_error") == 1 and outcome(slow_registry, "directory_error") == 1
+    assert outcome(registry, "directory_error") == 2 and outcome(slow_registry, "directory_error") == 1
     auth.close()
     slow.close()
