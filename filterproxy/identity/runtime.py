@@ -26,8 +26,11 @@ SESSIONS_FILE = Path("identity") / "radius-sessions.json"
 
 
 class IdentityRuntime:
-    def __init__(self, config: Config, registry: CollectorRegistry) -> None:
+    def __init__(self, config: Config, registry: CollectorRegistry, *, radius: bool = True) -> None:
+        """``radius=False``: proxy authentication only (`filterproxy proxy` alone leaves accounting to
+        the process that runs the resolver, so two processes never compete for the RADIUS port)."""
         settings = config.identity
+        self.radius = radius
         self.metrics = IdentityMetrics(registry)
         self.sessions = SessionMap(settings.radius.max_sessions)
         self.book = IdentityBook(self.sessions)
@@ -45,7 +48,8 @@ class IdentityRuntime:
         return config.identity.radius.listen is not None or config.identity.proxy_auth.enabled
 
     async def start(self) -> None:
-        await self.listener.start()
+        if self.radius:
+            await self.listener.start()
 
     async def stop(self) -> None:
         await self.listener.stop()
