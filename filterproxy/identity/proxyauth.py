@@ -29,7 +29,7 @@ from filterproxy.errors import DirectoryUnavailable, IdentityError
 from filterproxy.identity.metrics import IdentityMetrics
 from filterproxy.identity.model import Identity, IdentitySource
 from filterproxy.identity.settings import ProxyAuthSettings
-from filterproxy.identity.userfile import load_users, verify_password
+from filterproxy.identity.userfile import UserEntry, load_users, verify_password
 
 log = logging.getLogger(__name__)
 NEGATIVE_SECONDS = 30.0  # a refused login is remembered less long: the user may be retyping it
@@ -65,24 +65,30 @@ def parse_basic(header: str) -> tuple[str, str] | None:
     return (user.strip(), password) if sep and user.strip() else None
 
 
-def file_checker(path: Path) -> Checker:
-    """A checker over the local user file (re-read when it changes)."""
-    state: dict[str, object] = {"mtime": None, "users": {}}
+class UserFileChecker:
+    """Checks passwords against the local user file, re-read when it changes (called from worker threads)."""
 
-    def check(user: str, password: str) -> tuple[str, tuple[str, ...]] | None:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._loaded: tuple[float | None, dict[str, UserEntry]] = (None, {})
+
+    def __call__(self, user: str, password: str) -> tuple[str, tuple[str, ...]] | None:
         try:
-            mtime = path.stat().st_mtime
+            mtime: float | None = self.path.stat().st_mtime
         except OSError:
             mtime = None
-        if mtime != state["mtime"]:
-            state["users"], state["mtime"] = load_users(path), mtime
-        entry = state["users"].get(user.lower())  # type: ignore[attr-defined]
+        if mtime != self._loaded[0]:
+            self._loaded = (mtime, load_users(self.path))  # one assignment: threads see old or new
+        entry = self._loaded[1].get(user.lower())
         if entry is None:
             verify_password(password, _DUMMY)  # the same time whether or not the user exists
             return None
         return (entry.user, entry.groups) if verify_password(password, entry.hashed) else None
 
-    return check
+
+def file_checker(path: Path) -> Checker:
+    """A checker over the local user file."""
+    return UserFileChecker(path)
 
 
 _DUMMY = "scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
