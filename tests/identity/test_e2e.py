@@ -22,6 +22,7 @@ from typing import Any
 import dns.message
 import dns.query
 import pytest
+from prometheus_client import generate_latest
 
 from filterproxy.config.loader import load_config
 from filterproxy.http.server import ProxyServer
@@ -215,6 +216,10 @@ def _scenario(running: Running, ports: dict[str, int], slapd: Slapd) -> None:
     assert answers != ["192.0.2.66"] and took < 1
     response, _ = get(proxy_port, "http://adult.example/", LAPTOP_IP, basic("t.jones", "staff-pass"))  # cached
     assert response.status_code == 403
+    exposition = generate_latest(running.service.registry).decode()
+    assert "filterproxy_identity_radius_packets_total" in exposition
+    for secret in ("p.smith", "t.jones", PUPIL_IP, LAPTOP_IP, "cn=staff"):
+        assert secret not in exposition, f"{secret} leaked into metrics"
 
 
 def _flood_does_not_stall_dns(running: Running, dns_port: int, radius_port: int) -> None:
