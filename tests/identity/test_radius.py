@@ -171,3 +171,25 @@ def test_radclient_start_and_stop(tmp_path: Path) -> None:
 async def _identity(lst: RadiusListener, address: ipaddress.IPv4Address) -> tuple[str, tuple[str, ...]] | None:
     who = lst.sessions.identity(address)
     return (who.user, who.directory) if who is not None else None
+
+
+def test_accounting_on_ends_the_sessions_of_that_nas_only(tmp_path: Path) -> None:
+    lst, registry = listener(tmp_path)
+    lst.handle(acct(1, "a", "10.0.0.1", ident=1), "127.0.0.1")
+    lst.handle(acct(1, "b", "10.0.0.2", ident=1, secret=b"other"), "192.0.2.10")
+    on = radius.request([(radius.ACCT_STATUS_TYPE, struct.pack("!I", 7))], SECRET, 2)  # Accounting-On: NAS restarted
+    assert lst.handle(on, "127.0.0.1") is not None
+    assert lst.sessions.identity(ipaddress.ip_address("10.0.0.1")) is None
+    assert lst.sessions.identity(ipaddress.ip_address("10.0.0.2")).user == "b"  # type: ignore[union-attr]
+    assert count(registry, "other") == 1
+
+
+def test_ipv6_and_a_response_radclient_would_accept() -> None:
+    data = radius.request([(radius.ACCT_STATUS_TYPE, struct.pack("!I", 1)), (radius.USER_NAME, b"p.smith"),
+                           (radius.FRAMED_IPV6_ADDRESS, ipaddress.IPv6Address("2001:db8::5").packed)], SECRET, 9)
+    packet = radius.parse(data)
+    assert packet.addresses == (ipaddress.IPv6Address("2001:db8::5"),)
+    answer = radius.response(packet, SECRET)
+    import hashlib
+
+    assert answer[4:] == hashlib.md5(answer[:4] + packet.authenticator + SECRET).digest()
