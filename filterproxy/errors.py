@@ -21,6 +21,8 @@ are translated at one boundary with ``raise ... from exc``::
     │   └── UpstreamError        no usable answer from an upstream (timeout, refused, lost connection)
     ├── ProxyError               the HTTP(S) proxy cannot start (address in use, bad mode)
     │   └── CaError              the school CA is missing, exists already, or cannot be read
+    ├── IdentityError            identity sources cannot be used (RADIUS port in use, bad user file)
+    │   └── DirectoryUnavailable the LDAP directory cannot be reached now (the address policy applies)
     ├── SelftestError            the self-test cannot run (unknown group, no source address, nothing to probe)
     └── ReviewError              the annual review cannot be built
         └── MetricsHistoryError  the Prometheus HTTP API gave no usable answer (the report notes it)
@@ -107,3 +109,11 @@ class ReviewError(FilterproxyError):
 
 class MetricsHistoryError(ReviewError):
     """The Prometheus HTTP API gave no usable answer."""
+
+
+class IdentityError(FilterproxyError):
+    """An identity source cannot be used (RADIUS listener, user file, directory)."""
+
+
+class DirectoryUnavailable(IdentityError):
+    """The LDAP directory cannot be reached or answered in time; the address-based policy applies."""

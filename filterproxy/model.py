@@ -85,6 +85,8 @@ class Query(NamedTuple):
     host: str  # a DNS name (any case, trailing dot allowed, IDN allowed) or an IP literal
     at: datetime  # timezone-aware; schedules are evaluated in the configured school time zone
     path: str | None = None  # URL path and query, when known (HTTP, or intercepted HTTPS)
+    user: str | None = None  # the person behind the client, when an identity source names one
+    directory: tuple[str, ...] = ()  # that person's directory groups (LDAP DNs, RADIUS Class/Filter-Id)
 
 
 class Verdict(NamedTuple):

@@ -3,7 +3,7 @@
 Components start in dependency order and stop in reverse, so the incident queue is the last to
 stop and drains everything the resolver and proxy handed it:
 
-    metrics exporter > incident queue > engine + list manager > resolver > proxy
+    metrics exporter > incident queue > engine + list manager > identity > resolver > proxy
 """
 
 from __future__ import annotations
@@ -81,6 +81,7 @@ def build_service(config: Config, *, dns: bool = True, proxy: bool = True) -> Se
     """Compose the enabled components from the configuration."""
     from filterproxy.dns.server import DnsServer
     from filterproxy.http.server import ProxyServer
+    from filterproxy.identity.runtime import IdentityRuntime
     from filterproxy.incidents.queue import IncidentQueue
     from filterproxy.incidents.store import store_for
     from filterproxy.metrics.exporter import MetricsServer
@@ -104,10 +105,14 @@ def build_service(config: Config, *, dns: bool = True, proxy: bool = True) -> Se
     if gateway is not None:
         service.components.append(gateway)  # before the resolver: it steers the resolver's answers
     observer = gateway.observer if gateway is not None else None
+    identity = IdentityRuntime(config, registry) if IdentityRuntime.wanted(config) else None
+    if identity is not None:
+        service.components.append(identity)  # before the resolver and proxy: restored sessions are in place
+    book = identity.book if identity is not None else None
     if dns and config.dns.enabled:
-        service.components.append(DnsServer(config, engine, queue, registry, observer=observer))
+        service.components.append(DnsServer(config, engine, queue, registry, observer=observer, identities=book))
     if proxy and config.proxy.enabled:
-        service.components.append(ProxyServer(config, engine, queue, registry))
+        service.components.append(ProxyServer(config, engine, queue, registry, identity=identity))
     return service
 
 

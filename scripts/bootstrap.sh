@@ -24,6 +24,9 @@ case "$profile" in
     want dnsmasq dnsmasq    # gateway e2e: the lab's upstream/public DNS
     want nginx nginx        # gateway e2e: the lab's origin web server (HTTP + HTTPS)
     want openssl openssl    # gateway e2e: the origin's certificate
+    want slapd slapd        # identity: a real LDAP directory behind proxy authentication (/usr/sbin/slapd)
+    want ldapadd ldap-utils # identity: loads the test directory
+    want radclient freeradius-utils  # identity: a real RADIUS accounting client
     [ -d /usr/share/fonts/truetype/dejavu ] || need_apt+=(fonts-dejavu-core)  # block page screenshots
     ;;
 esac
@@ -42,9 +45,11 @@ if [ "${#need_apt[@]}" -gt 0 ]; then
   [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   export DEBIAN_FRONTEND=noninteractive
   $SUDO apt-get update -qq
-  $SUDO apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+  # slapd asks for a domain and an admin password on install: take its defaults, never prompt
+  echo "slapd slapd/no_configuration boolean true" | $SUDO debconf-set-selections 2>/dev/null || true
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
   # Debian starts some daemons on install; the tests and benchmarks run their own on loopback.
-  for svc in unbound dnsmasq squid e2guardian postgresql nginx prometheus; do
+  for svc in unbound dnsmasq squid e2guardian postgresql nginx prometheus slapd; do
     $SUDO systemctl stop "$svc" >/dev/null 2>&1 || $SUDO service "$svc" stop >/dev/null 2>&1 || true
   done
 fi

@@ -67,7 +67,8 @@ class Classifier:
         self.local = local or LocalLists()
 
     def classify(self, query: Query) -> Verdict:
-        group = self.policy.group_of(query.client)
+        policy = self.policy
+        group = policy.group_for(query.client, query.directory) if query.directory else policy.group_of(query.client)
         host = _fast_normalise(query.host)
         address = parse_ip(host)
         if address is not None:

@@ -24,6 +24,10 @@ def register(sub: Any) -> None:
     check.add_argument("--from-file", type=Path, help="read names from a file, one per line ('-' for stdin)")
     check.add_argument("--client", default="192.0.2.1", help="client IP deciding the group (default: no group)")
     check.add_argument("--at", help="ISO time to evaluate schedules at (default: now)")
+    check.add_argument("--user", help="the person asking: their directory groups (LDAP, user file, RADIUS) "
+                       "decide the group before the client's network")
+    check.add_argument("--directory-group", action="append", default=[], metavar="DN",
+                       help="a directory group of the person (LDAP DN or RADIUS Class/Filter-Id); repeatable")
     check.add_argument("--json", action="store_true", help="one JSON object per name per line")
     check.set_defaults(handler=run_check)
 
@@ -37,13 +41,43 @@ def run_check(args: argparse.Namespace) -> int:
     config = load_config(args.config, data_dir=args.data_dir)
     classifier = load_classifier(config)
     sources = {s.id: s for s in resolve_sources(config)}
+    user, directory, why = _person(config, args)
     for name in names:
         host, path = split_url(name) if "/" in name else (name, None)
-        verdict = classifier.classify(Query(client, host, at, path if path != "/" else None))
+        verdict = classifier.classify(Query(client, host, at, path if path != "/" else None, user, directory))
         line = source_line(sources.get(verdict.source or ""), verdict.rule) if verdict.rule else None
         record = explain(name, verdict, line)
+        if user is not None or directory:
+            record.update(_group_reason(classifier, client, user, directory, why))
         print(json.dumps(record) if args.json else _text(record))
     return 0
+
+
+def _person(config: Any, args: argparse.Namespace) -> tuple[str | None, tuple[str, ...], list[str]]:
+    """The person's name, directory groups and where each came from (pure data for the core)."""
+    directory = list(args.directory_group)
+    why = [f"--directory-group {d}" for d in directory]
+    if args.user:
+        from filterproxy.identity.lookup import directory_of
+
+        for found in directory_of(config, args.user):
+            directory.extend(found.directory)
+            why.append(f"{found.source} ({found.detail}): {', '.join(found.directory) or 'no groups'}")
+        if not why:
+            why.append(f"{args.user} is in no identity source")
+    return args.user, tuple(dict.fromkeys(directory)), why
+
+
+def _group_reason(
+    classifier: Any, client: IPAddress, user: str | None, directory: tuple[str, ...], why: list[str]
+) -> dict[str, Any]:
+    network = classifier.policy.group_of(client)
+    by_person = classifier.policy.directory_group(directory) if directory else None
+    if by_person is not None:
+        reason = f"{user or 'the person'}'s directory group gives {by_person} (beats the network's {network})"
+    else:
+        reason = f"no directory group of {user or 'the person'} names a policy group: the network's {network}"
+    return {"user": user, "directory_groups": list(directory), "identity_sources": why, "group_reason": reason}
 
 
 def _text(record: dict[str, Any]) -> str:
@@ -51,7 +85,10 @@ def _text(record: dict[str, Any]) -> str:
     if record.get("file"):
         where += f" ({record['file']}:{record['line']})"
     why = f"category={record['category'] or '-'} group={record['group']} reason={record['reason']}"
-    return f"{record['name']}\t{record['action'].upper()}\t{why} source={where} rule={record['rule'] or '-'}"
+    text = f"{record['name']}\t{record['action'].upper()}\t{why} source={where} rule={record['rule'] or '-'}"
+    if "group_reason" in record:
+        text += f"\n  group: {record['group_reason']}" + "".join(f"\n  from: {w}" for w in record["identity_sources"])
+    return text
 
 
 def _client(text: str) -> IPAddress:

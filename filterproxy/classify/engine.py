@@ -29,6 +29,10 @@ class Engine:
     def group_of(self, client: IPAddress) -> str:
         return self._current.policy.group_of(client)
 
+    def group_for(self, client: IPAddress, directory: tuple[str, ...]) -> str:
+        """The group of a person (their directory groups), else of the client's network."""
+        return self._current.policy.group_for(client, directory)
+
     def swap(self, classifier: Classifier) -> None:
         self._current = classifier
         self.generation += 1

@@ -1,6 +1,10 @@
 """Which group a client is in, and what that group does with each category at a given time.
 
-Group lookup is by most specific network; results are cached per client address. Actions with
+Group lookup is by most specific network; results are cached per client address. A person
+whose directory groups (handed in on the query: LDAP DNs, RADIUS Class/Filter-Id values) name
+a policy group gets that group wherever they connect from: a user-derived group beats a
+network-derived one, and among several directory groups the most specific (most DN parts)
+wins, then the order of the groups in the configuration. Actions with
 time windows are evaluated in the school's time zone and cached per group and minute, so the
 hot path does one dictionary lookup instead of a time-zone conversion.
 """
@@ -21,7 +25,7 @@ _ALWAYS_BLOCKED = (Category.ILLEGAL,)
 class Policy:
     """Read-only view of :class:`PolicySettings` tuned for per-query use."""
 
-    __slots__ = ("_actions", "_default", "_groups", "_networks", "_static", "_which", "_zone")
+    __slots__ = ("_actions", "_default", "_directory", "_groups", "_networks", "_static", "_which", "_who", "_zone")
 
     def __init__(self, settings: PolicySettings) -> None:
         self._default = settings.default_group
@@ -31,6 +35,8 @@ class Policy:
         # Most specific first, so the first containing network is the answer.
         self._networks = sorted(nets, key=lambda item: item[0].prefixlen, reverse=True)
         self._which: dict[IPAddress, str] = {}
+        self._directory = directory_rules(settings)
+        self._who: dict[tuple[str, ...], str | None] = {}
         self._actions: dict[tuple[str, int], dict[Category, Action]] = {}
         self._static = {name: _static_actions(group) for name, group in settings.groups.items()}
 
@@ -44,6 +50,24 @@ class Policy:
             if len(self._which) >= _CACHE_LIMIT:
                 self._which.clear()
             self._which[client] = found
+        return found
+
+    def group_for(self, client: IPAddress, directory: tuple[str, ...]) -> str:
+        """The group a person's directory groups name, else the group of the client's network."""
+        if directory and self._directory:
+            found = self.directory_group(directory)
+            if found is not None:
+                return found
+        return self.group_of(client)
+
+    def directory_group(self, directory: tuple[str, ...]) -> str | None:
+        """The policy group the most specific of these directory groups maps to, if any (cached)."""
+        if directory in self._who:
+            return self._who[directory]
+        found = match_directory(self._directory, directory)
+        if len(self._who) >= _CACHE_LIMIT:
+            self._who.clear()
+        self._who[directory] = found
         return found
 
     def group(self, name: str) -> Group:
@@ -83,6 +107,32 @@ class Policy:
         for category in _ALWAYS_BLOCKED:
             out[category] = Action.BLOCK
         return out
+
+
+def directory_key(value: str) -> str:
+    """A directory group as compared: lower case, no spaces around ``,`` and ``=`` (DN spelling varies)."""
+    parts = [part.strip() for part in value.strip().lower().split(",")]
+    return ",".join("=".join(side.strip() for side in part.split("=", 1)) for part in parts)
+
+
+def directory_rules(settings: PolicySettings) -> dict[str, tuple[int, int, str]]:
+    """Directory key -> (specificity, -config order, policy group); the first group naming a key keeps it."""
+    rules: dict[str, tuple[int, int, str]] = {}
+    for order, (name, group) in enumerate(settings.groups.items()):
+        for value in group.directory_groups:
+            key = directory_key(value)
+            rules.setdefault(key, (key.count(",") + 1, -order, name))
+    return rules
+
+
+def match_directory(rules: dict[str, tuple[int, int, str]], directory: tuple[str, ...]) -> str | None:
+    """The policy group of the most specific directory group present (ties: the earlier group)."""
+    best: tuple[int, int, str] | None = None
+    for value in directory:
+        rule = rules.get(directory_key(value))
+        if rule is not None and (best is None or rule[:2] > best[:2]):
+            best = rule
+    return best[2] if best is not None else None
 
 
 def _static_actions(group: Group) -> dict[Category, Action] | None:

@@ -45,6 +45,12 @@ class Group(Section):
     networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = Field(
         default=[], description="Client networks (CIDR) in this group; the most specific match wins."
     )
+    directory_groups: list[str] = Field(
+        default=[],
+        description="Directory groups whose members are in this group wherever they connect from: LDAP "
+        "group DNs (memberOf) or RADIUS Class/Filter-Id values (case-insensitive). A person's directory "
+        "group beats their network's group; among several, the most specific (most DN parts) wins.",
+    )
     categories: dict[Category, RuleField] = Field(
         default={},
         description="Per-category rule (block | log | allow, with windows). Categories not named are blocked.",

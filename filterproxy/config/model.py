@@ -12,6 +12,7 @@ from filterproxy.config.section import Section
 from filterproxy.dns.settings import DnsSettings
 from filterproxy.gateway.settings import GatewaySettings
 from filterproxy.http.settings import ProxySettings
+from filterproxy.identity.settings import IdentitySettings
 from filterproxy.incidents.settings import IncidentSettings
 from filterproxy.lists.settings import ListsSettings
 from filterproxy.metrics.settings import MetricsSettings
@@ -34,6 +35,7 @@ class Config(Section):
     metrics: MetricsSettings = Field(default_factory=MetricsSettings, description="Prometheus metrics.")
     gateway: GatewaySettings = Field(default_factory=GatewaySettings, description="Transparent gateway.")
     selftest: SelftestSettings = Field(default_factory=SelftestSettings, description="Filter self-test probes.")
+    identity: IdentitySettings = Field(default_factory=IdentitySettings, description="Who is behind each address.")
 
     @property
     def local_dir(self) -> Path:

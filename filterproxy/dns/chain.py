@@ -15,6 +15,7 @@ from filterproxy.dns.settings import DnsSettings
 from filterproxy.dns.stages.blocking import BlockingStage
 from filterproxy.dns.stages.bypass import BypassStage, strip_ech
 from filterproxy.dns.stages.cache import CacheStage
+from filterproxy.dns.stages.identity import IdentityLookup, IdentityStage
 from filterproxy.dns.stages.incidents import IncidentStage
 from filterproxy.dns.stages.observe import MetricsStage
 from filterproxy.dns.stages.qtype import QtypeStage
@@ -43,6 +44,7 @@ def build_chain(
     cache: Cache,
     pool: UpstreamPool,
     observer: AnswerObserver | None = None,
+    identities: IdentityLookup | None = None,
 ) -> Handler:
     stages: list[Stage] = [
         # metrics: outermost, so every query is counted and timed whatever stage answers it.
@@ -53,6 +55,8 @@ def build_chain(
         QtypeStage(responder),
         # bypass: canary and DDR names get their fixed answers whatever the lists or the group say.
         BypassStage(responder, block.ttl),
+        # identity (when configured): the person behind the address, before any stage that uses the group.
+        *([IdentityStage(identities)] if identities is not None else []),
         # safesearch: before blocking, so the enforcing host it substitutes is itself classified.
         SafeSearchStage(engine, responder),
         # blocking: before the cache, because verdicts depend on the client's group and the time,

@@ -163,6 +163,11 @@ class HotLane:
         self._clients.clear()
         self._shared.clear()
 
+    def forget(self, host: str) -> None:
+        """Forget the lane of one client address (the person behind it changed)."""
+        self._clients.pop(host, None)
+        self._clients.pop(f"::ffff:{host}", None)  # dual-stack sockets name IPv4 clients so
+
     def flush(self) -> None:
         """Hand the blocked hits queued since the last flush to the incident sink.
 

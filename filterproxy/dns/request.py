@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Literal, TypeAlias
 
 from filterproxy.dns.wire import CD, RA, RD, Question
+from filterproxy.identity.model import Identity
 from filterproxy.model import IPAddress, Verdict
 
 if TYPE_CHECKING:
@@ -32,6 +33,7 @@ class Request:
     verdict: Verdict | None = None
     lane_left: float = 0.0  # seconds after ``started`` the answer stays the same (0: not for the hot lane)
     cache_hit: bool = False
+    identity: Identity | None = None  # the person behind the client, when an identity source names one
 
     @property
     def name(self) -> str:
@@ -48,7 +50,7 @@ class Request:
     def derive(self, name: str, question: bytes) -> Request:
         """The same client asking about another name (SafeSearch targets)."""
         q = replace(self.q, name=name, question=question)
-        return Request(q, self.client, self.transport, self.started)
+        return Request(q, self.client, self.transport, self.started, identity=self.identity)
 
 
 @dataclass(slots=True)

@@ -34,6 +34,7 @@ from filterproxy.dns.udp import UdpEndpoint
 from filterproxy.dns.upstream import UpstreamPool
 from filterproxy.errors import DnsError
 from filterproxy.gateway.hook import AnswerObserver
+from filterproxy.identity.book import IdentityBook
 from filterproxy.incidents.event import IncidentSink
 from filterproxy.model import IPAddress
 
@@ -54,6 +55,7 @@ class DnsServer:
         observer: AnswerObserver | None = None,
         listen: str | None = None,
         reuse_port: bool = False,
+        identities: IdentityBook | None = None,
     ) -> None:
         self.settings = config.dns
         self.listen = listen or self.settings.listen
@@ -72,6 +74,7 @@ class DnsServer:
             cache=self.cache,
             pool=self.pool,
             observer=observer,
+            identities=identities,
         )
         self.lane: HotLane | None = None
         if self.settings.fast_path and self.settings.hot_lane_size > 0:
@@ -79,6 +82,9 @@ class DnsServer:
             self.lane = HotLane(
                 engine, self.metrics, sink, self.client_text, self.settings.hot_lane_size, observer is None
             )
+            if identities is not None:  # the person behind an address changed: its lane is no longer valid
+                lane = self.lane
+                identities.on_change(lambda address: lane.forget(str(address)))
         self._udp: UdpEndpoint | None = None
         self._tcp: TcpListener | None = None
         self._tasks: set[asyncio.Task[None]] = set()

@@ -15,7 +15,7 @@ import functools
 import ipaddress
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from mitmproxy import ctx, exceptions, http
@@ -27,10 +27,12 @@ from filterproxy.http.limits import ClientLimit
 from filterproxy.http.metrics import ProxyMetrics
 from filterproxy.http.responder import Responder
 from filterproxy.http.settings import passthrough_name
+from filterproxy.identity.model import Identity
 from filterproxy.model import IPAddress
 
 log = logging.getLogger(__name__)
 META = "filterproxy"
+IDENTITY = "filterproxy.identity"  # set by the proxy-authentication addon (filterproxy.http.auth)
 NO_SNI = ("classify", "block")
 
 
@@ -66,9 +68,15 @@ class FilterAddon:
     """Block, pass through or intercept by the shared classifier's verdict."""
 
     def __init__(
-        self, decider: Decider, responder: Responder, metrics: ProxyMetrics, limit: ClientLimit | None = None
+        self,
+        decider: Decider,
+        responder: Responder,
+        metrics: ProxyMetrics,
+        limit: ClientLimit | None = None,
+        who: Callable[[str, IPAddress], Identity | None] | None = None,
     ) -> None:
         self.decider = decider
+        self.who = who  # connection id, client -> the person (proxy auth, RADIUS); None: no identity sources
         self.responder = responder
         self.metrics = metrics
         self.limit = limit or ClientLimit(0)
@@ -123,12 +131,13 @@ class FilterAddon:
             return
         started = time.perf_counter()
         client = client_ip(flow.client_conn.peername)
-        decision = self.decider.connection(client, flow.request.host, None)
+        who = flow.metadata.get(IDENTITY)
+        decision = self.decider.connection(client, flow.request.host, None, who)
         flow.metadata[META] = decision.verdict
         if decision.handling is TlsHandling.REFUSE:
-            flow.response = self.responder.refuse_connect(flow, client, decision.verdict)
+            flow.response = self.responder.refuse_connect(flow, client, decision.verdict, who)
         elif decision.verdict.recorded and not decision.verdict.blocked:
-            self.responder.record(flow, client, decision.verdict, "https")
+            self.responder.record(flow, client, decision.verdict, "https", who=who)
         self.metrics.outcome["refused" if flow.response else "allowed"].inc()
         self.metrics.hook_time["connect"].observe(time.perf_counter() - started)
 
@@ -138,31 +147,36 @@ class FilterAddon:
             return
         started = time.perf_counter()
         context = nextlayer.context
-        client, decision, name = self._decide_tls(context, hello.sni)
+        client, decision, name, who = self._decide_tls(context, hello.sni)
         if decision.handling is not TlsHandling.INTERCEPT:  # interception: tls_clienthello takes over
-            self._act(context, client, decision, name)
+            self._act(context, client, decision, name, who)
             nextlayer.layer = fastpath.relay(context)
             self.metrics.hook_time["clienthello"].observe(time.perf_counter() - started)
 
     def tls_clienthello(self, data: Any) -> None:
         started = time.perf_counter()
-        client, decision, name = self._decide_tls(data.context, data.client_hello.sni)
-        self._act(data.context, client, decision, name)
+        client, decision, name, who = self._decide_tls(data.context, data.client_hello.sni)
+        self._act(data.context, client, decision, name, who)
         data.ignore_connection = decision.handling is not TlsHandling.INTERCEPT
         self.metrics.hook_time["clienthello"].observe(time.perf_counter() - started)
 
-    def _decide_tls(self, context: Any, sni: str | None) -> tuple[IPAddress, ConnectionDecision, str]:
+    def _decide_tls(
+        self, context: Any, sni: str | None
+    ) -> tuple[IPAddress, ConnectionDecision, str, Identity | None]:
         client = client_ip(context.client.peername)
+        who = self.who(context.client.id, client) if self.who is not None else None
         address = context.server.address[0] if context.server.address else None
-        decision = self.decider.connection(client, sni or _name_or_none(address), address)
-        return client, decision, sni or address or ""
+        decision = self.decider.connection(client, sni or _name_or_none(address), address, who)
+        return client, decision, sni or address or "", who
 
-    def _act(self, context: Any, client: IPAddress, decision: ConnectionDecision, name: str) -> None:
+    def _act(
+        self, context: Any, client: IPAddress, decision: ConnectionDecision, name: str, who: Identity | None
+    ) -> None:
         if decision.handling is TlsHandling.REFUSE:  # relayed, never terminated; server_connect kills it
             self._refused[context.server.id] = context.client.id
-            self.responder.record_connection(client, decision.verdict, name)
+            self.responder.record_connection(client, decision.verdict, name, who)
         elif decision.handling is TlsHandling.INTERCEPT:
-            self.responder.pending(context.client.id, client, decision.verdict)
+            self.responder.pending(context.client.id, client, decision.verdict, who)
         self.metrics.handling[decision.handling.value].inc()
 
     def server_connect(self, data: Any) -> None:
@@ -197,12 +211,13 @@ class FilterAddon:
             flow.response = oversized
             self.metrics.outcome["refused"].inc()
             return
-        decision = self.decider.request(client, request_host(request), request.path)
+        who = flow.metadata.get(IDENTITY)
+        decision = self.decider.request(client, request_host(request), request.path, who)
         flow.metadata[META] = decision.verdict
         if decision.verdict.blocked:
-            flow.response = self.responder.block(flow, client, decision)
+            flow.response = self.responder.block(flow, client, decision, who)
         else:
-            self.responder.apply(flow, client, decision)
+            self.responder.apply(flow, client, decision, who)
         if decision.watch is not None:
             self.metrics.watched.labels(decision.watch.theme.value, decision.watch.action.value).inc()
         outcome = "blocked" if decision.verdict.blocked else "logged" if decision.verdict.recorded else "allowed"

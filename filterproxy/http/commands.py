@@ -91,7 +91,11 @@ async def _serve(config: Config, listen: str | None, mode: str | None, metrics: 
     gc.freeze()  # the loaded lists and mitmproxy's modules: never rescanned by the cyclic collector
     queue = IncidentQueue(config.incidents, config.data_dir, registry)
     metrics_settings = config.metrics.model_copy(update={"listen": metrics}) if metrics else config.metrics
-    components: list[Any] = [queue, ProxyServer(config, engine, queue, registry, listen=listen, mode=mode)]
+    from filterproxy.identity.runtime import IdentityRuntime
+
+    identity = IdentityRuntime(config, registry, radius=False) if config.identity.proxy_auth.enabled else None
+    proxy = ProxyServer(config, engine, queue, registry, listen=listen, mode=mode, identity=identity)
+    components: list[Any] = [queue, *([identity] if identity is not None else []), proxy]
     if metrics or config.metrics.enabled:
         components.append(MetricsServer(metrics_settings, registry))
     started: list[Any] = []

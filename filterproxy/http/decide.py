@@ -16,6 +16,7 @@ from filterproxy.classify.settings import Group
 from filterproxy.http.safesearch import enforce_safesearch, youtube_header
 from filterproxy.http.searchterms import Watcher, WatchHit, extract_search_term
 from filterproxy.http.settings import ProxySettings
+from filterproxy.identity.model import Identity
 from filterproxy.model import Action, IPAddress, Query, Reason, Verdict
 
 # Hosts where SafeSearch, the YouTube header or search-term capture can apply (a cheap pre-filter).
@@ -57,20 +58,24 @@ class Decider:
         self.passthrough = frozenset(settings.passthrough)
         self.watcher = Watcher(settings.watch)
 
-    def classify(self, client: IPAddress, host: str, path: str | None = None) -> Verdict:
-        return self.engine.classify(Query(client, host, datetime.now(UTC), path))
+    def classify(self, client: IPAddress, host: str, path: str | None = None, who: Identity | None = None) -> Verdict:
+        if who is None:
+            return self.engine.classify(Query(client, host, datetime.now(UTC), path))
+        return self.engine.classify(Query(client, host, datetime.now(UTC), path, who.user, who.directory))
 
     def group(self, verdict: Verdict) -> Group:
         return self.engine.current.policy.group(verdict.group)
 
-    def connection(self, client: IPAddress, host: str | None, address: str | None) -> ConnectionDecision:
+    def connection(
+        self, client: IPAddress, host: str | None, address: str | None, who: Identity | None = None
+    ) -> ConnectionDecision:
         """Decide a TLS connection by its name (CONNECT host or SNI), else by its destination address."""
         if host is None:
-            verdict = self.classify(client, address or "0.0.0.0")
+            verdict = self.classify(client, address or "0.0.0.0", None, who)
             if self.no_sni == "block" and not verdict.blocked:
                 verdict = Verdict(Action.BLOCK, Reason.LOCAL_DENY, verdict.group, verdict.host, rule="no-sni")
         else:
-            verdict = self.classify(client, host)
+            verdict = self.classify(client, host, None, who)
         if verdict.blocked:
             return ConnectionDecision(TlsHandling.INTERCEPT if self.tls_blockpage else TlsHandling.REFUSE, verdict)
         if host is not None and self.group(verdict).intercept and not self.is_passthrough(verdict.host):
@@ -83,9 +88,9 @@ class Decider:
         parts = host.split(".")
         return any(".".join(parts[i:]) in self.passthrough for i in range(len(parts)))
 
-    def request(self, client: IPAddress, host: str, path: str) -> RequestDecision:
+    def request(self, client: IPAddress, host: str, path: str, who: Identity | None = None) -> RequestDecision:
         """Classify host + path; for allowed requests, the SafeSearch/YouTube changes and watch-list hits."""
-        verdict = self.classify(client, host, path)
+        verdict = self.classify(client, host, path, who)
         if verdict.blocked:
             return RequestDecision(verdict)
         if not _SPECIAL.search(verdict.host):  # most requests: no search engine, no YouTube

@@ -17,6 +17,7 @@ from filterproxy.http import blockpage
 from filterproxy.http.decide import RequestDecision
 from filterproxy.http.metrics import ProxyMetrics
 from filterproxy.http.safesearch import YOUTUBE_HEADER
+from filterproxy.identity.model import Identity
 from filterproxy.incidents.event import BlockEvent, IncidentSink, Protocol_, new_reference
 from filterproxy.model import IPAddress, Verdict
 
@@ -38,7 +39,7 @@ class Responder:
         self.block_settings = block
         self.zone = ZoneInfo(timezone)
         self.max_header_bytes = max_header_bytes
-        self._pending: dict[str, tuple[IPAddress, Verdict]] = {}  # client conn id -> blocked TLS conn
+        self._pending: dict[str, tuple[IPAddress, Verdict, Identity | None]] = {}  # client conn id -> blocked TLS
 
     def record(
         self,
@@ -50,6 +51,7 @@ class Responder:
         url: str | None = None,
         search_term: str | None = None,
         reference: str | None = None,
+        who: Identity | None = None,
     ) -> str:
         reference = reference or new_reference()
         request = flow.request if flow is not None else None
@@ -64,47 +66,56 @@ class Responder:
                 method=request.method if request is not None else None,
                 search_term=search_term,
                 user_agent=request.headers.get("user-agent") if request is not None else None,
+                user=who.user if who is not None else None,
+                identified_by=who.source.value if who is not None else None,
+                identified_at=datetime.fromtimestamp(who.since, UTC) if who is not None else None,
             )
         )
         if verdict.blocked:
             self.metrics.blocked(verdict, protocol)
         return reference
 
-    def refuse_connect(self, flow: http.HTTPFlow, client: IPAddress, verdict: Verdict) -> http.Response:
+    def refuse_connect(
+        self, flow: http.HTTPFlow, client: IPAddress, verdict: Verdict, who: Identity | None = None
+    ) -> http.Response:
         """A 403 to a CONNECT: browsers show their own error, other clients see the text."""
         url = f"https://{flow.request.host}:{flow.request.port}/"
-        reference = self.record(flow, client, verdict, "https", url=url)
+        reference = self.record(flow, client, verdict, "https", url=url, who=who)
         return self._page(verdict, url, reference, None, "CONNECT")
 
-    def record_connection(self, client: IPAddress, verdict: Verdict, host: str) -> str:
+    def record_connection(self, client: IPAddress, verdict: Verdict, host: str, who: Identity | None = None) -> str:
         """A TLS connection refused at its ClientHello (no HTTP request to describe)."""
-        return self.record(None, client, verdict, "https", url=f"https://{host}/" if host else None)
+        return self.record(None, client, verdict, "https", url=f"https://{host}/" if host else None, who=who)
 
-    def pending(self, client_id: str, client: IPAddress, verdict: Verdict) -> None:
+    def pending(self, client_id: str, client: IPAddress, verdict: Verdict, who: Identity | None = None) -> None:
         """A blocked connection being intercepted: recorded by its first request, or at its end."""
         if verdict.blocked:
-            self._pending[client_id] = (client, verdict)
+            self._pending[client_id] = (client, verdict, who)
 
     def flush_pending(self, client_id: str) -> None:
         item = self._pending.pop(client_id, None)
         if item is not None:
-            self.record_connection(item[0], item[1], item[1].host)
+            self.record_connection(item[0], item[1], item[1].host, item[2])
 
-    def block(self, flow: http.HTTPFlow, client: IPAddress, decision: RequestDecision) -> http.Response:
+    def block(
+        self, flow: http.HTTPFlow, client: IPAddress, decision: RequestDecision, who: Identity | None = None
+    ) -> http.Response:
         self._pending.pop(flow.client_conn.id, None)  # this request's incident stands for the connection
         request = flow.request
         url = _url(request)
         reference = self.record(
-            flow, client, decision.verdict, _protocol(request), url=url, search_term=decision.search_term
+            flow, client, decision.verdict, _protocol(request), url=url, search_term=decision.search_term, who=who
         )
         return self._page(decision.verdict, url, reference, request.headers.get("accept"), request.method)
 
-    def apply(self, flow: http.HTTPFlow, client: IPAddress, decision: RequestDecision) -> None:
+    def apply(
+        self, flow: http.HTTPFlow, client: IPAddress, decision: RequestDecision, who: Identity | None = None
+    ) -> None:
         """An allowed request: enforce SafeSearch and YouTube mode; record log-only matches."""
         request = flow.request
         self._pending.pop(flow.client_conn.id, None)
         if decision.verdict.recorded:  # the URL as the pupil asked for it, before SafeSearch changes it
-            self.record(flow, client, decision.verdict, _protocol(request), search_term=decision.search_term)
+            self.record(flow, client, decision.verdict, _protocol(request), search_term=decision.search_term, who=who)
         if decision.path is not None:
             request.path = decision.path
             self.metrics.rewrites.labels("safesearch").inc()

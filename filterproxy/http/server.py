@@ -10,8 +10,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CollectorRegistry
 
@@ -20,19 +20,31 @@ from filterproxy.config.model import Config
 from filterproxy.config.types import split_host_port
 from filterproxy.errors import ProxyError
 from filterproxy.http.addon import FilterAddon
+from filterproxy.http.auth import ProxyAuthAddon
 from filterproxy.http.ca import ensure_ca
 from filterproxy.http.decide import Decider
 from filterproxy.http.limits import ClientLimit
 from filterproxy.http.metrics import ProxyMetrics
 from filterproxy.http.pac import PacServer
 from filterproxy.http.responder import Responder
+from filterproxy.identity.model import Identity
 from filterproxy.incidents.event import IncidentSink
+from filterproxy.model import IPAddress
+
+if TYPE_CHECKING:
+    from filterproxy.identity.runtime import IdentityRuntime
 
 log = logging.getLogger(__name__)
 MODES = {"explicit": "regular", "transparent": "transparent"}
 
 
-def build_addon(config: Config, engine: Engine, sink: IncidentSink, registry: CollectorRegistry) -> FilterAddon:
+def build_addon(
+    config: Config,
+    engine: Engine,
+    sink: IncidentSink,
+    registry: CollectorRegistry,
+    who: Callable[[str, IPAddress], Identity | None] | None = None,
+) -> FilterAddon:
     """The filter addon with its decider, responder and metrics (shared by serve and `mitmdump -s`)."""
     settings = config.proxy
     metrics = ProxyMetrics(registry)
@@ -43,7 +55,8 @@ def build_addon(config: Config, engine: Engine, sink: IncidentSink, registry: Co
         timezone=config.policy.timezone,
         max_header_bytes=settings.max_header_bytes,
     )
-    return FilterAddon(Decider(engine, settings), responder, metrics, ClientLimit(settings.max_client_connections))
+    limit = ClientLimit(settings.max_client_connections)
+    return FilterAddon(Decider(engine, settings), responder, metrics, limit, who)
 
 
 def mitmproxy_options(config: Config, listen: str, mode: str) -> dict[str, Any]:
@@ -102,11 +115,14 @@ class ProxyServer:
         mode: str | None = None,
         options: Mapping[str, Any] | None = None,
         addons: Sequence[object] = (),
+        identity: IdentityRuntime | None = None,
     ) -> None:
         self.config = config
         self.listen = listen or config.proxy.listen
         self.mode = mode or config.proxy.mode  # "explicit", "transparent", or a raw mitmproxy mode spec
-        self.addon = build_addon(config, engine, sink, registry)
+        # who is behind a request: proxy authentication (explicit mode), else RADIUS by address
+        self.auth = ProxyAuthAddon(identity.auth, identity.book, engine) if identity is not None else None
+        self.addon = build_addon(config, engine, sink, registry, self.auth.who if self.auth is not None else None)
         self.extra_options = dict(options or {})
         self.extra_addons = tuple(addons)  # run after the filter: e.g. an upstream map in tests
         self.port = 0
@@ -120,7 +136,8 @@ class ProxyServer:
         await asyncio.to_thread(ensure_ca, self.config.data_dir / "ca", self.config.block.school_name)
         ready = _Ready()
         self._master = master.Master(options.Options(), event_loop=asyncio.get_running_loop())
-        self._master.addons.add(*proxy_addons(self.addon), *self.extra_addons, ready)
+        filters = (self.auth, self.addon) if self.auth is not None else (self.addon,)
+        self._master.addons.add(*proxy_addons(*filters), *self.extra_addons, ready)
         self._master.options.update(**mitmproxy_options(self.config, self.listen, self.mode), **self.extra_options)
         self._task = asyncio.create_task(self._master.run(), name="filterproxy-proxy")
         await asyncio.wait([self._task, asyncio.ensure_future(ready.event.wait())], return_when=asyncio.FIRST_COMPLETED)

@@ -18,6 +18,8 @@ Modules::
     spool         the append-only JSON-lines spool
     model         Incident, Transition, Status (lifecycle), IncidentFilter
     devices       device names: inventory CSV, dnsmasq / ISC leases, reverse DNS
+    who           the person (with how and when identified), device and address, in words
+    history       a person's incidents an hour either side of one incident
     alerts        Notifier: webhook (retried) + SMTP for high severity, rate-limited
     digest        the weekly digest
     housekeeping  hourly on the writer thread: retention purge, digest when due

@@ -25,6 +25,7 @@ from filterproxy.incidents.codec import stamp
 from filterproxy.incidents.fold import Group
 from filterproxy.incidents.metrics import IncidentMetrics
 from filterproxy.incidents.settings import SEVERITIES, AlertSettings
+from filterproxy.incidents.who import age
 
 log = logging.getLogger(__name__)
 SEVERITY_RANK: dict[str, int] = {severity: rank for rank, severity in enumerate(SEVERITIES)}
@@ -163,6 +164,9 @@ def alert_of(incident_id: int, group: Group, node: str) -> dict[str, Any]:
         "client": e.client,
         "device": group.device,
         "user": e.user,
+        "identified_by": e.identified_by,  # radius | proxy_auth | inventory | dhcp
+        "identified_at": stamp(e.identified_at) if e.identified_at else None,
+        "identified_age": age(e.identified_at, group.first_at) if e.user else None,  # before the first block
         "group": v.group,
         "protocol": e.protocol,
         "first_seen": stamp(group.first_at),

@@ -40,6 +40,8 @@ def event_to_dict(event: BlockEvent) -> dict[str, Any]:
         "search_term": event.search_term,
         "user_agent": event.user_agent,
         "user": event.user,
+        "identified_by": event.identified_by,
+        "identified_at": stamp(event.identified_at) if event.identified_at else None,
         "verdict": {
             "action": v.action.value,
             "reason": v.reason.value,
@@ -80,4 +82,6 @@ def event_from_dict(data: dict[str, Any]) -> BlockEvent:
         search_term=data["search_term"],
         user_agent=data["user_agent"],
         user=data["user"],
+        identified_by=data.get("identified_by"),  # spool lines written before identity sources lack them
+        identified_at=unstamp(data["identified_at"]) if data.get("identified_at") else None,
     )

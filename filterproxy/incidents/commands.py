@@ -14,9 +14,11 @@ from typing import Any
 from filterproxy.errors import ConfigError, IncidentNotFound
 from filterproxy.incidents.digest import build_digest, write_digest
 from filterproxy.incidents.export import write_csv, write_json
+from filterproxy.incidents.history import history
 from filterproxy.incidents.model import Incident, IncidentFilter, Status
 from filterproxy.incidents.store import IncidentStore
 from filterproxy.incidents.store import open_store as store_of
+from filterproxy.incidents.who import person, who
 
 _MOVES = {
     "triage": Status.TRIAGED,
@@ -52,6 +54,7 @@ def _add_list_and_show(actions: Any) -> None:
     ls.add_argument("--category", help="only this category (e.g. selfharm)")
     ls.add_argument("--since", type=when, help="last seen on/after: YYYY-MM-DD, ISO time or Nd (days ago)")
     ls.add_argument("--client", help="only this client IP address")
+    ls.add_argument("--user", help="only incidents naming this person (case-insensitive)")
     ls.add_argument("--limit", type=int, default=200, help="at most this many (default 200, 0: all)")
     ls.add_argument("--json", action="store_true", help="print JSON")
     ls.set_defaults(handler=list_incidents)
@@ -59,6 +62,14 @@ def _add_list_and_show(actions: Any) -> None:
     show.add_argument("id", help="incident number or a block page reference (e.g. K7Q-M2XD)")
     show.add_argument("--json", action="store_true", help="print JSON")
     show.set_defaults(handler=show_incident)
+    past = actions.add_parser("history", help="a person's incidents around one incident (safeguarding report)")
+    past.add_argument("--user", help="the person (default: the one the --around incident names)")
+    past.add_argument("--around", metavar="REF", help="incident number or block page reference at the centre")
+    past.add_argument("--hours", type=float, default=1.0, help="hours either side of the incident (default 1)")
+    past.add_argument("--since", type=when, help="without --around: from this time")
+    past.add_argument("--until", type=when, help="without --around: until this time")
+    past.add_argument("--json", action="store_true", help="print JSON")
+    past.set_defaults(handler=person_history)
 
 
 def _add_export_purge_digest(actions: Any) -> None:
@@ -110,7 +121,8 @@ def list_incidents(args: argparse.Namespace) -> int:
     store, _ = open_store(args)
     status = Status(args.status) if args.status else None
     flt = IncidentFilter(
-        status=status, category=args.category, since=args.since, client=args.client, limit=args.limit or None
+        status=status, category=args.category, since=args.since, client=args.client, user=args.user,
+        limit=args.limit or None
     )
     incidents = store.query(flt)
     if args.json:
@@ -120,11 +132,30 @@ def list_incidents(args: argparse.Namespace) -> int:
         f"{'ID':>6}  {'STATUS':<9} {'SEV':<6} {'LAST SEEN (UTC)':<16} {'COUNT':>5}  {'CATEGORY':<13} {'SITE':<28} WHO"
     )
     for i in incidents:
-        who = " ".join(x for x in (i.device, i.client, i.user) if x) or "(purged)"
         print(
             f"{i.id:>6}  {i.status.value:<9} {i.severity:<6} {i.last_seen:%Y-%m-%d %H:%M} {i.count:>5}  "
-            f"{i.category or i.reason:<13} {i.site[:28]:<28} {who}"
+            f"{i.category or i.reason:<13} {i.site[:28]:<28} {who(i)}"
         )
+    return 0
+
+
+def person_history(args: argparse.Namespace) -> int:
+    store, _ = open_store(args)
+    centre = find(store, args.around) if args.around else None
+    if centre is None and not args.user:
+        raise ConfigError("incidents history: give --user NAME, --around REF, or both")
+    user, since, until, found = history(store, user=args.user, around=centre, since=args.since, until=args.until,
+                                        hours=args.hours)
+    if args.json:
+        write_json(found, sys.stdout)
+        return 0
+    span = f"{since:%Y-%m-%d %H:%M}" if since else "the start"
+    span += f" to {until:%Y-%m-%d %H:%M} UTC" if until else " to now"
+    print(f"{user}: {len(found)} incident(s) from {span}")
+    for i in found:
+        mark = "*" if centre is not None and i.id == centre.id else " "
+        print(f"{mark}{i.id:>6}  {i.first_seen:%H:%M:%S} {i.count:>4}x {i.verdict:<5} {i.category or i.reason:<13} "
+              f"{i.host[:40]:<40} {i.protocol:<5} {who(i)}")
     return 0
 
 
@@ -135,9 +166,11 @@ def show_incident(args: argparse.Namespace) -> int:
         print(json.dumps(incident.model_dump(mode="json"), indent=2))
         return 0
     data = incident.model_dump(exclude={"references", "transitions"})
+    if incident.user:
+        data["user"] = person(incident)  # with the source of the identification and its age
     for key, value in data.items():
         if value not in (None, ""):
-            print(f"{key:>12}: {getattr(value, 'value', value)}")
+            print(f"{key:>13}: {getattr(value, 'value', value)}")
     print(f"{'references':>12}: {' '.join(incident.references)}")
     print("history:")
     for t in incident.transitions:

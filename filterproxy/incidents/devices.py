@@ -81,6 +81,12 @@ class DeviceDirectory:
                 return found
         return self._reverse(client) if self.settings.reverse_dns else None
 
+    def leased(self, client: str) -> bool:
+        """Whether a DHCP lease names the device at ``client`` (and the inventory does not)."""
+        if client in self._inventory:
+            return False
+        return any(client in self._lease_table(path) for path in self._leases_paths)
+
     def user(self, client: str) -> str | None:
         entry = self._inventory.get(client)
         return entry[1] if entry else None

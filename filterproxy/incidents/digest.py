@@ -9,6 +9,7 @@ from pathlib import Path
 
 from filterproxy.incidents.model import IncidentFilter, Status
 from filterproxy.incidents.store import IncidentStore
+from filterproxy.incidents.who import who
 
 
 def build_digest(store: IncidentStore, since: datetime, until: datetime, school: str = "") -> tuple[str, str]:
@@ -31,8 +32,7 @@ def build_digest(store: IncidentStore, since: datetime, until: datetime, school:
     if high:
         lines.extend(["", "High-severity incidents:"])
         for i in high:
-            who = i.device or i.client or "purged"
-            lines.append(f"  #{i.id} {i.first_seen:%Y-%m-%d %H:%M} {i.category} {i.site} ({who}) {i.status.value}")
+            lines.append(f"  #{i.id} {i.first_seen:%Y-%m-%d %H:%M} {i.category} {i.site} ({who(i)}) {i.status.value}")
     lines.extend(["", "Details: filterproxy incidents list --since " + f"{since:%Y-%m-%d}"])
     return f"[filterproxy] weekly incident digest {period}", "\n".join(lines) + "\n"
 

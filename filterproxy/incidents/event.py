@@ -76,7 +76,9 @@ class BlockEvent(NamedTuple):
     qtype: str | None = None  # DNS query type name
     search_term: str | None = None
     user_agent: str | None = None
-    user: str | None = None  # when known (authenticated proxy)
+    user: str | None = None  # when known (RADIUS accounting, authenticated proxy, inventory)
+    identified_by: str | None = None  # radius | proxy_auth | inventory | dhcp (identity.model.IdentitySource)
+    identified_at: datetime | None = None  # when that source identified the person (for the age)
 
 
 class IncidentSink(Protocol):

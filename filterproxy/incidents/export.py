@@ -20,6 +20,8 @@ CSV_COLUMNS = (
     "client",
     "device",
     "user",
+    "identified_by",
+    "identified_at",
     "group",
     "protocol",
     "host",

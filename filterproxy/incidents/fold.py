@@ -20,7 +20,8 @@ Sequenced = tuple[int, BlockEvent]
 def dedup_key(event: BlockEvent) -> str:
     """``client|site|category``: the identity of a repeat (reason stands in when uncategorised)."""
     v = event.verdict
-    return f"{event.client}|{v.site or v.host}|{v.what}"
+    key = f"{event.client}|{v.site or v.host}|{v.what}"
+    return f"{key}|{event.user}" if event.user else key  # another person at the same address: another incident
 
 
 @dataclass(slots=True)
@@ -101,4 +102,5 @@ def insert_args(group: Group, node: str) -> tuple[Any, ...]:
         node, group.key, group.severity, e.client, group.device, e.user, v.group, v.host, v.site or v.host,
         e.url, category, v.reason.value, v.action.value, v.rule, v.source, e.search_term, e.protocol, e.qtype,
         e.method, e.user_agent, stamp(group.first_at), stamp(group.last_at), group.count, e.reference,
+        e.identified_by, stamp(e.identified_at) if e.identified_at else None,
     )  # fmt: skip

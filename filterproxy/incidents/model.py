@@ -56,6 +56,8 @@ class Incident(BaseModel):
     client: str | None = None  # None once purged by retention
     device: str | None = None
     user: str | None = None
+    identified_by: str | None = None  # radius | proxy_auth | inventory | dhcp
+    identified_at: datetime | None = None  # when that source identified the person
     group: str = ""
     # what
     host: str = ""
@@ -94,5 +96,6 @@ class IncidentFilter(BaseModel):
     status: Status | None = None
     category: str | None = None
     client: str | None = None
+    user: str | None = None  # case-insensitive
     min_severity: str | None = None
     limit: int | None = None

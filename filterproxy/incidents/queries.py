@@ -11,11 +11,11 @@ from filterproxy.incidents.settings import SEVERITIES
 COLUMNS = (
     "id, status, severity, node, client, device, user_name, client_group, host, site, url, category, "
     "reason, verdict, rule, source, search_term, protocol, qtype, method, user_agent, first_seen, "
-    "last_seen, count, reference, action, outcome, purged_at"
+    "last_seen, count, reference, action, outcome, purged_at, identified_by, identified_at"
 )
 _FIELDS = [c.strip() for c in COLUMNS.split(",")]
 _RENAMED = {"user_name": "user", "client_group": "group"}
-_TIMES = {"first_seen", "last_seen", "purged_at"}
+_TIMES = {"first_seen", "last_seen", "purged_at", "identified_at"}
 
 MIGRATED = "INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?) ON CONFLICT (version) DO NOTHING"
 # One lookup per key (pipelined on PostgreSQL): equality on dedup_key keeps every planner on the
@@ -28,7 +28,8 @@ FOLD = "UPDATE incidents SET count = count + ?, first_seen = ?, last_seen = ? WH
 INSERT_INCIDENT = (
     "INSERT INTO incidents (node, dedup_key, severity, client, device, user_name, client_group, host, site, "
     "url, category, reason, verdict, rule, source, search_term, protocol, qtype, method, user_agent, "
-    "first_seen, last_seen, count, reference) VALUES (" + ", ".join("?" * 24) + ") RETURNING id"
+    "first_seen, last_seen, count, reference, identified_by, identified_at) VALUES (" + ", ".join("?" * 26)
+    + ") RETURNING id"
 )
 INSERT_REF = "INSERT INTO incident_refs (reference, incident_id, at) VALUES (?, ?, ?)"
 UPSERT_STATE = (
@@ -59,7 +60,7 @@ ADD_TRANSITION = (
 )
 TO_PURGE = "SELECT id, url FROM incidents WHERE last_seen < ? AND purged_at IS NULL"
 PURGE = (
-    "UPDATE incidents SET client = NULL, device = NULL, user_name = NULL, dedup_key = NULL, "
+    "UPDATE incidents SET client = NULL, device = NULL, user_name = NULL, dedup_key = NULL, identified_at = NULL, "
     "search_term = NULL, user_agent = NULL, url = ?, purged_at = ? WHERE id = ?"
 )
 
@@ -100,6 +101,7 @@ def where_of(flt: IncidentFilter) -> tuple[str, list[Any]]:
         ("status = ?", flt.status.value if isinstance(flt.status, Status) else None),
         ("category = ?", flt.category),
         ("client = ?", flt.client),
+        ("lower(user_name) = lower(?)", flt.user),
     ]
     for clause, value in simple:
         if value is not None:

@@ -190,8 +190,11 @@ class IncidentQueue:
     def _store_batch(self, batch: list[Sequenced], submitted: int) -> Written:
         groups = fold(batch, self.settings.dedup_window, self._severity, self.devices.name)
         for group in groups:
-            if group.event.user is None and (user := self.devices.user(group.event.client)):
-                group.event = group.event._replace(user=user)
+            event = group.event
+            if event.user is None and (user := self.devices.user(event.client)):
+                group.event = event._replace(user=user, identified_by="inventory")
+            elif event.user is None and event.identified_by is None and self.devices.leased(event.client):
+                group.event = event._replace(identified_by="dhcp")  # the device, not the person
         return self.store.write(groups, self.node, submitted, batch[-1][0])
 
     def _severity(self, event: BlockEvent) -> str:

@@ -54,6 +54,14 @@ MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
             )""",
         ),
     ),
+    (
+        2,
+        (  # who identified the person (radius, proxy_auth, inventory, dhcp) and when
+            "ALTER TABLE incidents ADD COLUMN identified_by TEXT",
+            "ALTER TABLE incidents ADD COLUMN identified_at TEXT",
+            "CREATE INDEX IF NOT EXISTS incidents_user ON incidents (user_name, first_seen)",
+        ),
+    ),
 )
 
 LATEST = MIGRATIONS[-1][0]

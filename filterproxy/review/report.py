@@ -57,6 +57,9 @@ def build_context(ev: Evidence, now: datetime | None = None) -> dict[str, Any]:
         "by_status": figures.by_field(ev.incidents, "status"),
         "by_outcome": figures.by_field(ev.incidents, "outcome"),
         "by_severity": figures.by_field(ev.incidents, "severity"),
+        # how incidents were traced to a person (radius, proxy_auth, inventory, dhcp): counts only, no names
+        "by_identification": figures.by_field(ev.incidents, "identified_by"),
+        "named_total": sum(1 for i in ev.incidents if i.user),
         "triage": figures.triage_stats(ev.triage_seconds, len(ev.incidents)),
         "sources": ev.sources,
         "stale_days": ev.stale_days,

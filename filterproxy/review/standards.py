@@ -74,6 +74,10 @@ def _monitoring(data: dict[str, Any]) -> Standard:
                  sections=["incidents", "triage"])
     s.evidence.append(f"{data['incident_total']} incident(s) recorded; by status: "
                       + ", ".join(f"{k} {v}" for k, v in data["by_status"].items()) + ".")
+    if data["incident_total"]:
+        sources = ", ".join(f"{k} {v}" for k, v in data.get("by_identification", {}).items())
+        s.evidence.append(f"{data.get('named_total', 0)} of {data['incident_total']} incident(s) name the "
+                          f"individual; identified by: {sources}.")
     triage = data["triage"]
     if triage.median_hours is not None:
         s.evidence.append(f"Median time to triage {triage.median_hours:.1f} h (90th percentile "

@@ -68,8 +68,9 @@ def seeded_events() -> tuple[list[BlockEvent], list[int]]:
             events.append(
                 event(base + timedelta(days=1, hours=k), f"10.0.1.{k + 1}", Category.ADULT, "adult.example")
             )
-        events.append(
-            event(base + timedelta(days=3), "10.0.2.1", Category.SELFHARM, "sh.example", Action.LOG)
+        events.append(  # traced to a person by RADIUS accounting
+            event(base + timedelta(days=3), "10.0.2.1", Category.SELFHARM, "sh.example", Action.LOG)._replace(
+                user=f"pupil{m}", identified_by="radius", identified_at=base)
         )
     # outside the period: must not be counted
     events.append(event(START - timedelta(days=3), "10.0.9.1", Category.GAMBLING, "early.example"))

@@ -111,6 +111,9 @@ def test_incidents_status_outcome_and_triage(seed: Seed, report: tuple[Path, Tab
     assert status == {"new": str(incidents - 10), "triaged": "7", "closed": "3"}
     outcome = dict(tuple(r) for r in tables["outcome-table"][1:])
     assert outcome == {"(none)": str(incidents - 3), "false_positive": "3"}
+    identified = dict(tuple(r) for r in tables["identification-table"][1:])
+    assert identified == {"(none)": str(incidents - 12), "radius": "12"}  # counts only: no names in the review
+    assert "pupil1" not in report[0].read_text()
     triage = tables["triage-table"][1]
     assert triage[:2] == ["10", str(incidents - 10)]
     assert triage[2:] == ["5.5 h", "9.0 h", "10.0 h"]  # median of 1..10 h, 90th percentile, longest

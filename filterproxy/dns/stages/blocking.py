@@ -32,7 +32,9 @@ class BlockingStage:
         self._memo: dict[tuple[str, str], tuple[tuple[int, int], Verdict | None]] = {}
 
     def __call__(self, req: Request, next: Handler) -> Reply:
-        req.lane_left = math.inf  # the hot lane may keep this answer while the verdicts it rests on hold
+        # the hot lane may keep this answer while the verdicts it rests on hold; never for an identified
+        # person (the lane is per network group, and the person may leave the address at any time)
+        req.lane_left = math.inf if req.identity is None else 0.0
         verdict = self._classify(req, req.name)
         if verdict is not None:
             if verdict.blocked:
@@ -53,7 +55,8 @@ class BlockingStage:
             return None  # the root: nothing to classify
         engine = self.engine
         now = time.time()
-        group = engine.group_of(req.client)
+        who = req.identity
+        group = engine.group_of(req.client) if who is None else engine.group_for(req.client, who.directory)
         minute = -1 if engine.current.policy.timeless(group) else int(now) // 60
         if minute >= 0:
             req.lane_left = min(req.lane_left, 60.0 - now % 60.0)
@@ -63,7 +66,10 @@ class BlockingStage:
         if hit is not None and hit[0] == stamp:
             return hit[1]
         try:
-            verdict = engine.classify(Query(req.client, name, datetime.fromtimestamp(now, UTC)))
+            at = datetime.fromtimestamp(now, UTC)
+            query = Query(req.client, name, at) if who is None else Query(req.client, name, at, None, who.user,
+                                                                          who.directory)
+            verdict = engine.classify(query)
         except ValueError:
             verdict = None  # not a name the classifier accepts (odd characters): nothing lists it
         if len(self._memo) >= MEMO_SIZE:

@@ -27,6 +27,7 @@ class IncidentStage:
     def _report(self, req: Request, answer: Answer) -> Answer:
         verdict = req.verdict
         if verdict is not None and verdict.recorded:
+            who = req.identity
             event = BlockEvent(
                 at=datetime.now(UTC),
                 protocol="dns",
@@ -34,6 +35,9 @@ class IncidentStage:
                 verdict=verdict,
                 reference=new_reference(),
                 qtype=qtype_name(req.qtype),
+                user=who.user if who is not None else None,
+                identified_by=who.source.value if who is not None else None,
+                identified_at=datetime.fromtimestamp(who.since, UTC) if who is not None else None,
             )
             self.sink.submit(event)
         return answer

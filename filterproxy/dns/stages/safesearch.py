@@ -65,7 +65,9 @@ class SafeSearchStage:
         service = service_of(req.name)
         if service is None:
             return next(req)
-        group = self.engine.current.policy.group(self.engine.group_of(req.client))
+        who = req.identity
+        name = self.engine.group_of(req.client) if who is None else self.engine.group_for(req.client, who.directory)
+        group = self.engine.current.policy.group(name)
         target = target_for(service, group)
         if target is None:
             return next(req)
