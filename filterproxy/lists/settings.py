@@ -55,6 +55,17 @@ class ListsSettings(Section):
     update_interval_hours: float = Field(
         default=24.0, ge=0, description="How often the service runs `lists update` itself; 0 disables it."
     )
+    offline: bool = Field(
+        default=False,
+        description="Never download: serve only the lists on disk (starter lists, copies already held). "
+        "For air-gapped schools; `lists update` refuses and the service fetches nothing.",
+    )
+    mirror: str | None = Field(
+        default=None,
+        pattern=r"^https?://[^/?#\s]+(/[^?#\s]*)?$",
+        description="Fetch every remote source from <mirror>/<source id>/<file name> instead of its url "
+        "(a trust's local mirror, or a test server), e.g. http://lists.trust.lan/filterproxy/.",
+    )
     ip_format: Literal["reject", "iplist"] = Field(
         default="iplist", description="IP entries in domain lists go to the IP list (never the domain index)."
     )
