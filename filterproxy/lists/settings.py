@@ -53,7 +53,8 @@ class ListsSettings(Section):
     watch: bool = Field(default=True, description="Reload when a list file changes (checked every few seconds).")
     watch_interval: float = Field(default=5.0, gt=0, description="Seconds between checks for changed files.")
     update_interval_hours: float = Field(
-        default=24.0, ge=0, description="How often the service runs `lists update` itself; 0 disables it."
+        default=24.0, ge=0, description="How often the service downloads the remote sources itself (at once at "
+        "the first start, when never fetched); 0 disables the service's own downloads."
     )
     offline: bool = Field(
         default=False,
