@@ -58,6 +58,7 @@ class ListManager:
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
         self._updater: asyncio.Task[None] | None = None
+        self._updating = False  # downloads in progress: the watch leaves the files to update()'s reload
         self._stamp = self._inputs_stamp()
 
     @property
@@ -99,10 +100,14 @@ class ListManager:
         config = self._config
         if config.lists.offline:
             raise ListError("lists.offline is set: nothing is downloaded")
-        results = await asyncio.to_thread(
-            update_sources, resolve_sources(config) if sources is None else sources, state_dir(config.data_dir),
-            max_bad_share=config.lists.max_bad_share, mirror=config.lists.mirror,
-        )
+        self._updating = True
+        try:
+            results = await asyncio.to_thread(
+                update_sources, resolve_sources(config) if sources is None else sources,
+                state_dir(config.data_dir), max_bad_share=config.lists.max_bad_share, mirror=config.lists.mirror,
+            )
+        finally:
+            self._updating = False
         for result in results:
             log.info("list update: %s", result)
         return await self.reload()
@@ -165,6 +170,8 @@ class ListManager:
     async def _watch(self) -> None:
         while True:
             await asyncio.sleep(self._config.lists.watch_interval)
+            if self._updating:
+                continue  # one rebuild when every download is in, not one per file landing
             try:
                 stamp = self._inputs_stamp()
             except OSError as exc:

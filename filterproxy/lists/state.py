@@ -27,6 +27,8 @@ LOG_FILE = "update-log.jsonl"
 Status = Literal["never", "fetching", "ok", "failed"]
 STATUSES: tuple[Status, ...] = ("never", "fetching", "ok", "failed")
 MAX_ERROR = 300  # characters of an error kept in the state (the log has it once, in full)
+#: A "fetching" state older than this was left by a process that stopped mid-download.
+INTERRUPTED_AFTER = 3600.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +73,7 @@ def read_states(directory: Path, sources: Iterable[SourceSettings]) -> dict[str,
     return {s.id: state_of(s.id, records.get(s.id)) for s in remote(sources)}
 
 
-def state_of(source_id: str, record: Any) -> SourceState:
+def state_of(source_id: str, record: Any, now: float | None = None) -> SourceState:
     if not isinstance(record, dict):
         return SourceState(source_id, "never")
     checked = _number(record.get("checked_at")) or _iso(record.get("fetched_at"))
@@ -79,8 +81,11 @@ def state_of(source_id: str, record: Any) -> SourceState:
     status: Status = raw if raw in STATUSES else ("ok" if checked is not None else "never")
     entries = record.get("entries")
     error = record.get("last_error")
+    attempt = _number(record.get("attempt_at"))
+    if status == "fetching" and (attempt or 0) < (time.time() if now is None else now) - INTERRUPTED_AFTER:
+        status, error = "failed", "interrupted: the download did not finish (the process stopped?)"
     return SourceState(source_id, status, checked, entries if isinstance(entries, int) else None,
-                       error if isinstance(error, str) else None, _number(record.get("attempt_at")))  # fmt: skip
+                       error if isinstance(error, str) else None, attempt)  # fmt: skip
 
 
 def mark(record: dict[str, Any], status: Status, now: float, error: str | None = None) -> None:

@@ -46,6 +46,9 @@ def test_state_of_reads_old_and_new_records() -> None:
     failed = state_of("a", {"status": "failed", "last_error": "HTTP 503", "attempt_at": NOW, "checked_at": NOW - 10})
     assert (failed.status, failed.last_error, failed.age(NOW)) == ("failed", "HTTP 503", 10.0)
     assert state_of("a", {"status": "bogus"}).status == "never"
+    assert state_of("a", {"status": "fetching", "attempt_at": NOW - 60}, now=NOW).status == "fetching"
+    stopped = state_of("a", {"status": "fetching", "attempt_at": NOW - 7200}, now=NOW)
+    assert stopped.status == "failed" and "interrupted" in str(stopped.last_error)
 
 
 def test_due_fetches_the_never_fetched_at_once_and_the_rest_on_their_interval(tmp_path: Path) -> None:

@@ -83,20 +83,22 @@ def serve(config: Path, data: Path, upstream: int, mirror: str, **extra: str) ->
            "FILTERPROXY__PROXY__LISTEN": f"127.0.0.1:{ports['proxy']}",
            "FILTERPROXY__METRICS__LISTEN": f"127.0.0.1:{ports['metrics']}", **extra}
     started = time.monotonic()
-    proc = subprocess.Popen([sys.executable, "-m", "filterproxy.cli", "--config", str(config), "serve"],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        wait_listening(ports["dns"], timeout=60)
-        wait_listening(ports["metrics"], timeout=30)
-        yield Running(config, env, ports, started)
-    finally:
-        proc.send_signal(signal.SIGTERM)
+    log = data.parent / f"serve-{ports['dns']}.log"  # a file, not a pipe: a full pipe would stall the service
+    with log.open("w") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "filterproxy.cli", "--config", str(config), "serve"],
+                                env=env, stdout=out, stderr=subprocess.STDOUT)
         try:
-            output, _ = proc.communicate(timeout=60)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            output, _ = proc.communicate()
-    assert proc.returncode == 0, output[-3000:]
+            wait_listening(ports["dns"], timeout=60)
+            wait_listening(ports["metrics"], timeout=30)
+            yield Running(config, env, ports, started)
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+    assert proc.returncode == 0, log.read_text()[-3000:]
 
 
 def recommended(config: Path) -> list[SourceSettings]:
@@ -173,10 +175,15 @@ def test_default_install_blocks_every_category_after_the_first_fetch(
     # the state says why
     dead = f"http://127.0.0.1:{free_port()}/"
     with serve(config, tmp_path / "data", upstream, dead, FILTERPROXY__LISTS__UPDATE_INTERVAL_HOURS="0.005") as again:
-        wait_until(lambda: all(failed_once(again.stats()[s.id]) for s in sources), 300, "every download to fail")
+        wait_until(lambda: all_failed(again, sources), 300, "every download to fail")
         assert all(again.resolves_to_block(n) for n in names), "the last good copies keep serving"
         row = again.stats()[sources[0].id]["download"]
         assert isinstance(row, dict) and "cannot download" in str(row["last_error"]) and row["age_hours"] is not None
+
+
+def all_failed(running: Running, sources: list[SourceSettings]) -> bool:
+    stats = running.stats()
+    return all(failed_once(stats[s.id]) for s in sources)
 
 
 def failed_once(row: dict[str, object]) -> bool:
@@ -192,7 +199,7 @@ def test_with_the_mirror_down_the_starter_lists_serve_and_the_state_shows_the_er
     names = listed_names(sources[:6], starter_names(config), tmp_path / "scratch", per_source=1)
     dead = f"http://127.0.0.1:{free_port()}/"
     with serve(config, tmp_path / "data", upstream, dead) as running:
-        wait_until(lambda: all(failed_once(running.stats()[s.id]) for s in sources), 300, "every download to fail")
+        wait_until(lambda: all_failed(running, sources), 300, "every download to fail")
         assert running.resolves_to_block("pornhub.com") and running.resolves_to_block("www.bet365.com")
         assert not any(running.resolves_to_block(n) for n in names), "nothing was fetched"
         stats = running.stats()
