@@ -69,7 +69,8 @@ def build_index(sources: Sequence[SourceSettings], max_bad_share: float) -> Inde
         if source.url and not source.path.exists():
             # a remote list enabled but never downloaded: not an error; the starter lists serve until it is
             missing.append(source.id)
-            infos.append(SourceInfo(source.id, source.category, str(source.path), errors=("not downloaded yet",)))
+            infos.append(SourceInfo(source.id, source.category, str(source.path), licence=source.licence,
+                                    attribution=source.attribution, errors=("not downloaded yet",)))
             continue
         result = _add_source(builder, source, max_bad_share)
         if result.rejected:

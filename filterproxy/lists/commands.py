@@ -95,8 +95,11 @@ def run_stats(args: argparse.Namespace) -> int:
     print(f"index built {built}: {index.entry_count} entries from {len(rows)} sources; downloads: {mode}")
     print(f"{'source':32} {'category':14} {'entries':>9} {'bad':>6} {'age(d)':>7}  {'download':9} licence")
     for r in rows:
+        age = r["age_days"]  # a downloaded list: since last confirmed current, else the file's age
+        if r["download"] and r["download"]["age_hours"] is not None:
+            age = round(r["download"]["age_hours"] / 24, 1)
         print(f"{r['source']:32} {r['category']:14} {r['entries']:>9} {r['bad_lines']:>6} "
-              f"{r['age_days'] if r['age_days'] is not None else '-':>7}  "
+              f"{age if age is not None else '-':>7}  "
               f"{r['download']['status'] if r['download'] else 'local':9} {r['licence']}")
         if r["download"] and r["download"]["last_error"]:
             print(f"    last error: {r['download']['last_error']}")

@@ -41,6 +41,7 @@ class SourceState:
     entries: int | None = None  # entries of the held copy when it was downloaded
     last_error: str | None = None  # why the last attempt failed (None once one succeeds)
     attempt_at: float | None = None  # when the last attempt started
+    failed_at: float | None = None  # when an attempt last failed
 
     def age(self, now: float) -> float | None:
         """Seconds since the copy was last confirmed current; None when it never was."""
@@ -85,7 +86,8 @@ def state_of(source_id: str, record: Any, now: float | None = None) -> SourceSta
     if status == "fetching" and (attempt or 0) < (time.time() if now is None else now) - INTERRUPTED_AFTER:
         status, error = "failed", "interrupted: the download did not finish (the process stopped?)"
     return SourceState(source_id, status, checked, entries if isinstance(entries, int) else None,
-                       error if isinstance(error, str) else None, attempt)  # fmt: skip
+                       error if isinstance(error, str) else None, attempt,
+                       _number(record.get("failed_at")))  # fmt: skip
 
 
 def mark(record: dict[str, Any], status: Status, now: float, error: str | None = None) -> None:

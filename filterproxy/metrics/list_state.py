@@ -21,7 +21,8 @@ from filterproxy.lists.state import STATUSES, SourceState, read_states
 from filterproxy.metrics.registry import check_labels, check_name
 
 NAMES = ("filterproxy_lists_source_state", "filterproxy_lists_source_checked_seconds",
-         "filterproxy_lists_source_age_seconds", "filterproxy_lists_source_downloaded_entries")
+         "filterproxy_lists_source_age_seconds", "filterproxy_lists_source_downloaded_entries",
+         "filterproxy_lists_source_last_failure_seconds")
 
 
 class ListStateCollector(Collector):
@@ -43,6 +44,8 @@ class ListStateCollector(Collector):
                                 labels=["source"])
         entries = GaugeMetricFamily(NAMES[3], "Entries of the source's copy when it was downloaded.",
                                     labels=["source"])
+        failure = GaugeMetricFamily(NAMES[4], "When a download of the source last failed (Unix seconds); "
+                                    "`filterproxy lists stats` gives the error.", labels=["source"])
         now = time.time()
         for source_state in self._states():
             sid = source_state.source_id
@@ -53,7 +56,9 @@ class ListStateCollector(Collector):
                 age.add_metric([sid], max(0.0, now - source_state.checked_at))
             if source_state.entries is not None:
                 entries.add_metric([sid], float(source_state.entries))
-        yield from (state, checked, age, entries)
+            if source_state.failed_at is not None:
+                failure.add_metric([sid], source_state.failed_at)
+        yield from (state, checked, age, entries, failure)
 
     def _states(self) -> list[SourceState]:
         try:

@@ -210,6 +210,7 @@ def test_with_the_mirror_down_the_starter_lists_serve_and_the_state_shows_the_er
         assert f"127.0.0.1:{dead.rsplit(':', 1)[1].strip('/')}/{source.id}/" in str(download["last_error"])
         assert f'filterproxy_lists_source_state{{source="{source.id}",state="failed"}} 1.0' in metrics
         assert f'filterproxy_lists_source_state{{source="{source.id}",state="ok"}} 0.0' in metrics
+        assert f'filterproxy_lists_source_last_failure_seconds{{source="{source.id}"}} ' in metrics
 
 
 def test_offline_fetches_nothing_and_says_so(tmp_path: Path, upstream: int) -> None:
