@@ -192,6 +192,18 @@ def test_stats_show_the_download_state(origin: Origin, tmp_path: Path, capsys: p
     assert "failed" in text and "last error: " in text and "HTTP 500" in text
 
 
+def test_cli_update_through_the_mirror(origin: Origin, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                       monkeypatch: pytest.MonkeyPatch, list_downloads: None) -> None:  # fmt: skip
+    origin.routes["/mirror/remote/bet/bet.txt"] = Route(body=b"mirrored-bet.example\n")
+    config = write_install(tmp_path, "https://publisher.invalid/lists/bet.txt")
+    monkeypatch.setenv("FILTERPROXY__LISTS__MIRROR", f"{origin.url}/mirror/")
+    assert main([*config, "lists", "update"]) == 0
+    assert "remote/bet: updated: 1 entries" in capsys.readouterr().out
+    assert [p for p, _ in origin.requests] == ["/mirror/remote/bet/bet.txt"]
+    assert main([*config, "lists", "stats", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["downloads"] == f"mirror {origin.url}/mirror/"
+
+
 # --- the service: first-start fetch, metrics ---------------------------------------------------------
 
 
