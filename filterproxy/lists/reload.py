@@ -108,8 +108,11 @@ class ListManager:
             )
         finally:
             self._updating = False
-        for result in results:
-            log.info("list update: %s", result)
+        counts = {o: [r.source_id for r in results if r.outcome == o] for o in ("updated", "unchanged", "failed")}
+        log.info("list update: %d updated, %d unchanged, %d failed%s", len(counts["updated"]),
+                 len(counts["unchanged"]), len(counts["failed"]),
+                 f" ({', '.join(counts['failed'][:5])}{', ...' if len(counts['failed']) > 5 else ''})"
+                 if counts["failed"] else "")
         return await self.reload()
 
     async def _update_periodically(self) -> None:
