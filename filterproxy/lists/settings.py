@@ -56,6 +56,11 @@ class ListsSettings(Section):
         default=24.0, ge=0, description="How often the service downloads the remote sources itself (at once at "
         "the first start, when never fetched); 0 disables the service's own downloads."
     )
+    download_dir: Path | None = Field(
+        default=None,
+        description="Keep downloaded lists under <download_dir>/<source id>/ instead of each source's path "
+        "(for read-only installs, e.g. <data_dir>/downloads under systemd); relative to the config file.",
+    )
     offline: bool = Field(
         default=False,
         description="Never download: serve only the lists on disk (starter lists, copies already held). "

@@ -204,6 +204,27 @@ def test_cli_update_through_the_mirror(origin: Origin, tmp_path: Path, capsys: p
     assert json.loads(capsys.readouterr().out)["downloads"] == f"mirror {origin.url}/mirror/"
 
 
+def test_download_dir_keeps_downloads_out_of_the_install(origin: Origin, tmp_path: Path,
+                                                         capsys: pytest.CaptureFixture[str],
+                                                         monkeypatch: pytest.MonkeyPatch, list_downloads: None) -> None:
+    origin.routes["/bet.txt"] = Route(body=b"dl-bet.example\n")
+    install = tmp_path / "install"
+    install.mkdir()
+    config = write_install(install, f"{origin.url}/bet.txt")
+    install.chmod(0o555)  # a read-only install: the downloads must go elsewhere
+    monkeypatch.setenv("FILTERPROXY__LISTS__DOWNLOAD_DIR", str(tmp_path / "state" / "downloads"))
+    monkeypatch.setenv("FILTERPROXY_DATA_DIR", str(tmp_path / "state"))
+    try:
+        assert main([*config, "lists", "update"]) == 0
+        assert (tmp_path / "state" / "downloads" / "remote" / "bet" / "bet.txt").read_text() == "dl-bet.example\n"
+        capsys.readouterr()
+        assert main([*config, "check", "--json", "www.dl-bet.example"]) == 0
+        assert json.loads(capsys.readouterr().out)["action"] == "block"
+    finally:
+        install.chmod(0o755)
+    assert not (install / "downloads").exists()
+
+
 # --- the service: first-start fetch, metrics ---------------------------------------------------------
 
 
