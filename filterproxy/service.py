@@ -84,8 +84,11 @@ def build_service(config: Config, *, dns: bool = True, proxy: bool = True) -> Se
     from filterproxy.identity.runtime import IdentityRuntime
     from filterproxy.incidents.queue import IncidentQueue
     from filterproxy.incidents.store import store_for
+    from filterproxy.lists.loader import resolve_sources
+    from filterproxy.lists.state import state_dir
     from filterproxy.metrics.exporter import MetricsServer
     from filterproxy.metrics.incidents import register_incident_status
+    from filterproxy.metrics.list_state import register_list_state_metrics
     from filterproxy.selftest.metrics import register_selftest_metrics
 
     registry = new_registry()
@@ -94,6 +97,7 @@ def build_service(config: Config, *, dns: bool = True, proxy: bool = True) -> Se
     list_metrics.observe(source_stats(engine))
     queue = IncidentQueue.from_config(config, registry)
     register_selftest_metrics(registry, config.data_dir)
+    register_list_state_metrics(registry, lambda: resolve_sources(config), state_dir(config.data_dir))
     # its own store handle: the status gauge reads while the queue's writer writes
     register_incident_status(registry, store_for(config.incidents, config.data_dir))
     service = Service(config, registry, engine)

@@ -29,6 +29,7 @@ _PATH_FIELDS = (
     ("data_dir",),
     ("lists", "sources_file"),
     ("lists", "local_dir"),
+    ("lists", "download_dir"),
     ("metrics", "password_file"),
 )
 

@@ -64,16 +64,22 @@ def build_index(sources: Sequence[SourceSettings], max_bad_share: float) -> Inde
     enabled = [s for s in sources if s.enabled]
     builder = IndexBuilder()
     infos = []
+    missing = []
     for source in enabled:
         if source.url and not source.path.exists():
-            # a remote list enabled but never downloaded: not an error until `lists update` has run
-            log.warning("source %s has no copy yet at %s: run `filterproxy lists update`", source.id, source.path)
-            infos.append(SourceInfo(source.id, source.category, str(source.path), errors=("not downloaded yet",)))
+            # a remote list enabled but never downloaded: not an error; the starter lists serve until it is
+            missing.append(source.id)
+            infos.append(SourceInfo(source.id, source.category, str(source.path), licence=source.licence,
+                                    attribution=source.attribution, errors=("not downloaded yet",)))
             continue
         result = _add_source(builder, source, max_bad_share)
         if result.rejected:
             raise ListFormatError(_rejection(result.info, source.bad_share_limit(max_bad_share)))
         infos.append(result.info)
+    if missing:
+        log.info("%d remote source(s) not downloaded yet (%s): serving without them until the first "
+                 "download (`filterproxy lists update`, or the service's own update)", len(missing),
+                 ", ".join(missing[:3]) + (", ..." if len(missing) > 3 else ""))
     return builder.build(infos, stamp)
 
 

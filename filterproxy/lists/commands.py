@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,6 +17,7 @@ from filterproxy.lists import editing
 from filterproxy.lists.loader import load_index, local_files, resolve_sources
 from filterproxy.lists.local import read_names
 from filterproxy.lists.reload import RELOAD_FILE
+from filterproxy.lists.state import SourceState, read_states, state_dir
 from filterproxy.model import Category
 
 
@@ -72,11 +74,13 @@ def run_stats(args: argparse.Namespace) -> int:
     config = _config(args)
     index = load_index(config)
     now = time.time()
+    states = read_states(state_dir(config.data_dir), resolve_sources(config))
     rows: list[dict[str, Any]] = [
         {
             "source": s.id, "category": s.category.value, "entries": s.entries, "bad_lines": s.bad_lines,
             "unsupported_lines": s.skipped, "age_days": round((now - s.mtime) / 86400, 1) if s.mtime else None,
             "licence": s.licence, "path": s.path, "errors": list(s.errors),
+            "download": _download(states.get(s.id), now),
         }
         for s in index.sources
     ]
@@ -84,18 +88,44 @@ def run_stats(args: argparse.Namespace) -> int:
     local = {"allow": len(read_names(files.allow_file))}
     local.update({c.value: len(read_names(files.deny_file(c))) for c in Category if files.deny_file(c).exists()})
     built = datetime.fromtimestamp(index.built_at, UTC).isoformat(timespec="seconds")
+    mode = "offline" if config.lists.offline else (f"mirror {config.lists.mirror}" if config.lists.mirror else "online")
     if args.json:
-        print(json.dumps({"built_at": built, "sources": rows, "local": local}, indent=2))
+        print(json.dumps({"built_at": built, "downloads": mode, "sources": rows, "local": local}, indent=2))
         return 0
-    print(f"index built {built}: {index.entry_count} entries from {len(rows)} sources")
-    print(f"{'source':32} {'category':14} {'entries':>9} {'bad':>6} {'age(d)':>7}  licence")
+    print(f"index built {built}: {index.entry_count} entries from {len(rows)} sources; downloads: {mode}")
+    print(f"{'source':32} {'category':14} {'entries':>9} {'bad':>6} {'age(d)':>7}  {'download':9} licence")
     for r in rows:
+        age = r["age_days"]  # a downloaded list: since last confirmed current, else the file's age
+        if r["download"] and r["download"]["age_hours"] is not None:
+            age = round(r["download"]["age_hours"] / 24, 1)
         print(f"{r['source']:32} {r['category']:14} {r['entries']:>9} {r['bad_lines']:>6} "
-              f"{r['age_days'] if r['age_days'] is not None else '-':>7}  {r['licence']}")
+              f"{age if age is not None else '-':>7}  "
+              f"{r['download']['status'] if r['download'] else 'local':9} {r['licence']}")
+        if r["download"] and r["download"]["last_error"]:
+            print(f"    last error: {r['download']['last_error']}")
         for error in r["errors"][:2]:
             print(f"    {error}")
     print("local lists: " + ", ".join(f"{k}={v}" for k, v in local.items()))
     return 0
+
+
+def _download(state: SourceState | None, now: float) -> dict[str, Any] | None:
+    """A remote source's download state for ``stats`` (None for a local file)."""
+    if state is None:
+        return None
+    age = state.age(now)
+    return {
+        "status": state.status,
+        "checked_at": _iso(state.checked_at),
+        "age_hours": None if age is None else round(age / 3600, 1),
+        "entries": state.entries,
+        "last_error": state.last_error,
+        "attempt_at": _iso(state.attempt_at),
+    }
+
+
+def _iso(at: float | None) -> str | None:
+    return None if at is None else datetime.fromtimestamp(at, UTC).isoformat(timespec="seconds")
 
 
 def run_reload(args: argparse.Namespace) -> int:
@@ -117,11 +147,17 @@ def run_compile(args: argparse.Namespace) -> int:
 
 
 def run_update(args: argparse.Namespace) -> int:
+    from filterproxy.lists.progress import for_terminal
     from filterproxy.lists.update import update_sources
 
     config = _config(args)
-    results = update_sources(resolve_sources(config), config.data_dir / "lists", timeout=args.timeout,
-                             max_bad_share=config.lists.max_bad_share, force=args.force)
+    if config.lists.offline:
+        print("lists.offline is set (FILTERPROXY__LISTS__OFFLINE): nothing is downloaded; "
+              "the lists on disk stay in use", file=sys.stderr)
+        return 1
+    results = update_sources(resolve_sources(config), state_dir(config.data_dir), timeout=args.timeout,
+                             max_bad_share=config.lists.max_bad_share, force=args.force,
+                             mirror=config.lists.mirror, progress=for_terminal())
     if not results:
         print("no enabled source has a url: nothing to download (see blocklists/sources.yaml)")
     for result in results:

@@ -13,12 +13,14 @@ import os
 import tempfile
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
 from filterproxy import __version__
 from filterproxy.errors import ListFetchError
+from filterproxy.lists.progress import ProgressFn
 
 USER_AGENT = f"filterproxy/{__version__} (lists update)"
 CHUNK = 1 << 16
@@ -62,7 +64,8 @@ class Download:
     validators: Validators
 
 
-def fetch(url: str, dest: Path, held: Validators | None, *, timeout: float, max_bytes: int) -> Download | None:
+def fetch(url: str, dest: Path, held: Validators | None, *, timeout: float, max_bytes: int,
+          progress: ProgressFn | None = None) -> Download | None:
     """Download ``url`` next to ``dest``; None when the server says our copy is current (304)."""
     if not url.startswith(("http://", "https://")):
         raise ListFetchError(f"{url}: only http:// and https:// URLs can be downloaded")
@@ -80,7 +83,13 @@ def fetch(url: str, dest: Path, held: Validators | None, *, timeout: float, max_
     with response:
         validators = Validators(response.headers.get("ETag"), response.headers.get("Last-Modified"))
         expected = response.headers.get("Content-Length")
-        path, size, digest = _save(response, dest, url, max_bytes)
+        total = int(expected) if expected is not None and expected.isdigit() else None
+
+        def report(done: int) -> None:
+            if progress is not None:
+                progress(done, total)
+
+        path, size, digest = _save(response, dest, url, max_bytes, report)
     if expected is not None and expected.isdigit() and int(expected) != size:
         path.unlink(missing_ok=True)
         raise ListFetchError(f"{url}: truncated download ({size} of {expected} bytes)")
@@ -96,7 +105,8 @@ def _headers(held: Validators | None) -> dict[str, str]:
     return headers
 
 
-def _save(response: http.client.HTTPResponse, dest: Path, url: str, max_bytes: int) -> tuple[Path, int, str]:
+def _save(response: http.client.HTTPResponse, dest: Path, url: str, max_bytes: int,
+          progress: Callable[[int], object]) -> tuple[Path, int, str]:
     """Stream the body to a temporary file (same directory, so the final rename is atomic)."""
     dest.parent.mkdir(parents=True, exist_ok=True)
     # The temporary name keeps the destination's suffix so format detection sees the same name.
@@ -110,6 +120,7 @@ def _save(response: http.client.HTTPResponse, dest: Path, url: str, max_bytes: i
                     raise ListFetchError(f"{url}: larger than the {max_bytes} byte limit")
                 digest.update(chunk)
                 out.write(chunk)
+                progress(size)
             out.flush()
             os.fsync(out.fileno())
     except ListFetchError:

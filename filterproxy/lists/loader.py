@@ -31,7 +31,16 @@ def resolve_sources(config: Config) -> list[SourceSettings]:
     if config.lists.sources_file is not None:
         found.extend(load_sources(config.lists.sources_file))
     found.extend(config.lists.sources)
+    downloads = config.lists.download_dir
+    if downloads is not None:
+        found = [s.model_copy(update={"path": download_path(downloads, s)}) if s.url else s for s in found]
     return found
+
+
+def download_path(directory: Path, source: SourceSettings) -> Path:
+    """Where ``lists.download_dir`` keeps a remote source: ``<directory>/<source id>/<file name>``."""
+    parts = [p for p in source.id.split("/") if p not in ("", ".", "..")] or ["source"]
+    return directory.joinpath(*parts, source.path.name)
 
 
 def local_files(config: Config) -> LocalFiles:

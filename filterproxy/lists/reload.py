@@ -30,9 +30,11 @@ from filterproxy.lists.build import fingerprint
 from filterproxy.lists.loader import index_dir, local_files, prune_index_files, resolve_sources
 from filterproxy.lists.local import load_local
 from filterproxy.lists.settings import SourceSettings
+from filterproxy.lists.state import due, read_states, remote, state_dir
 
 log = logging.getLogger(__name__)
 RELOAD_FILE = "reload.request"  # `filterproxy lists reload` touches this file in the data dir
+RETRY_SECONDS = 600.0  # a failed download is tried again after this (the old copy serves meanwhile)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +58,7 @@ class ListManager:
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
         self._updater: asyncio.Task[None] | None = None
+        self._updating = False  # downloads in progress: the watch leaves the files to update()'s reload
         self._stamp = self._inputs_stamp()
 
     @property
@@ -70,9 +73,18 @@ class ListManager:
             log.debug("SIGHUP reload not available in this thread")
         if self._config.lists.watch:
             self._task = asyncio.create_task(self._watch(), name="lists-watch")
-        if self._config.lists.update_interval_hours > 0 and any(s.url and s.enabled for s in resolve_sources(
-                self._config)):
+        if self.downloads_wanted():
             self._updater = asyncio.create_task(self._update_periodically(), name="lists-update")
+
+    def downloads_wanted(self) -> bool:
+        """Whether this service downloads lists itself: not offline, an interval, a remote source."""
+        lists = self._config.lists
+        if lists.offline or lists.update_interval_hours <= 0:
+            return False
+        try:
+            return bool(remote(resolve_sources(self._config)))
+        except FilterproxyError:
+            return False  # a broken sources file: the reload reports it
 
     async def stop(self) -> None:
         for task in (self._task, self._updater):
@@ -81,23 +93,49 @@ class ListManager:
                 await asyncio.gather(task, return_exceptions=True)
         self._task = self._updater = None
 
-    async def update(self) -> ReloadResult:
-        """Download changed sources (in a worker thread), then reload."""
+    async def update(self, sources: list[SourceSettings] | None = None) -> ReloadResult:
+        """Download ``sources`` (default: every remote one) in a worker thread, then reload."""
         from filterproxy.lists.update import update_sources
 
         config = self._config
-        results = await asyncio.to_thread(
-            update_sources, resolve_sources(config), config.data_dir / "lists",
-            max_bad_share=config.lists.max_bad_share,
-        )
-        for result in results:
-            log.info("list update: %s", result)
+        if config.lists.offline:
+            raise ListError("lists.offline is set: nothing is downloaded")
+        self._updating = True
+        try:
+            results = await asyncio.to_thread(
+                update_sources, resolve_sources(config) if sources is None else sources,
+                state_dir(config.data_dir), max_bad_share=config.lists.max_bad_share, mirror=config.lists.mirror,
+            )
+        finally:
+            self._updating = False
+        counts = {o: [r.source_id for r in results if r.outcome == o] for o in ("updated", "unchanged", "failed")}
+        log.info("list update: %d updated, %d unchanged, %d failed%s", len(counts["updated"]),
+                 len(counts["unchanged"]), len(counts["failed"]),
+                 f" ({', '.join(counts['failed'][:5])}{', ...' if len(counts['failed']) > 5 else ''})"
+                 if counts["failed"] else "")
         return await self.reload()
 
     async def _update_periodically(self) -> None:
+        """Fetch what is due, at once on the first start (never fetched), then on the interval.
+
+        A failed source is retried after :data:`RETRY_SECONDS` (or the interval, if shorter); its
+        last good copy, or the starter list of its category, serves meanwhile.
+        """
+        interval = self._config.lists.update_interval_hours * 3600
+        pause = min(RETRY_SECONDS, interval)
         while True:
-            await asyncio.sleep(self._config.lists.update_interval_hours * 3600)
-            await self.update()
+            try:
+                sources = resolve_sources(self._config)
+                wanted, wait = due(sources, read_states(state_dir(self._config.data_dir), sources),
+                                   interval=interval, retry=RETRY_SECONDS)
+                if wanted:
+                    await self.update(wanted)
+                    wait = max(pause, due(sources, read_states(state_dir(self._config.data_dir), sources),
+                                          interval=interval, retry=RETRY_SECONDS)[1])
+            except Exception:  # the updater must outlive any one bad run
+                log.exception("list update run failed; retrying in %.0fs", pause)
+                wait = pause
+            await asyncio.sleep(wait)
 
     async def reload(self) -> ReloadResult:
         """Rebuild what changed and swap it in; on failure keep the current classifier."""
@@ -135,6 +173,8 @@ class ListManager:
     async def _watch(self) -> None:
         while True:
             await asyncio.sleep(self._config.lists.watch_interval)
+            if self._updating:
+                continue  # one rebuild when every download is in, not one per file landing
             try:
                 stamp = self._inputs_stamp()
             except OSError as exc:

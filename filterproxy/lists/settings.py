@@ -53,7 +53,24 @@ class ListsSettings(Section):
     watch: bool = Field(default=True, description="Reload when a list file changes (checked every few seconds).")
     watch_interval: float = Field(default=5.0, gt=0, description="Seconds between checks for changed files.")
     update_interval_hours: float = Field(
-        default=24.0, ge=0, description="How often the service runs `lists update` itself; 0 disables it."
+        default=24.0, ge=0, description="How often the service downloads the remote sources itself (at once at "
+        "the first start, when never fetched); 0 disables the service's own downloads."
+    )
+    download_dir: Path | None = Field(
+        default=None,
+        description="Keep downloaded lists under <download_dir>/<source id>/ instead of each source's path "
+        "(for read-only installs, e.g. <data_dir>/downloads under systemd); relative to the config file.",
+    )
+    offline: bool = Field(
+        default=False,
+        description="Never download: serve only the lists on disk (starter lists, copies already held). "
+        "For air-gapped schools; `lists update` refuses and the service fetches nothing.",
+    )
+    mirror: str | None = Field(
+        default=None,
+        pattern=r"^https?://[^/?#\s]+(/[^?#\s]*)?$",
+        description="Fetch every remote source from <mirror>/<source id>/<file name> instead of its url "
+        "(a trust's local mirror, or a test server), e.g. http://lists.trust.lan/filterproxy/.",
     )
     ip_format: Literal["reject", "iplist"] = Field(
         default="iplist", description="IP entries in domain lists go to the IP list (never the domain index)."

@@ -32,6 +32,7 @@ BOUNDED_LABELS = frozenset(
         "qtype",  # DNS query type, folded to a fixed set by the DNS package
         "rcode",  # DNS response code
         "source",  # list source ids from the configuration
+        "state",  # list source download state: never | fetching | ok | failed
         "status",  # incident lifecycle status
         "result",  # ok | failed | pass | fail ...
         "kind",  # per-subsystem enum

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import logging
+import time
+from dataclasses import replace
 
 from filterproxy.config.model import Config
 from filterproxy.errors import MetricsHistoryError
 from filterproxy.incidents.model import Incident, IncidentFilter, Status
 from filterproxy.incidents.store import open_store
 from filterproxy.lists.loader import local_files, resolve_sources
+from filterproxy.lists.state import read_log, read_states, state_dir
 from filterproxy.review.figures import Period
+from filterproxy.review.freshness import stale_now, stale_spells
 from filterproxy.review.prometheus import PrometheusHistory
 from filterproxy.review.report import Evidence
 from filterproxy.review.sources import describe_sources, read_audit
@@ -34,14 +38,35 @@ def gather(config: Config, period: Period, *, stale_days: int = 7) -> Evidence:
         triage_seconds=triage,
         audit=audit.items,
         runs=[r for r in runs if period.since <= r.at < period.until],
-        sources=describe_sources(resolve_sources(config)),
+        sources=[],
         school=config.block.school_name,
         stale_days=stale_days,
         notes=notes,
     )
+    _sources(config, evidence)
     if config.metrics.prometheus_url:
         _history(config.metrics.prometheus_url, evidence)
     return evidence
+
+
+def _sources(config: Config, evidence: Evidence) -> None:
+    """The sources with their download state (age of a downloaded list: since last confirmed current),
+    and when downloaded lists were stale during the period and now."""
+    now = time.time()
+    sources = resolve_sources(config)
+    states = read_states(state_dir(config.data_dir), sources)
+    described = describe_sources(sources, now)
+    for number, info in enumerate(described):
+        state = states.get(info.id)
+        if state is not None:
+            age = state.age(now)
+            described[number] = replace(info, download=state.status, last_error=state.last_error,
+                                        age_days=None if age is None else age / 86400)
+    evidence.sources = described
+    max_age = evidence.stale_days * 86400.0
+    evidence.stale_spells = stale_spells(read_log(state_dir(config.data_dir)), states, evidence.period.since,
+                                         evidence.period.until, max_age, now)
+    evidence.stale_now = stale_now(states.values(), max_age, now)
 
 
 def _incidents(config: Config, period: Period) -> tuple[list[Incident], list[float]]:

@@ -19,6 +19,7 @@ from filterproxy.incidents.model import Incident
 from filterproxy.model import CATEGORY_TITLES, Category
 from filterproxy.review import charts, figures, standards
 from filterproxy.review.figures import Period
+from filterproxy.review.freshness import StaleSpell
 from filterproxy.review.sources import AuditEntry, SourceInfo
 from filterproxy.selftest.results import Run, latest_per_group
 
@@ -37,6 +38,8 @@ class Evidence:
     stale_days: int = 7
     history: dict[str, list[float | None]] | None = None
     notes: list[str] = field(default_factory=list)  # what could not be read, said plainly
+    stale_spells: list[StaleSpell] = field(default_factory=list)  # downloaded lists stale in the period
+    stale_now: list[tuple[str, str]] = field(default_factory=list)  # (source id, why) at generation
 
 
 def build_context(ev: Evidence, now: datetime | None = None) -> dict[str, Any]:
@@ -63,6 +66,9 @@ def build_context(ev: Evidence, now: datetime | None = None) -> dict[str, Any]:
         "triage": figures.triage_stats(ev.triage_seconds, len(ev.incidents)),
         "sources": ev.sources,
         "stale_days": ev.stale_days,
+        "stale_spells": ev.stale_spells,
+        "stale_now": ev.stale_now,
+        "downloaded": [s for s in ev.sources if s.download is not None],
         "audit": ev.audit,
         "audit_summary": figures.audit_summary(ev.audit),
         "overblocking": figures.overblocking(ev.audit, ev.incidents),

@@ -54,6 +54,8 @@ class SourceInfo:
     age_days: float | None
     size_bytes: int
     entries: int | None
+    download: str | None = None  # a downloaded source's state: never | fetching | ok | failed
+    last_error: str | None = None  # why its last download failed
 
 
 def read_audit(path: Path, since: datetime, until: datetime) -> Loaded[AuditEntry]:

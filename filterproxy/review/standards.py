@@ -46,6 +46,9 @@ def _annual(data: dict[str, Any]) -> Standard:
     stale = [x.id for x in data["sources"] if x.age_days is None or x.age_days > data["stale_days"]]
     if stale:
         s.gaps.append(f"List source(s) missing or older than {data['stale_days']} days: {', '.join(stale)}.")
+    spells = sorted({x.source_id for x in data.get("stale_spells", [])})
+    if spells:
+        s.gaps.append(f"Downloaded list(s) stale for a time during the period: {', '.join(spells)} (section 6).")
     if not data["selftest_runs"]:
         s.gaps.append("No filter self-test was run in the period (`filterproxy selftest`).")
     return s

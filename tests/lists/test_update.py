@@ -336,8 +336,8 @@ def test_expected_sha256(origin: Origin, tmp_path: Path) -> None:
     assert not result.ok and "does not match" in result.detail
 
 
-def test_cli_update_then_check_sees_the_new_list(origin: Origin, tmp_path: Path,
-                                                 capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+def test_cli_update_then_check_sees_the_new_list(origin: Origin, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                 list_downloads: None) -> None:  # fmt: skip
     from filterproxy.cli import main
 
     origin.routes["/gambling.txt"] = Route(body=b"# remote\nremote-bet.example\n")

@@ -63,6 +63,7 @@ def shipped_config(data_dir: Path, upstreams: list[str], overrides: dict[str, st
         "FILTERPROXY__DNS__UPSTREAMS": "[" + ", ".join(upstreams) + "]",
         "FILTERPROXY__METRICS__LISTEN": "127.0.0.1:0",
         "FILTERPROXY__LISTS__WATCH": "false",
+        "FILTERPROXY__LISTS__OFFLINE": "true",  # the shipped sources are public lists: never fetched in tests
         "FILTERPROXY__PROXY__ENABLED": "false",
         "FILTERPROXY__PROXY__LISTEN": "127.0.0.1:0",
         **(overrides or {}),
