@@ -130,7 +130,7 @@ def run_line(line: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedP
 def test_readme_run_command_and_try_it_from_a_fresh_clone(fresh_clone: Path) -> None:
     run = readme_command("start the whole service")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV", "FILTERPROXY"))}
-    # env["FILTERPROXY__LISTS__OFFLINE"] = "true"  # once lists.offline exists: never reach the internet
+    env["FILTERPROXY__LISTS__OFFLINE"] = "true"  # tests never reach the internet: starter lists only
     try_it = readme_block("Try it")
     dig_line = next(line for line in try_it if line.startswith("dig "))
     started = time.monotonic()
