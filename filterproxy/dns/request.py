@@ -32,6 +32,7 @@ class Request:
     verdict: Verdict | None = None
     lane_left: float = 0.0  # seconds after ``started`` the answer stays the same (0: not for the hot lane)
     cache_hit: bool = False
+    probe: bool = False  # a self-test probe (valid token): filtered as usual, never an incident
 
     @property
     def name(self) -> str:
@@ -48,7 +49,7 @@ class Request:
     def derive(self, name: str, question: bytes) -> Request:
         """The same client asking about another name (SafeSearch targets)."""
         q = replace(self.q, name=name, question=question)
-        return Request(q, self.client, self.transport, self.started)
+        return Request(q, self.client, self.transport, self.started, probe=self.probe)
 
 
 @dataclass(slots=True)

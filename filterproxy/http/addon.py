@@ -28,6 +28,7 @@ from filterproxy.http.metrics import ProxyMetrics
 from filterproxy.http.responder import Responder
 from filterproxy.http.settings import passthrough_name
 from filterproxy.model import IPAddress
+from filterproxy.selftest.marker import HTTP_HEADER, ProbeMarker
 
 log = logging.getLogger(__name__)
 META = "filterproxy"
@@ -66,12 +67,18 @@ class FilterAddon:
     """Block, pass through or intercept by the shared classifier's verdict."""
 
     def __init__(
-        self, decider: Decider, responder: Responder, metrics: ProxyMetrics, limit: ClientLimit | None = None
+        self,
+        decider: Decider,
+        responder: Responder,
+        metrics: ProxyMetrics,
+        limit: ClientLimit | None = None,
+        marker: ProbeMarker | None = None,
     ) -> None:
         self.decider = decider
         self.responder = responder
         self.metrics = metrics
         self.limit = limit or ClientLimit(0)
+        self.marker = marker
         self._refused: dict[str, str] = {}  # server connection id -> client connection id
 
     def load(self, loader: Any) -> None:
@@ -123,12 +130,13 @@ class FilterAddon:
             return
         started = time.perf_counter()
         client = client_ip(flow.client_conn.peername)
+        probe = self._probe(flow.request, flow.request.host)
         decision = self.decider.connection(client, flow.request.host, None)
         flow.metadata[META] = decision.verdict
         if decision.handling is TlsHandling.REFUSE:
-            flow.response = self.responder.refuse_connect(flow, client, decision.verdict)
+            flow.response = self.responder.refuse_connect(flow, client, decision.verdict, probe)
         elif decision.verdict.recorded and not decision.verdict.blocked:
-            self.responder.record(flow, client, decision.verdict, "https")
+            self.responder.record(flow, client, decision.verdict, "https", probe=probe)
         self.metrics.outcome["refused" if flow.response else "allowed"].inc()
         self.metrics.hook_time["connect"].observe(time.perf_counter() - started)
 
@@ -197,17 +205,24 @@ class FilterAddon:
             flow.response = oversized
             self.metrics.outcome["refused"].inc()
             return
-        decision = self.decider.request(client, request_host(request), request.path)
+        host = request_host(request)
+        probe = self._probe(request, host)
+        decision = self.decider.request(client, host, request.path)
         flow.metadata[META] = decision.verdict
         if decision.verdict.blocked:
-            flow.response = self.responder.block(flow, client, decision)
+            flow.response = self.responder.block(flow, client, decision, probe)
         else:
-            self.responder.apply(flow, client, decision)
+            self.responder.apply(flow, client, decision, probe)
         if decision.watch is not None:
             self.metrics.watched.labels(decision.watch.theme.value, decision.watch.action.value).inc()
         outcome = "blocked" if decision.verdict.blocked else "logged" if decision.verdict.recorded else "allowed"
         self.metrics.outcome[outcome].inc()
         self.metrics.hook_time["request"].observe(time.perf_counter() - started)
+
+    def _probe(self, request: http.Request, host: str) -> bool:
+        """Whether a valid self-test token marks this request; the header never goes upstream."""
+        header = request.headers.pop(HTTP_HEADER, None)
+        return header is not None and self.marker is not None and self.marker.http(host, header)
 
 
 def _name_or_none(address: str | None) -> str | None:

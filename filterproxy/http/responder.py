@@ -50,8 +50,13 @@ class Responder:
         url: str | None = None,
         search_term: str | None = None,
         reference: str | None = None,
+        probe: bool = False,
     ) -> str:
         reference = reference or new_reference()
+        if probe:  # a self-test probe: no incident, and counted apart from pupils' blocks
+            if verdict.blocked:
+                self.metrics.probe_blocked(verdict, protocol)
+            return reference
         request = flow.request if flow is not None else None
         self.sink.submit(
             BlockEvent(
@@ -70,10 +75,12 @@ class Responder:
             self.metrics.blocked(verdict, protocol)
         return reference
 
-    def refuse_connect(self, flow: http.HTTPFlow, client: IPAddress, verdict: Verdict) -> http.Response:
+    def refuse_connect(
+        self, flow: http.HTTPFlow, client: IPAddress, verdict: Verdict, probe: bool = False
+    ) -> http.Response:
         """A 403 to a CONNECT: browsers show their own error, other clients see the text."""
         url = f"https://{flow.request.host}:{flow.request.port}/"
-        reference = self.record(flow, client, verdict, "https", url=url)
+        reference = self.record(flow, client, verdict, "https", url=url, probe=probe)
         return self._page(verdict, url, reference, None, "CONNECT")
 
     def record_connection(self, client: IPAddress, verdict: Verdict, host: str) -> str:
@@ -90,20 +97,23 @@ class Responder:
         if item is not None:
             self.record_connection(item[0], item[1], item[1].host)
 
-    def block(self, flow: http.HTTPFlow, client: IPAddress, decision: RequestDecision) -> http.Response:
+    def block(
+        self, flow: http.HTTPFlow, client: IPAddress, decision: RequestDecision, probe: bool = False
+    ) -> http.Response:
         self._pending.pop(flow.client_conn.id, None)  # this request's incident stands for the connection
         request = flow.request
         url = _url(request)
         reference = self.record(
-            flow, client, decision.verdict, _protocol(request), url=url, search_term=decision.search_term
+            flow, client, decision.verdict, _protocol(request), url=url, search_term=decision.search_term,
+            probe=probe,
         )
         return self._page(decision.verdict, url, reference, request.headers.get("accept"), request.method)
 
-    def apply(self, flow: http.HTTPFlow, client: IPAddress, decision: RequestDecision) -> None:
+    def apply(self, flow: http.HTTPFlow, client: IPAddress, decision: RequestDecision, probe: bool = False) -> None:
         """An allowed request: enforce SafeSearch and YouTube mode; record log-only matches."""
         request = flow.request
         self._pending.pop(flow.client_conn.id, None)
-        if decision.verdict.recorded:  # the URL as the pupil asked for it, before SafeSearch changes it
+        if decision.verdict.recorded and not probe:  # the URL as the pupil asked for it, before SafeSearch changes it
             self.record(flow, client, decision.verdict, _protocol(request), search_term=decision.search_term)
         if decision.path is not None:
             request.path = decision.path

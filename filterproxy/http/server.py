@@ -27,6 +27,7 @@ from filterproxy.http.metrics import ProxyMetrics
 from filterproxy.http.pac import PacServer
 from filterproxy.http.responder import Responder
 from filterproxy.incidents.event import IncidentSink
+from filterproxy.selftest.marker import ProbeMarker
 
 log = logging.getLogger(__name__)
 MODES = {"explicit": "regular", "transparent": "transparent"}
@@ -43,7 +44,8 @@ def build_addon(config: Config, engine: Engine, sink: IncidentSink, registry: Co
         timezone=config.policy.timezone,
         max_header_bytes=settings.max_header_bytes,
     )
-    return FilterAddon(Decider(engine, settings), responder, metrics, ClientLimit(settings.max_client_connections))
+    limit = ClientLimit(settings.max_client_connections)
+    return FilterAddon(Decider(engine, settings), responder, metrics, limit, ProbeMarker(config.data_dir))
 
 
 def mitmproxy_options(config: Config, listen: str, mode: str) -> dict[str, Any]:
