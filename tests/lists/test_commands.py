@@ -77,6 +77,33 @@ def test_allowing_an_illegal_entry_is_refused_and_recorded(workdir: Path, capsys
     assert (record["action"], record["entries"], record["category"]) == ("refused", ["abuse.example"], "illegal")
 
 
+@pytest.mark.parametrize("allowed", ["self-made.example", "www.self-made.example"])
+def test_the_schools_own_illegal_entry_is_never_overridden(
+    workdir: Path, capsys: pytest.CaptureFixture[str], allowed: str
+) -> None:
+    assert run(workdir, "lists", "add", "illegal", "self-made.example", "--reason", "reported to CEOP") == 0
+    assert run(workdir, "allow", allowed, "--reason", "a teacher asked") == 1
+    err = capsys.readouterr().err
+    assert "school's own illegal list" in err and "can never be allowed" in err
+    [verdict] = check_json(workdir, capsys, allowed)
+    assert (verdict["action"], verdict["reason"], verdict["category"]) == ("block", "illegal", "illegal")
+    audit = read_audit(workdir / "data" / "audit.jsonl")
+    assert [(a["action"], a["entries"], a["category"]) for a in audit] == [
+        ("add", ["self-made.example"], "illegal"), ("refused", [allowed], "illegal")
+    ]
+    assert "school's own illegal list" in str(audit[1]["detail"])
+
+
+def test_an_older_allow_entry_does_not_undo_a_later_illegal_entry(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(workdir, "allow", "later.example", "--reason", "fine at the time") == 0
+    assert run(workdir, "lists", "add", "illegal", "later.example", "--reason", "now reported") == 0
+    assert run(workdir, "lists", "add", "gambling", "later.example", "--reason", "listed twice") == 0
+    [verdict] = check_json(workdir, capsys, "sub.later.example")
+    assert (verdict["action"], verdict["reason"], verdict["category"]) == ("block", "illegal", "illegal")
+
+
 def test_edits_need_a_reason_and_valid_names(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         run(workdir, "allow", "x.example")  # --reason is required
