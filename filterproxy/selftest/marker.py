@@ -3,8 +3,8 @@
 A probe carries ``<8-byte Unix time><16 bytes of HMAC-SHA256(key, time | name)>``: in DNS as
 the EDNS option :data:`DNS_OPTION` (RFC 6891 local/experimental range), over HTTP as the
 :data:`HTTP_HEADER` header (hex). The key is 32 random bytes in ``<data_dir>/selftest/probe.key``
-(mode 0600, made on first use by the service or the self-test, whichever comes first), so only
-someone who can read the service's data directory can mark a query as a probe.
+(mode 0600, made by the first self-test run; the service reads it), so only someone who can
+read the service's data directory can mark a query as a probe.
 
 Why a token and not a reserved name or a source address: the educational probes ask real names
 (``www.bbc.co.uk``), so a name cannot carry the mark; the source address of a probe is whatever
@@ -98,17 +98,17 @@ def _mac(key: bytes, stamp: bytes, name: str) -> bytes:
 
 
 class ProbeMarker:
-    """The service's side: is this query a probe? Re-reads the key file when it changed."""
+    """The service's side: is this query a probe? Reads the key the self-test made, and again when it changes.
+
+    The service never makes the key itself (no file appears in a data directory no self-test
+    uses); until one exists no query is a probe.
+    """
 
     def __init__(self, data_dir: Path) -> None:
         self.path = key_path(data_dir)
         self._stamp: tuple[int, int] | None = None
         self._key: bytes | None = None
-        try:
-            self._key = load_or_create_key(data_dir)
-            self._stamp = self._stat()
-        except OSError as exc:  # probes then count as ordinary traffic; say so once
-            log.warning("self-test probe key unavailable (%s): probes will be recorded as traffic", exc)
+        self._reload()
 
     def dns(self, name: str, token: bytes | None) -> bool:
         return token is not None and self._check(name, token)
@@ -123,16 +123,19 @@ class ProbeMarker:
         return self._check(host, token)
 
     def _check(self, name: str, token: bytes) -> bool:
-        if self._key is not None and check_token(self._key, name, token):
-            return True
-        stamp = self._stat()  # a new key (made by a self-test run after the service started)?
+        self._reload()  # one stat, only for queries that carry a token: a key made or replaced meanwhile
+        return self._key is not None and check_token(self._key, name, token)
+
+    def _reload(self) -> None:
+        """Read the key if the file changed since it was last read (a removed file keeps the old key)."""
+        stamp = self._stat()
         if stamp is None or stamp == self._stamp:
-            return False
+            return
+        self._stamp = stamp
         try:
-            self._key, self._stamp = _read(self.path), stamp
-        except OSError:
-            return False
-        return check_token(self._key, name, token)
+            self._key = _read(self.path)
+        except OSError as exc:  # said once per change of the file
+            log.warning("self-test probe key unreadable (%s): probes are recorded as ordinary traffic", exc)
 
     def _stat(self) -> tuple[int, int] | None:
         try:

@@ -29,8 +29,13 @@ def test_token_binds_name_time_and_key(tmp_path: Path) -> None:
 
 def test_marker_follows_a_new_key_and_rejects_garbage(tmp_path: Path) -> None:
     marker = ProbeMarker(tmp_path)
+    assert not key_path(tmp_path).exists()  # the service makes no key of its own
+    assert not marker.dns("www.bbc.co.uk", make_token(b"k" * 32, "www.bbc.co.uk"))
+    old = load_or_create_key(tmp_path)
+    assert marker.dns("www.bbc.co.uk", make_token(old, "www.bbc.co.uk"))
     key_path(tmp_path).unlink()
-    key = load_or_create_key(tmp_path)  # a self-test made a new key after the service started
+    key = load_or_create_key(tmp_path)  # a new key made after the service started
+    assert key != old and not marker.dns("www.bbc.co.uk", make_token(old, "www.bbc.co.uk"))
     assert marker.dns("www.bbc.co.uk", make_token(key, "www.bbc.co.uk"))
     assert marker.http("www.bbc.co.uk", make_token(key, "www.bbc.co.uk").hex())
     assert not marker.http("www.bbc.co.uk", "not hex")
