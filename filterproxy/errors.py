@@ -22,6 +22,7 @@ are translated at one boundary with ``raise ... from exc``::
     ├── ProxyError               the HTTP(S) proxy cannot start (address in use, bad mode)
     │   └── CaError              the school CA is missing, exists already, or cannot be read
     ├── SelftestError            the self-test cannot run (unknown group, no source address, nothing to probe)
+    ├── AddressInUse             `serve` cannot bind: another process holds a configured address
     └── ReviewError              the annual review cannot be built
         └── MetricsHistoryError  the Prometheus HTTP API gave no usable answer (the report notes it)
 """
@@ -75,6 +76,10 @@ class IncidentNotFound(IncidentError):
 
 class LifecycleError(FilterproxyError):
     """An incident status transition that the lifecycle does not allow."""
+
+
+class AddressInUse(FilterproxyError):
+    """A listen address of the configuration is held by another process."""
 
 
 class GatewayError(FilterproxyError):
