@@ -36,6 +36,19 @@ def test_check_explains_group_category_source_file_and_line(workdir: Path, capsy
     assert (fb_staff["action"], fb_staff["group"]) == ("allow", "staff")
 
 
+def test_check_help_says_what_the_default_client_gets(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit):
+        main(["check", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "no group)" not in help_text
+    assert "default: 192.0.2.1" in help_text and "the default group" in help_text
+    [verdict] = check_json(workdir, capsys, "facebook.com")  # what the default client is
+    [explicit] = check_json(workdir, capsys, "--client", "192.0.2.1", "facebook.com")
+    assert verdict == explicit and verdict["group"] == "pupils"
+
+
 def test_check_reads_names_from_a_file(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     names = workdir / "names.txt"
     names.write_text("bet.example\n# comment\nbbc.co.uk\n")
