@@ -63,12 +63,18 @@ def test_probes_never_become_incidents_digest_lines_review_rows_or_block_counts(
     ask(service, "hate.filterproxy-selftest.example", make_token(key, "hate.filterproxy-selftest.example",
                                                                   time.time() - 3600))
     ask(service, "bet365.com")  # and an ordinary pupil block
+    # a real token over TCP is a probe as well
+    marked = dns.message.make_query("violence.filterproxy-selftest.example", "A", use_edns=0, options=[
+        dns.edns.GenericOption(dns.edns.OptionType.make(DNS_OPTION),
+                               make_token(key, "violence.filterproxy-selftest.example"))])
+    dns.query.tcp(marked, "127.0.0.1", port=service.dns_port, timeout=3)
     pupil = {f"{c}.filterproxy-selftest.example" for c in ("selfharm", "adult", "gambling", "hate")}
     pupil.add("bet365.com")
     assert recorded_hosts(service, pupil) == pupil  # not one of the 20 probes
     assert sample(service, "filterproxy_dns_blocks_total", {"category": "extremism", "group": "pupils"}) == 0
     assert sample(service, "filterproxy_dns_blocks_total", {"category": "selfharm", "group": "pupils"}) == 1
     assert sample(service, "filterproxy_dns_probe_blocks_total", {"category": "selfharm", "group": "pupils"}) == 1
+    assert sample(service, "filterproxy_dns_probe_blocks_total", {"category": "violence", "group": "pupils"}) == 2
 
     today = datetime.now(UTC)
     store = open_store(service.config.incidents, service.config.data_dir)
