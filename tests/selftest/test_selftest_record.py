@@ -62,12 +62,12 @@ def test_probes_never_become_incidents_digest_lines_review_rows_or_block_counts(
     ask(service, "gambling.filterproxy-selftest.example", make_token(key, "www.bbc.co.uk"))
     ask(service, "hate.filterproxy-selftest.example", make_token(key, "hate.filterproxy-selftest.example",
                                                                   time.time() - 3600))
-    ask(service, "bet365.com")  # and an ordinary pupil block
     # a real token over TCP is a probe as well
     marked = dns.message.make_query("violence.filterproxy-selftest.example", "A", use_edns=0, options=[
         dns.edns.GenericOption(dns.edns.OptionType.make(DNS_OPTION),
                                make_token(key, "violence.filterproxy-selftest.example"))])
     dns.query.tcp(marked, "127.0.0.1", port=service.dns_port, timeout=3)
+    ask(service, "bet365.com")  # and an ordinary pupil block, last: the queue writes in order
     pupil = {f"{c}.filterproxy-selftest.example" for c in ("selfharm", "adult", "gambling", "hate")}
     pupil.add("bet365.com")
     assert recorded_hosts(service, pupil) == pupil  # not one of the 20 probes
