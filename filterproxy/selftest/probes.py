@@ -93,6 +93,13 @@ def probe_http(
     try:
         with httpx.Client(transport=transport, timeout=timeout, follow_redirects=False) as client:
             response = client.get(url, headers=headers)
+    except httpx.ProxyError as exc:  # an https:// probe whose CONNECT the proxy answered with an error
+        status = str(exc).split(" ", 1)[0]
+        if status == "403":  # the proxy is filterproxy: its refusal of a blocked CONNECT
+            return Seen("blocked", "CONNECT refused (403)")
+        if status.isdigit():
+            return Seen("unreachable", f"CONNECT {exc}")
+        return Seen("error", f"no response: {exc.__class__.__name__}: {exc}")
     except (httpx.HTTPError, OSError) as exc:
         return Seen("error", f"no response: {exc.__class__.__name__}: {exc}")
     category = response.headers.get("x-filterproxy-category")

@@ -107,6 +107,20 @@ def test_http_probes_leave_no_incident_and_their_token_never_reaches_the_origin(
     assert [i.url for i in found if i.category == "extremism"] == ["http://extremism.filterproxy-selftest.example/x"]
 
 
+def test_an_https_probe_refused_at_connect_is_blocked_and_not_recorded(service: Service, origin: str) -> None:
+    settings = SelftestSettings(categories=[], educational=[], dns=False, probes=[
+        Probe(target="https://hate.filterproxy-selftest.example/", expect="blocked"),
+    ])
+    before = service.registry.get_sample_value(
+        "filterproxy_http_probe_blocks_total", {"category": "hate", "group": "pupils", "protocol": "https"}
+    ) or 0.0
+    run = run_group(service.config, settings, "pupils")
+    assert [(p.observed, p.detail) for p in run.probes] == [("blocked", "CONNECT refused (403)")] and run.passed
+    labels = {"category": "hate", "group": "pupils", "protocol": "https"}
+    assert service.registry.get_sample_value("filterproxy_http_probe_blocks_total", labels) == before + 1
+    assert not service.registry.get_sample_value("filterproxy_http_blocks_total", labels)
+
+
 def test_a_502_is_not_reachable(service: Service) -> None:
     closed = f"http://127.0.0.1:{free_port()}/"
     run = run_group(service.config, SelftestSettings(categories=[], educational=[closed], dns=False), "pupils")
