@@ -80,6 +80,7 @@ class FilterAddon:
         self.limit = limit or ClientLimit(0)
         self.marker = marker
         self._refused: dict[str, str] = {}  # server connection id -> client connection id
+        self._probes: set[str] = set()  # client connections whose CONNECT carried a self-test token
 
     def load(self, loader: Any) -> None:
         loader.add_option(
@@ -131,6 +132,8 @@ class FilterAddon:
         started = time.perf_counter()
         client = client_ip(flow.client_conn.peername)
         probe = self._probe(flow.request, flow.request.host)
+        if probe:
+            self._probes.add(flow.client_conn.id)  # its TLS (block page interception) is the probe's too
         decision = self.decider.connection(client, flow.request.host, None)
         flow.metadata[META] = decision.verdict
         if decision.handling is TlsHandling.REFUSE:
@@ -168,8 +171,8 @@ class FilterAddon:
     def _act(self, context: Any, client: IPAddress, decision: ConnectionDecision, name: str) -> None:
         if decision.handling is TlsHandling.REFUSE:  # relayed, never terminated; server_connect kills it
             self._refused[context.server.id] = context.client.id
-            self.responder.record_connection(client, decision.verdict, name)
-        elif decision.handling is TlsHandling.INTERCEPT:
+            self.responder.record_connection(client, decision.verdict, name, context.client.id in self._probes)
+        elif decision.handling is TlsHandling.INTERCEPT and context.client.id not in self._probes:
             self.responder.pending(context.client.id, client, decision.verdict)
         self.metrics.handling[decision.handling.value].inc()
 
@@ -187,6 +190,7 @@ class FilterAddon:
 
     def client_disconnected(self, client: Any) -> None:
         self.limit.release(client.id, client.peername[0])
+        self._probes.discard(client.id)
         self.responder.flush_pending(client.id)
         for server_id in [s for s, c in self._refused.items() if c == client.id]:
             del self._refused[server_id]

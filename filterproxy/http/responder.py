@@ -83,9 +83,9 @@ class Responder:
         reference = self.record(flow, client, verdict, "https", url=url, probe=probe)
         return self._page(verdict, url, reference, None, "CONNECT")
 
-    def record_connection(self, client: IPAddress, verdict: Verdict, host: str) -> str:
+    def record_connection(self, client: IPAddress, verdict: Verdict, host: str, probe: bool = False) -> str:
         """A TLS connection refused at its ClientHello (no HTTP request to describe)."""
-        return self.record(None, client, verdict, "https", url=f"https://{host}/" if host else None)
+        return self.record(None, client, verdict, "https", url=f"https://{host}/" if host else None, probe=probe)
 
     def pending(self, client_id: str, client: IPAddress, verdict: Verdict) -> None:
         """A blocked connection being intercepted: recorded by its first request, or at its end."""
