@@ -24,6 +24,7 @@ are translated at one boundary with ``raise ... from exc``::
     ├── IdentityError            identity sources cannot be used (RADIUS port in use, bad user file)
     │   └── DirectoryUnavailable the LDAP directory cannot be reached now (the address policy applies)
     ├── SelftestError            the self-test cannot run (unknown group, no source address, nothing to probe)
+    ├── AddressInUse             `serve` cannot bind: another process holds a configured address
     └── ReviewError              the annual review cannot be built
         └── MetricsHistoryError  the Prometheus HTTP API gave no usable answer (the report notes it)
 """
@@ -77,6 +78,10 @@ class IncidentNotFound(IncidentError):
 
 class LifecycleError(FilterproxyError):
     """An incident status transition that the lifecycle does not allow."""
+
+
+class AddressInUse(FilterproxyError):
+    """A listen address of the configuration is held by another process."""
 
 
 class GatewayError(FilterproxyError):

@@ -21,8 +21,9 @@ from prometheus_client import CollectorRegistry
 from filterproxy.classify.engine import Engine
 from filterproxy.config.model import Config
 from filterproxy.dns.privileges import drop_privileges
-from filterproxy.errors import FilterproxyError
+from filterproxy.errors import AddressInUse, FilterproxyError, ProxyError
 from filterproxy.gateway.runtime import GatewayRuntime
+from filterproxy.inuse import explain_in_use, is_in_use
 from filterproxy.lists.loader import load_engine
 from filterproxy.lists.reload import ListManager, ReloadResult
 from filterproxy.metrics.lists import ListMetrics, SourceStats
@@ -129,8 +130,14 @@ async def run_service(service: Service) -> None:
     try:
         await service.start()
         drop_privileges(service.config.dns.user)  # after port 53 is bound
-    except (OSError, FilterproxyError):
+    except (OSError, FilterproxyError) as exc:
         await service.stop()
+        if is_in_use(exc) or isinstance(exc, ProxyError):  # mitmproxy logs the errno, raises nothing
+            held = explain_in_use(service.config)
+            if held is not None:
+                raise AddressInUse(held) from exc
+        if isinstance(exc, OSError):
+            raise FilterproxyError(f"cannot start: {exc.strerror or exc}") from exc
         raise
     gc.collect()
     gc.freeze()  # the loaded lists and config never become garbage: keep full collections short

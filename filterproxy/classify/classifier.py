@@ -2,9 +2,10 @@
 
 Precedence, first match wins:
   1. illegal feeds (domain or URL level): always block; nothing overrides them
-  2. the school's allow list
-  3. the school's deny list
-  4. category lists, with the action the client's group has for the category at this time
+  2. the school's own deny list for `illegal`: as binding as a feed (the allow list cannot undo it)
+  3. the school's allow list
+  4. the school's deny list (other categories)
+  5. category lists, with the action the client's group has for the category at this time
 
 No I/O, no globals, no dnslib or mitmproxy: the adapters translate their wire objects.
 """
@@ -20,6 +21,7 @@ from filterproxy.classify.site import registrable_domain
 from filterproxy.model import Action, Category, IPAddress, Query, Reason, Verdict
 
 LOCAL_ALLOW = "local/allow"
+LOCAL_ILLEGAL = f"local/{Category.ILLEGAL.value}"
 _RANKED_ACTIONS = (Action.BLOCK, Action.LOG, Action.ALLOW)
 _ACTION_RANK = {action: rank for rank, action in enumerate(_RANKED_ACTIONS)}
 
@@ -30,12 +32,22 @@ class LocalLists:
 
     allow: frozenset[str] = frozenset()
     deny: dict[str, Category] = field(default_factory=dict)  # domain -> category
+    illegal: frozenset[str] = field(init=False, default=frozenset())  # the deny entries of `illegal`
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "illegal", frozenset(n for n, c in self.deny.items() if c is Category.ILLEGAL))
 
     def allowed(self, name: str) -> str | None:
         """The allow-list entry covering ``name`` (itself or a parent), if any."""
         if not self.allow:
             return None
         return _covering(name, self.allow)
+
+    def illegal_rule(self, name: str) -> str | None:
+        """The school's own `illegal` entry covering ``name``, if any (checked before the allow list)."""
+        if not self.illegal:
+            return None
+        return _covering(name, self.illegal)
 
     def denied(self, name: str) -> tuple[str, Category] | None:
         if not self.deny:
@@ -45,6 +57,7 @@ class LocalLists:
 
 
 def _covering(name: str, entries: frozenset[str] | dict[str, Category]) -> str | None:
+    """The entry that is ``name`` or its nearest parent."""
     if name in entries:
         return name
     start = name.find(".")
@@ -78,6 +91,11 @@ class Classifier:
         if illegal is not None:
             return _verdict(Action.BLOCK, Reason.ILLEGAL, group, host, Category.ILLEGAL, illegal)
         local = self.local
+        if local.illegal:
+            rule = local.illegal_rule(host)
+            if rule is not None:
+                return Verdict(Action.BLOCK, Reason.ILLEGAL, group, host, Category.ILLEGAL, LOCAL_ILLEGAL, rule,
+                               registrable_domain(host))
         allowed = local.allowed(host) if local.allow else None
         if allowed is not None:
             return Verdict(Action.ALLOW, Reason.LOCAL_ALLOW, group, host, None, LOCAL_ALLOW, allowed,

@@ -22,7 +22,11 @@ def register(sub: Any) -> None:
     check = sub.add_parser("check", help="classify names or URLs and say why")
     check.add_argument("names", nargs="*", metavar="NAME_OR_URL", help="domain, host/path or URL")
     check.add_argument("--from-file", type=Path, help="read names from a file, one per line ('-' for stdin)")
-    check.add_argument("--client", default="192.0.2.1", help="client IP deciding the group (default: no group)")
+    check.add_argument(
+        "--client", default="192.0.2.1",
+        help="client IP deciding the group (default: 192.0.2.1, in no group's networks, so the default group: "
+        "policy.default_group, pupils in the shipped config)",
+    )
     check.add_argument("--at", help="ISO time to evaluate schedules at (default: now)")
     check.add_argument("--user", help="the person asking: their directory groups (LDAP, user file, RADIUS) "
                        "decide the group before the client's network")

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import ipaddress
 from datetime import time
 from typing import Annotated, Literal
 
 from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from filterproxy.config.section import Section
+from filterproxy.config.types import Network
 from filterproxy.model import POLICY_CATEGORIES, Action, Category
 
 Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -42,7 +42,7 @@ RuleField = Annotated[CategoryRule, BeforeValidator(_shorthand)]
 class Group(Section):
     """A set of clients (by network) sharing one policy."""
 
-    networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = Field(
+    networks: list[Network] = Field(
         default=[], description="Client networks (CIDR) in this group; the most specific match wins."
     )
     directory_groups: list[str] = Field(

@@ -36,8 +36,12 @@ from filterproxy.model import Reason, Verdict
 #: Builds (rcode, answer RRs, authority RRs, EDNS options) for a question name.
 Maker = Callable[[DNSLabel], tuple[int, list[RR], list[RR], list[EDNSOption]]]
 
+#: RFC 8914 section 4: 15 Blocked is the operator's own policy (the school runs this resolver and
+#: decides its categories and deny list); 16 Censored is a requirement of someone else (the
+#: IWF/CTIRU-style illegal feeds the law and the provider impose). 17 Filtered means filtering the
+#: client asked for, which pupils never did, so it is not used. See docs/dns.md.
 EDE_BLOCKED = 15
-EDE_FILTERED = 17
+EDE_CENSORED = 16
 SOA_MNAME = "filterproxy.invalid"
 
 
@@ -101,8 +105,8 @@ def negative(rcode: int, ttl: int, options: list[EDNSOption] | None = None) -> M
 
 
 def ede_for(verdict: Verdict) -> EDNSOption:
-    """EDE 15 (Blocked) for the school's and feeds' own lists, 17 (Filtered) for category policy."""
-    code = EDE_FILTERED if verdict.reason is Reason.CATEGORY else EDE_BLOCKED
+    """EDE 16 (Censored) for illegal content, 15 (Blocked) for every other block (the school's policy)."""
+    code = EDE_CENSORED if verdict.reason is Reason.ILLEGAL else EDE_BLOCKED
     return EDNSOption(15, code.to_bytes(2, "big") + verdict.what.encode())
 
 

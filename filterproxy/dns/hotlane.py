@@ -133,6 +133,8 @@ class HotLane:
         verdict = req.verdict
         if req.lane_left <= 0 or req.transport != "udp" or (verdict is not None and not verdict.blocked):
             return
+        if req.q.probe is not None:
+            return  # a self-test probe: its token makes every one unique, and its block is no incident
         if answer.source != "block" and not (answer.source == "cache" and self.cache_hits):
             return
         if self.engine.generation != self._generation:

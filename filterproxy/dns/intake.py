@@ -12,6 +12,7 @@ from dnslib import DNSBuffer, DNSError, DNSRecord
 from filterproxy.dns import wire
 from filterproxy.dns.answers import error_wire
 from filterproxy.dns.wire import Question, parse_query
+from filterproxy.selftest.marker import DNS_OPTION as PROBE_OPTION
 
 BADVERS_EXT = 1  # extended RCODE 16 = (1 << 4) | 0
 
@@ -53,6 +54,7 @@ def _unusual(data: bytes, record: DNSRecord, payload: int) -> Question | bytes |
     name = ".".join(label.decode("latin-1") for label in question.qname.label).lower()
     opt_payload = max(opts[0].rclass, 512) if opts else 512
     do = bool(opts and opts[0].ttl & 0x8000)
+    probe = next((bytes(o.data) for o in (opts[0].rdata if opts else []) if o.code == PROBE_OPTION), None)
     return Question(
         head.id,
         int.from_bytes(data[2:4], "big"),
@@ -63,6 +65,7 @@ def _unusual(data: bytes, record: DNSRecord, payload: int) -> Question | bytes |
         bool(opts),
         opt_payload,
         do,
+        probe,
     )
 
 

@@ -99,6 +99,12 @@ class DnsMetrics:
             "Malformed or unsupported packets, by what was done with them.",
             ("outcome",),
         )
+        self.probe_blocks: Counter = counter(
+            registry,
+            "filterproxy_dns_probe_blocks_total",
+            "Self-test probes answered with a block, by category and group (kept out of blocks_total).",
+            ("category", "group"),
+        )
         self._rcodes = {r: wire.RCODE_NAMES.get(r, "other") for r in range(16)}
 
     def query(self, qtype: int, transport: str) -> None:

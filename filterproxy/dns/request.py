@@ -34,6 +34,7 @@ class Request:
     lane_left: float = 0.0  # seconds after ``started`` the answer stays the same (0: not for the hot lane)
     cache_hit: bool = False
     identity: Identity | None = None  # the person behind the client, when an identity source names one
+    probe: bool = False  # a self-test probe (valid token): filtered as usual, never an incident
 
     @property
     def name(self) -> str:
@@ -50,7 +51,7 @@ class Request:
     def derive(self, name: str, question: bytes) -> Request:
         """The same client asking about another name (SafeSearch targets)."""
         q = replace(self.q, name=name, question=question)
-        return Request(q, self.client, self.transport, self.started, identity=self.identity)
+        return Request(q, self.client, self.transport, self.started, identity=self.identity, probe=self.probe)
 
 
 @dataclass(slots=True)

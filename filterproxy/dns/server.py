@@ -37,6 +37,7 @@ from filterproxy.gateway.hook import AnswerObserver
 from filterproxy.identity.book import IdentityBook
 from filterproxy.incidents.event import IncidentSink
 from filterproxy.model import IPAddress
+from filterproxy.selftest.marker import ProbeMarker
 
 log = logging.getLogger(__name__)
 Outcome = tuple[Request, Answer | Awaitable[Answer]] | bytes | None
@@ -90,6 +91,7 @@ class DnsServer:
         self._tasks: set[asyncio.Task[None]] = set()
         self._clients: dict[str, IPAddress] = {}
         self._client_texts: dict[str, str] = {}
+        self.marker = ProbeMarker(config.data_dir)
 
     @property
     def address(self) -> tuple[str, int]:
@@ -158,6 +160,8 @@ class DnsServer:
             self.metrics.bad_queries.labels("dropped" if q is None else "error").inc()
             return q
         req = Request(q, client, transport)
+        if q.probe is not None:
+            req.probe = self.marker.dns(q.name, q.probe)
         try:
             return req, self.handler(req)
         except Exception as exc:

@@ -18,6 +18,8 @@ from typing import Any
 
 from dnslib import DNSBuffer, DNSLabel, DNSLabelError, DNSRecord
 
+from filterproxy.selftest.marker import DNS_OPTION as PROBE_OPTION
+
 QR = 0x8000
 AA = 0x0400
 TC = 0x0200
@@ -54,6 +56,7 @@ class Question:
     edns: bool
     payload: int  # the client's EDNS UDP payload size (512 without EDNS)
     do: bool  # DNSSEC OK bit
+    probe: bytes | None = None  # the self-test probe option's data, if the query carries one
 
 
 def parse_query(data: bytes) -> Question | None:
@@ -70,19 +73,19 @@ def parse_query(data: bytes) -> Question | None:
     end += 4
     if qclass != CLASS_IN:
         return None
-    payload, do = 512, False
+    payload, do, probe = 512, False, None
     if ar:
         opt = _parse_opt(data, end)
         if opt is None:
             return None
-        payload, do = opt
+        payload, do, probe = opt
     elif end != len(data):
         return None
     dotted = b".".join(labels)
     if dotted and not _NAME_CHARS.fullmatch(dotted):
         return None
     name = dotted.decode("ascii").lower()
-    return Question(ident, flags, name, qtype, qclass, data[12:end], bool(ar), payload, do)
+    return Question(ident, flags, name, qtype, qclass, data[12:end], bool(ar), payload, do, probe)
 
 
 def _plain_labels(data: bytes) -> tuple[list[bytes], int]:
@@ -100,21 +103,26 @@ def _plain_labels(data: bytes) -> tuple[list[bytes], int]:
     return labels, -1
 
 
-def _parse_opt(data: bytes, pos: int) -> tuple[int, bool] | None:
-    """Validate a root-owned OPT record (version 0, well-formed options) ending the packet."""
+def _parse_opt(data: bytes, pos: int) -> tuple[int, bool, bytes | None] | None:
+    """Validate a root-owned OPT record (version 0, well-formed options) ending the packet;
+    the payload size, the DO bit and the self-test probe option's data (if any)."""
     if pos + 11 > len(data) or data[pos] != 0:
         return None
     rtype, payload, ttl, rdlen = _RR_FIXED.unpack_from(data, pos + 1)
     pos += 11
     if rtype != T_OPT or (ttl >> 16) & 0xFF or pos + rdlen != len(data):
         return None
+    probe = None
     while pos < len(data):
         if pos + 4 > len(data):
             return None
-        pos += 4 + int.from_bytes(data[pos + 2 : pos + 4], "big")
+        size = int.from_bytes(data[pos + 2 : pos + 4], "big")
+        if int.from_bytes(data[pos : pos + 2], "big") == PROBE_OPTION:
+            probe = data[pos + 4 : pos + 4 + size]
+        pos += 4 + size
     if pos != len(data):
         return None
-    return max(payload, 512), bool(ttl & 0x8000)
+    return max(payload, 512), bool(ttl & 0x8000), probe
 
 
 def lower_question(question: bytes) -> bytes:

@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import Field, field_validator
 
 from filterproxy.config.section import Section
+from filterproxy.config.types import Network as NetworkField
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -70,7 +71,7 @@ class GatewaySettings(Section):
     block_quic: bool = Field(
         default=True, description="Drop UDP 443 (QUIC/HTTP3) so browsers fall back to TCP."
     )
-    doh_addresses: list[Network] = Field(
+    doh_addresses: list[NetworkField] = Field(
         default=[ipaddress.ip_network(a) for a in DEFAULT_DOH_ADDRESSES],
         description="Addresses of DNS-over-HTTPS resolvers: all client traffic to them is refused.",
     )

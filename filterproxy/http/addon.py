@@ -29,6 +29,7 @@ from filterproxy.http.responder import Responder
 from filterproxy.http.settings import passthrough_name
 from filterproxy.identity.model import Identity
 from filterproxy.model import IPAddress
+from filterproxy.selftest.marker import HTTP_HEADER, ProbeMarker
 
 log = logging.getLogger(__name__)
 META = "filterproxy"
@@ -74,13 +75,16 @@ class FilterAddon:
         metrics: ProxyMetrics,
         limit: ClientLimit | None = None,
         who: Callable[[str, IPAddress], Identity | None] | None = None,
+        marker: ProbeMarker | None = None,
     ) -> None:
         self.decider = decider
         self.who = who  # connection id, client -> the person (proxy auth, RADIUS); None: no identity sources
         self.responder = responder
         self.metrics = metrics
         self.limit = limit or ClientLimit(0)
+        self.marker = marker
         self._refused: dict[str, str] = {}  # server connection id -> client connection id
+        self._probes: set[str] = set()  # client connections whose CONNECT carried a self-test token
 
     def load(self, loader: Any) -> None:
         loader.add_option(
@@ -132,12 +136,15 @@ class FilterAddon:
         started = time.perf_counter()
         client = client_ip(flow.client_conn.peername)
         who = flow.metadata.get(IDENTITY)
+        probe = self._probe(flow.request, flow.request.host)
+        if probe:
+            self._probes.add(flow.client_conn.id)  # its TLS (block page interception) is the probe's too
         decision = self.decider.connection(client, flow.request.host, None, who)
         flow.metadata[META] = decision.verdict
         if decision.handling is TlsHandling.REFUSE:
-            flow.response = self.responder.refuse_connect(flow, client, decision.verdict, who)
+            flow.response = self.responder.refuse_connect(flow, client, decision.verdict, who, probe=probe)
         elif decision.verdict.recorded and not decision.verdict.blocked:
-            self.responder.record(flow, client, decision.verdict, "https", who=who)
+            self.responder.record(flow, client, decision.verdict, "https", who=who, probe=probe)
         self.metrics.outcome["refused" if flow.response else "allowed"].inc()
         self.metrics.hook_time["connect"].observe(time.perf_counter() - started)
 
@@ -174,8 +181,9 @@ class FilterAddon:
     ) -> None:
         if decision.handling is TlsHandling.REFUSE:  # relayed, never terminated; server_connect kills it
             self._refused[context.server.id] = context.client.id
-            self.responder.record_connection(client, decision.verdict, name, who)
-        elif decision.handling is TlsHandling.INTERCEPT:
+            self.responder.record_connection(client, decision.verdict, name, who,
+                                             probe=context.client.id in self._probes)
+        elif decision.handling is TlsHandling.INTERCEPT and context.client.id not in self._probes:
             self.responder.pending(context.client.id, client, decision.verdict, who)
         self.metrics.handling[decision.handling.value].inc()
 
@@ -193,6 +201,7 @@ class FilterAddon:
 
     def client_disconnected(self, client: Any) -> None:
         self.limit.release(client.id, client.peername[0])
+        self._probes.discard(client.id)
         self.responder.flush_pending(client.id)
         for server_id in [s for s, c in self._refused.items() if c == client.id]:
             del self._refused[server_id]
@@ -212,17 +221,24 @@ class FilterAddon:
             self.metrics.outcome["refused"].inc()
             return
         who = flow.metadata.get(IDENTITY)
-        decision = self.decider.request(client, request_host(request), request.path, who)
+        host = request_host(request)
+        probe = self._probe(request, host)
+        decision = self.decider.request(client, host, request.path, who)
         flow.metadata[META] = decision.verdict
         if decision.verdict.blocked:
-            flow.response = self.responder.block(flow, client, decision, who)
+            flow.response = self.responder.block(flow, client, decision, who, probe=probe)
         else:
-            self.responder.apply(flow, client, decision, who)
+            self.responder.apply(flow, client, decision, who, probe=probe)
         if decision.watch is not None:
             self.metrics.watched.labels(decision.watch.theme.value, decision.watch.action.value).inc()
         outcome = "blocked" if decision.verdict.blocked else "logged" if decision.verdict.recorded else "allowed"
         self.metrics.outcome[outcome].inc()
         self.metrics.hook_time["request"].observe(time.perf_counter() - started)
+
+    def _probe(self, request: http.Request, host: str) -> bool:
+        """Whether a valid self-test token marks this request; the header never goes upstream."""
+        header = request.headers.pop(HTTP_HEADER, None)
+        return header is not None and self.marker is not None and self.marker.http(host, header)
 
 
 def _name_or_none(address: str | None) -> str | None:

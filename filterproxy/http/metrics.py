@@ -31,6 +31,12 @@ class ProxyMetrics:
             "Blocked requests and connections by category, group and protocol.",
             ["category", "group", "protocol"],
         )
+        self.probe_blocks = counter(
+            registry,
+            "filterproxy_http_probe_blocks_total",
+            "Self-test probes answered with a block, by category, group and protocol (kept out of blocks_total).",
+            ["category", "group", "protocol"],
+        )
         self.connections = counter(
             registry,
             "filterproxy_http_tls_connections_total",
@@ -68,3 +74,6 @@ class ProxyMetrics:
 
     def blocked(self, verdict: Verdict, protocol: str) -> None:
         self.blocks.labels(verdict.what, verdict.group, protocol).inc()
+
+    def probe_blocked(self, verdict: Verdict, protocol: str) -> None:
+        self.probe_blocks.labels(verdict.what, verdict.group, protocol).inc()

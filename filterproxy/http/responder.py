@@ -52,8 +52,13 @@ class Responder:
         search_term: str | None = None,
         reference: str | None = None,
         who: Identity | None = None,
+        probe: bool = False,
     ) -> str:
         reference = reference or new_reference()
+        if probe:  # a self-test probe: no incident, and counted apart from pupils' blocks
+            if verdict.blocked:
+                self.metrics.probe_blocked(verdict, protocol)
+            return reference
         request = flow.request if flow is not None else None
         self.sink.submit(
             BlockEvent(
@@ -76,16 +81,20 @@ class Responder:
         return reference
 
     def refuse_connect(
-        self, flow: http.HTTPFlow, client: IPAddress, verdict: Verdict, who: Identity | None = None
+        self, flow: http.HTTPFlow, client: IPAddress, verdict: Verdict, who: Identity | None = None,
+        *, probe: bool = False,
     ) -> http.Response:
         """A 403 to a CONNECT: browsers show their own error, other clients see the text."""
         url = f"https://{flow.request.host}:{flow.request.port}/"
-        reference = self.record(flow, client, verdict, "https", url=url, who=who)
+        reference = self.record(flow, client, verdict, "https", url=url, who=who, probe=probe)
         return self._page(verdict, url, reference, None, "CONNECT")
 
-    def record_connection(self, client: IPAddress, verdict: Verdict, host: str, who: Identity | None = None) -> str:
+    def record_connection(
+        self, client: IPAddress, verdict: Verdict, host: str, who: Identity | None = None, *, probe: bool = False
+    ) -> str:
         """A TLS connection refused at its ClientHello (no HTTP request to describe)."""
-        return self.record(None, client, verdict, "https", url=f"https://{host}/" if host else None, who=who)
+        url = f"https://{host}/" if host else None
+        return self.record(None, client, verdict, "https", url=url, who=who, probe=probe)
 
     def pending(self, client_id: str, client: IPAddress, verdict: Verdict, who: Identity | None = None) -> None:
         """A blocked connection being intercepted: recorded by its first request, or at its end."""
@@ -98,23 +107,26 @@ class Responder:
             self.record_connection(item[0], item[1], item[1].host, item[2])
 
     def block(
-        self, flow: http.HTTPFlow, client: IPAddress, decision: RequestDecision, who: Identity | None = None
+        self, flow: http.HTTPFlow, client: IPAddress, decision: RequestDecision, who: Identity | None = None,
+        *, probe: bool = False,
     ) -> http.Response:
         self._pending.pop(flow.client_conn.id, None)  # this request's incident stands for the connection
         request = flow.request
         url = _url(request)
         reference = self.record(
-            flow, client, decision.verdict, _protocol(request), url=url, search_term=decision.search_term, who=who
+            flow, client, decision.verdict, _protocol(request), url=url, search_term=decision.search_term, who=who,
+            probe=probe,
         )
         return self._page(decision.verdict, url, reference, request.headers.get("accept"), request.method)
 
     def apply(
-        self, flow: http.HTTPFlow, client: IPAddress, decision: RequestDecision, who: Identity | None = None
+        self, flow: http.HTTPFlow, client: IPAddress, decision: RequestDecision, who: Identity | None = None,
+        *, probe: bool = False,
     ) -> None:
         """An allowed request: enforce SafeSearch and YouTube mode; record log-only matches."""
         request = flow.request
         self._pending.pop(flow.client_conn.id, None)
-        if decision.verdict.recorded:  # the URL as the pupil asked for it, before SafeSearch changes it
+        if decision.verdict.recorded and not probe:  # the URL as the pupil asked for it, before SafeSearch changes it
             self.record(flow, client, decision.verdict, _protocol(request), search_term=decision.search_term, who=who)
         if decision.path is not None:
             request.path = decision.path

@@ -30,6 +30,7 @@ from filterproxy.http.responder import Responder
 from filterproxy.identity.model import Identity
 from filterproxy.incidents.event import IncidentSink
 from filterproxy.model import IPAddress
+from filterproxy.selftest.marker import ProbeMarker
 
 if TYPE_CHECKING:
     from filterproxy.identity.runtime import IdentityRuntime
@@ -56,7 +57,7 @@ def build_addon(
         max_header_bytes=settings.max_header_bytes,
     )
     limit = ClientLimit(settings.max_client_connections)
-    return FilterAddon(Decider(engine, settings), responder, metrics, limit, who)
+    return FilterAddon(Decider(engine, settings), responder, metrics, limit, who, ProbeMarker(config.data_dir))
 
 
 def mitmproxy_options(config: Config, listen: str, mode: str) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from filterproxy import cliargs
 from filterproxy.errors import ConfigError, IncidentNotFound
 from filterproxy.incidents.digest import build_digest, write_digest
 from filterproxy.incidents.export import write_csv, write_json
@@ -51,7 +52,7 @@ def register(sub: Any) -> None:
 def _add_list_and_show(actions: Any) -> None:
     ls = actions.add_parser("list", help="list incidents, newest first")
     ls.add_argument("--status", choices=[s.value for s in Status], help="only this status")
-    ls.add_argument("--category", help="only this category (e.g. selfharm)")
+    ls.add_argument("--category", type=cliargs.category, help="only this category (e.g. selfharm)")
     ls.add_argument("--since", type=when, help="last seen on/after: YYYY-MM-DD, ISO time or Nd (days ago)")
     ls.add_argument("--client", help="only this client IP address")
     ls.add_argument("--user", help="only incidents naming this person (case-insensitive)")

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Literal
 
+from filterproxy.classify.classifier import LOCAL_ILLEGAL
 from filterproxy.classify.normalise import normalise_name
 from filterproxy.config.model import Config
 from filterproxy.errors import ConfigError, IllegalOverrideError
@@ -48,14 +49,20 @@ def _normalise(name: str) -> str:
 
 
 def _refuse_illegal(config: Config, names: list[str], reason: str) -> None:
-    """Allowing anything an illegal feed lists is refused, and the attempt is recorded."""
+    """Allowing anything listed as illegal is refused, and the attempt is recorded: whatever the source,
+    a provider's feed or the school's own `illegal` deny list (the classifier puts both first)."""
     classifier = load_classifier(config)
     now = datetime.now(UTC)
     illegal = [n for n in names if classifier.classify(Query(_ANY_CLIENT, n, now)).reason is Reason.ILLEGAL]
     if illegal:
+        sources = sorted({_source(classifier.classify(Query(_ANY_CLIENT, n, now)).source) for n in illegal})
         audit(local_files(config), "refused", illegal, reason, Category.ILLEGAL,
-              detail="allow refused: listed by an illegal-content feed")
+              detail=f"allow refused: listed as illegal by {', '.join(sources)}")
         raise IllegalOverrideError(
-            f"refused: {', '.join(illegal)} listed by an illegal-content feed; it cannot be allowed "
-            "(the attempt was recorded in the audit log)"
+            f"refused: {', '.join(illegal)} listed as illegal ({', '.join(sources)}); an illegal entry "
+            "can never be allowed (the attempt was recorded in the audit log)"
         )
+
+
+def _source(source: str | None) -> str:
+    return "the school's own illegal list" if source == LOCAL_ILLEGAL else f"the feed {source or '?'}"

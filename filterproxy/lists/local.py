@@ -67,7 +67,8 @@ def read_names(path: Path) -> list[str]:
 def load_local(files: LocalFiles) -> LocalLists:
     """Read the local allow and deny lists into a :class:`LocalLists` overlay."""
     deny: dict[str, Category] = {}
-    for category in Category:
+    # `illegal` first: a name on it and on another category's list is illegal (never overridden)
+    for category in sorted(Category, key=lambda c: c is not Category.ILLEGAL):
         for name in read_names(files.deny_file(category)):
             deny.setdefault(name, category)
     return LocalLists(allow=frozenset(read_names(files.allow_file)), deny=deny)

@@ -20,7 +20,9 @@ def register(sub: Any) -> None:
         description="Sends a probe per category (<category>.filterproxy-selftest.example, in the "
         "starter lists), the configured probes and the educational sites to the running resolver and proxy. "
         "Prints a pass/fail table, stores the run in <data_dir>/selftest/results.jsonl and exits 1 on any "
-        "failure: a category that is not blocked, or an educational site that is (over-blocking).",
+        "failure: a category that is not blocked, or an educational site without a real answer (blocked, "
+        "NXDOMAIN, SERVFAIL, HTTP 4xx/5xx). Probes carry a token made with <data_dir>/selftest/probe.key, so "
+        "the service never files them as incidents: run it with the service's data directory.",
     )
     selftest.add_argument("--group", action="append", default=None,
                           help="group to test as (repeatable; default: the default group)")

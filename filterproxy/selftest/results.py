@@ -14,7 +14,9 @@ from typing import Any, Literal
 from filterproxy.files import append_line
 
 Kind = Literal["category", "educational", "custom"]
-Observed = Literal["blocked", "allowed", "error"]
+#: allowed: a real answer (an address, HTTP 2xx/3xx); unreachable: not blocked, but NXDOMAIN,
+#: no address or an HTTP error status; error: no usable reply (SERVFAIL, timeout, refused)
+Observed = Literal["blocked", "allowed", "unreachable", "error"]
 RESULTS_FILE = Path("selftest") / "results.jsonl"
 
 

@@ -10,6 +10,7 @@ from typing import Literal, TextIO
 from filterproxy.config.model import Config
 from filterproxy.errors import SelftestError
 from filterproxy.selftest import probes
+from filterproxy.selftest.marker import key_path, load_or_create_key
 from filterproxy.selftest.results import Kind, ProbeResult, Run
 from filterproxy.selftest.settings import SelftestSettings
 
@@ -78,17 +79,29 @@ def run_group(config: Config, settings: SelftestSettings, group: str) -> Run:
         raise SelftestError("nothing to probe: both the DNS and the HTTP path are disabled")
     dns_at = probes.connect_address(config.dns.listen)
     proxy_at = probes.connect_address(config.proxy.listen)
+    key = probe_key(config)
 
     def one(p: Planned) -> ProbeResult:
         if p.path == "dns":
-            seen = probes.probe_dns(probes.host_of(p.target), dns_at, config.block, settings.timeout, source)
+            seen = probes.probe_dns(probes.host_of(p.target), dns_at, config.block, settings.timeout, source, key)
         else:
-            seen = probes.probe_http(p.target, proxy_at, settings.timeout, source)
+            seen = probes.probe_http(p.target, proxy_at, settings.timeout, source, key)
         return ProbeResult(p.kind, p.category, p.target, p.path, p.expected, seen.observed, seen.detail)
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         results = tuple(pool.map(one, planned))
     return Run(group, datetime.now(UTC), results)
+
+
+def probe_key(config: Config) -> bytes:
+    """The installation's probe key (the service's data directory): unmarked probes would be filed as incidents."""
+    try:
+        return load_or_create_key(config.data_dir)
+    except OSError as exc:
+        raise SelftestError(
+            f"cannot read the probe key {key_path(config.data_dir)}: {exc}; run the self-test as the service's "
+            "user with the service's data directory, or its probes would be recorded as pupils' traffic"
+        ) from exc
 
 
 def print_table(run: Run, out: TextIO) -> None:

@@ -29,6 +29,12 @@ EDUCATIONAL = [
 ]
 
 
+def is_probe_host(host: str, probe_domain: str = PROBE_DOMAIN) -> bool:
+    """Whether ``host`` is a category probe name (the reserved ``.example`` TLD: never real traffic)."""
+    host, domain = host.rstrip(".").lower(), probe_domain.rstrip(".").lower()
+    return host == domain or host.endswith("." + domain)
+
+
 class Probe(Section):
     """A probe of the school's own: a name (or http:// URL) and what the filter must do with it."""
 

@@ -72,3 +72,62 @@ def test_config_check_fails_with_the_field(tmp_path: Path, capsys: pytest.Captur
     path.write_text("metrics:\n  listen: 127.0.0.1:99999\n")
     assert main(["--config", str(path), "config", "check"]) == 1
     assert "metrics.listen" in capsys.readouterr().err
+
+
+def _error(path: Path, env: dict[str, str]) -> str:
+    with pytest.raises(ConfigError) as info:
+        load_config(path, env=env)
+    return str(info.value)
+
+
+@pytest.mark.parametrize("where", ["file", "env"])
+def test_a_cidr_with_host_bits_says_so_once_with_the_fix(tmp_path: Path, where: str) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text("policy:\n  groups:\n    staff:\n      networks: [10.20.0.1/16]\n" if where == "file" else "{}\n")
+    env = {"FILTERPROXY__POLICY__GROUPS__STAFF__NETWORKS": "[10.20.0.1/16]"} if where == "env" else {}
+    text = _error(path, env)
+    assert text.count("10.20.0.1/16 has host bits set; did you mean 10.20.0.0/16?") == 1
+    assert "lax-or-strict" not in text and "validator" not in text and "1 problem(s)" in text
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("gateway:\n  doh_addresses: [192.0.2.0/33]\n")
+    assert "'192.0.2.0/33' is not an IP network" in _error(bad, {})
+
+
+def test_an_environment_typo_names_the_variable_and_the_nearest_one(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text("dns:\n  listen: 127.0.0.1:5300\n")
+    text = _error(path, {"FILTERPROXY__DNS__LISTN": "0.0.0.0:53"})
+    assert text == ("environment FILTERPROXY__DNS__LISTN: dns.listn is not a setting; "
+                    "did you mean FILTERPROXY__DNS__LISTEN?")
+    assert str(path) not in text
+    assert "FILTERPROXY__DNS__LISTEN?" in _error(path, {"FILTERPROXY__DSN__LISTEN": "x"})
+    # a bad value from the environment is blamed on the variable too, not on the file
+    text = _error(path, {"FILTERPROXY__BLOCK__TTL": "-5"})
+    assert "environment FILTERPROXY__BLOCK__TTL: block.ttl:" in text and f"{path}:" not in text
+
+
+def test_unknown_keys_in_the_file_suggest_the_nearest_valid_one(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text("dns:\n  listne: 127.0.0.1:53\npolicy:\n  groups:\n    pupils:\n      safesarch: true\n"
+                    "lists:\n  zzzz: 1\n")
+    text = _error(path, {})
+    assert f"{path}: dns.listne: no such setting; did you mean 'listen'?" in text
+    assert "policy.groups.pupils.safesarch: no such setting; did you mean 'safesearch'?" in text
+    assert "lists.zzzz: no such setting; valid keys: " in text and "sources_file" in text
+
+
+def test_list_valued_overrides_take_commas_as_well_as_json(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text("policy:\n  groups:\n    pupils: {}\n    staff: {}\n")
+    env = {"FILTERPROXY__GATEWAY__LAN_INTERFACES": "eth1, eth2",
+           "FILTERPROXY__POLICY__GROUPS__STAFF__NETWORKS": "10.20.0.0/16,10.21.0.0/16",
+           "FILTERPROXY__DNS__UPSTREAMS": '["127.0.0.1:5301"]',
+           "FILTERPROXY__SELFTEST__ALLOWED__STAFF": "social,circumvention",
+           "FILTERPROXY__SELFTEST__EDUCATIONAL": ""}
+    config = load_config(path, env=env)
+    assert config.gateway.lan_interfaces == ["eth1", "eth2"]
+    assert [str(n) for n in config.policy.groups["staff"].networks] == ["10.20.0.0/16", "10.21.0.0/16"]
+    assert config.dns.upstreams == ["127.0.0.1:5301"]
+    assert [c.value for c in config.selftest.allowed["staff"]] == ["social", "circumvention"]
+    assert config.selftest.educational == []
+    assert load_config(path, env={"FILTERPROXY__GATEWAY__LAN_INTERFACES": "eth1"}).gateway.lan_interfaces == ["eth1"]

@@ -252,7 +252,10 @@ def test_review_report_shows_the_prometheus_history(live: Live, tmp_path: Path) 
     metrics = live.service.config.metrics.model_copy(update={"prometheus_url": live.prometheus.url})
     config = live.service.config.model_copy(update={"metrics": metrics})
     data = build_context(gather(config, Period(date(today.year, today.month, 1), today)))
-    assert data["history"]["selfharm"][-1] >= 40 and not data["notes"]
+    # this module's traffic asks the probe names without a token; the review leaves their incidents
+    # out (docs/selftest.md) and says so, and notes nothing else
+    notes = [n for n in data["notes"] if "self-test probe names" not in n]
+    assert data["history"]["selfharm"][-1] >= 40 and not notes
     html = render(data)
     assert 'id="history-table"' in html and "Blocked requests (Prometheus)" in html
 

@@ -50,7 +50,8 @@ def policy() -> PolicySettings:
 
 def engine_for_tests() -> Any:
     return make_engine(
-        deny={"gambling": ["bet.example"], "social": ["chat.example"]}, local_deny=["x.example"], policy=policy()
+        deny={"gambling": ["bet.example"], "social": ["chat.example"]}, local_deny=["x.example"], policy=policy(),
+        illegal=["abuse.example"],
     )
 
 

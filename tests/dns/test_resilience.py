@@ -77,7 +77,7 @@ def test_dig_against_the_resolver(resolver: Resolver) -> None:
 
     assert run_dig("+short", "ok.example").split() == ["192.0.2.1"]
     out = run_dig("+tcp", "bet.example")
-    assert "127.0.0.1" in out and "EDE: 17 (Filtered): (gambling)" in out
+    assert "127.0.0.1" in out and "EDE: 15 (Blocked): (gambling)" in out
 
 
 def test_list_reload_under_load_loses_no_query(resolver: Resolver) -> None:

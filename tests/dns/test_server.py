@@ -36,11 +36,22 @@ def test_blocked_name_gets_the_block_page_and_an_incident(resolver: Resolver) ->
     msg = ask(resolver, "bet.example", use_edns=0)
     assert addresses(msg) == ["127.0.0.1"]  # config.block default: blockpage at 127.0.0.1
     ede = [o for o in msg.options if o.otype == dns.edns.EDE]
-    assert ede and ede[0].code == 17 and ede[0].text == "gambling"
+    assert ede and ede[0].code == 15 and ede[0].text == "gambling"  # the school's policy: Blocked
     [event] = resolver.sink.events
     assert (event.protocol, event.qtype, event.client, event.verdict.host) == ("dns", "A", "127.0.0.1", "bet.example")
     assert resolver.stub.queries == 0  # a block never reaches the upstream
     assert resolver.metric("filterproxy_dns_blocks_total", category="gambling", group="pupils") == 1
+
+
+def test_ede_says_whose_rule_blocked(resolver: Resolver) -> None:
+    """RFC 8914: 15 Blocked for the school's own policy (lists, deny list), 16 Censored for illegal content."""
+    def ede(name: str) -> tuple[int, str]:
+        [option] = [o for o in ask(resolver, name, use_edns=0).options if o.otype == dns.edns.EDE]
+        return option.code, option.text
+
+    assert ede("www.bet.example") == (15, "gambling")
+    assert ede("x.example") == (15, "adult")  # the school's deny list
+    assert ede("abuse.example") == (16, "illegal")
 
 
 def test_subdomain_of_a_blocked_name_is_blocked(resolver: Resolver) -> None:

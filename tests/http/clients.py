@@ -54,12 +54,20 @@ def _read_all(sock: socket.socket) -> bytes:
 
 
 def via_connect(
-    proxy_port: int, host: str, cafile: Path, *, path: str = "/", source: str = "127.0.0.1", port: int = 443
+    proxy_port: int,
+    host: str,
+    cafile: Path,
+    *,
+    path: str = "/",
+    source: str = "127.0.0.1",
+    port: int = 443,
+    headers: dict[str, str] | None = None,
 ) -> TlsResult:
-    """CONNECT through the proxy, then TLS with SNI ``host`` trusting only ``cafile``."""
+    """CONNECT (with extra ``headers``) through the proxy, then TLS with SNI ``host`` trusting only ``cafile``."""
     sock = socket.create_connection(("127.0.0.1", proxy_port), timeout=10, source_address=(source, 0))
+    extra = "".join(f"{k}: {v}\r\n" for k, v in (headers or {}).items())
     with sock:
-        sock.sendall(f"CONNECT {host}:{port} HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n".encode())
+        sock.sendall(f"CONNECT {host}:{port} HTTP/1.1\r\nHost: {host}:{port}\r\n{extra}\r\n".encode())
         answer = b""
         while b"\r\n\r\n" not in answer:
             chunk = sock.recv(4096)

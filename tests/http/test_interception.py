@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from filterproxy.model import Action, Category
+from filterproxy.selftest.marker import HTTP_HEADER, load_or_create_key, make_token
 from tests.http.clients import via_connect
 from tests.http.conftest import PUPIL, SIXTH, STAFF, RunningProxy, curl
 from tests.http.pki import ORIGIN_CA
@@ -61,6 +63,23 @@ def test_blocked_https_without_the_ca_still_records_an_incident(proxy: RunningPr
 
         time.sleep(0.05)
     assert [e.verdict.host for e in proxy.sink.events[before:]] == ["adult.example"]
+
+
+def test_a_probe_connect_leaves_no_incident_even_when_its_tls_fails(
+    proxy: RunningProxy, pki: tuple[Path, ...]
+) -> None:
+    key = load_or_create_key(proxy.server.config.data_dir)
+    before = len(proxy.sink.events)
+    token = {HTTP_HEADER: make_token(key, "adult.example").hex()}
+    result = via_connect(proxy.port, "adult.example", pki[0], headers=token)  # the school CA is not trusted
+    assert result.error is not None and "CERTIFICATE_VERIFY_FAILED" in result.error
+    via_connect(proxy.port, "bet.example", school_ca(proxy), headers={HTTP_HEADER: "00" * 24})  # forged: recorded
+    for _ in range(50):
+        if len(proxy.sink.events) > before:
+            break
+        time.sleep(0.05)
+    time.sleep(0.3)  # the failed handshake of the probe is noticed asynchronously too
+    assert [e.verdict.host for e in proxy.sink.events[before:]] == ["bet.example"]
 
 
 def test_full_interception_applies_url_lists_to_https(proxy: RunningProxy) -> None:

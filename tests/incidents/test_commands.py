@@ -55,6 +55,22 @@ def test_list_and_filters(cli) -> None:  # type: ignore[no-untyped-def]
     assert [i["site"] for i in json.loads(out)] == ["bet.example"]
 
 
+def test_an_unknown_category_is_refused_with_the_nearest_one(cli) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(SystemExit) as exited:
+        cli("incidents", "list", "--category", "gamblin")
+    assert exited.value.code == 2
+    _, out, _ = cli("incidents", "list", "--category", "SelfHarm", "--json")
+    assert [i["site"] for i in json.loads(out)] == ["harm.example"]
+
+
+def test_unknown_category_message(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["incidents", "list", "--category", "gamblin"])
+    err = capsys.readouterr().err
+    assert "unknown category 'gamblin'; did you mean 'gambling'?" in err and "selfharm" in err
+    assert "Traceback" not in err
+
+
 def test_lifecycle_through_the_cli(cli) -> None:  # type: ignore[no-untyped-def]
     code, out, _ = cli("incidents", "triage", "ABC-DEFG", "--note", "pupil spoken to")
     assert code == 0 and "new -> triaged" in out

@@ -36,6 +36,19 @@ def test_check_explains_group_category_source_file_and_line(workdir: Path, capsy
     assert (fb_staff["action"], fb_staff["group"]) == ("allow", "staff")
 
 
+def test_check_help_says_what_the_default_client_gets(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit):
+        main(["check", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "no group)" not in help_text
+    assert "default: 192.0.2.1" in help_text and "the default group" in help_text
+    [verdict] = check_json(workdir, capsys, "facebook.com")  # what the default client is
+    [explicit] = check_json(workdir, capsys, "--client", "192.0.2.1", "facebook.com")
+    assert verdict == explicit and verdict["group"] == "pupils"
+
+
 def test_check_reads_names_from_a_file(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     names = workdir / "names.txt"
     names.write_text("bet.example\n# comment\nbbc.co.uk\n")
@@ -75,6 +88,33 @@ def test_allowing_an_illegal_entry_is_refused_and_recorded(workdir: Path, capsys
     ).read_text()
     [record] = read_audit(workdir / "data" / "audit.jsonl")
     assert (record["action"], record["entries"], record["category"]) == ("refused", ["abuse.example"], "illegal")
+
+
+@pytest.mark.parametrize("allowed", ["self-made.example", "www.self-made.example"])
+def test_the_schools_own_illegal_entry_is_never_overridden(
+    workdir: Path, capsys: pytest.CaptureFixture[str], allowed: str
+) -> None:
+    assert run(workdir, "lists", "add", "illegal", "self-made.example", "--reason", "reported to CEOP") == 0
+    assert run(workdir, "allow", allowed, "--reason", "a teacher asked") == 1
+    err = capsys.readouterr().err
+    assert "school's own illegal list" in err and "can never be allowed" in err
+    [verdict] = check_json(workdir, capsys, allowed)
+    assert (verdict["action"], verdict["reason"], verdict["category"]) == ("block", "illegal", "illegal")
+    audit = read_audit(workdir / "data" / "audit.jsonl")
+    assert [(a["action"], a["entries"], a["category"]) for a in audit] == [
+        ("add", ["self-made.example"], "illegal"), ("refused", [allowed], "illegal")
+    ]
+    assert "school's own illegal list" in str(audit[1]["detail"])
+
+
+def test_an_older_allow_entry_does_not_undo_a_later_illegal_entry(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(workdir, "allow", "later.example", "--reason", "fine at the time") == 0
+    assert run(workdir, "lists", "add", "illegal", "later.example", "--reason", "now reported") == 0
+    assert run(workdir, "lists", "add", "gambling", "later.example", "--reason", "listed twice") == 0
+    [verdict] = check_json(workdir, capsys, "sub.later.example")
+    assert (verdict["action"], verdict["reason"], verdict["category"]) == ("block", "illegal", "illegal")
 
 
 def test_edits_need_a_reason_and_valid_names(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,7 +1,8 @@
 """A running filterproxy for integration tests: real resolver, real lists, real incident queue, exporter.
 
 Everything listens on 127.0.0.1 with ephemeral ports; the only "internet" is a local UDP stub
-that answers A queries for every name with an address from 192.0.2.0/24 (TEST-NET-1).
+that answers A queries for every name with an address from 192.0.2.0/24 (TEST-NET-1), except
+names under ``nx.example``, which do not exist (NXDOMAIN).
 Shared by the self-test tests and the Prometheus/Grafana tests.
 """
 
@@ -10,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from dnslib import QTYPE, RR, A, DNSRecord
+from dnslib import QTYPE, RCODE, RR, A, DNSRecord
 
 from filterproxy.config.loader import load_config
 from filterproxy.config.model import Config
@@ -31,7 +32,9 @@ class _Upstream(asyncio.DatagramProtocol):
         self.queries += 1
         query = DNSRecord.parse(data)
         reply = query.reply()
-        if query.q.qtype == QTYPE.A:
+        if str(query.q.qname).rstrip(".").endswith("nx.example"):
+            reply.header.rcode = RCODE.NXDOMAIN
+        elif query.q.qtype == QTYPE.A:
             octet = 1 + sum(str(query.q.qname).encode()) % 250
             reply.add_answer(RR(query.q.qname, QTYPE.A, rdata=A(f"192.0.2.{octet}"), ttl=300))
         assert self.transport is not None

@@ -86,7 +86,11 @@ class BlockingStage:
 
     def _block(self, req: Request, verdict: Verdict) -> Answer:
         req.verdict = verdict
-        self.metrics.block(verdict.category.value if verdict.category else "none", verdict.group)
+        category = verdict.category.value if verdict.category else "none"
+        if req.probe:  # counted apart, so the review's block trends hold pupils' traffic only
+            self.metrics.probe_blocks.labels(category, verdict.group).inc()
+        else:
+            self.metrics.block(category, verdict.group)
         kind = (req.qtype, verdict.category, verdict.reason)
         made = self._makers.get(kind)
         if made is None:

@@ -26,7 +26,7 @@ class IncidentStage:
 
     def _report(self, req: Request, answer: Answer) -> Answer:
         verdict = req.verdict
-        if verdict is not None and verdict.recorded:
+        if verdict is not None and verdict.recorded and not req.probe:  # probes leave no record
             who = req.identity
             event = BlockEvent(
                 at=datetime.now(UTC),
