@@ -31,6 +31,7 @@ COMMAND_MODULES = (
     "filterproxy.selftest.commands",
     "filterproxy.review.commands",
     "filterproxy.gateway.commands",
+    "filterproxy.console.commands",
 )
 
 

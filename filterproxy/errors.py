@@ -22,8 +22,10 @@ are translated at one boundary with ``raise ... from exc``::
     ├── ProxyError               the HTTP(S) proxy cannot start (address in use, bad mode)
     │   └── CaError              the school CA is missing, exists already, or cannot be read
     ├── SelftestError            the self-test cannot run (unknown group, no source address, nothing to probe)
-    └── ReviewError              the annual review cannot be built
-        └── MetricsHistoryError  the Prometheus HTTP API gave no usable answer (the report notes it)
+    ├── ReviewError              the annual review cannot be built
+    │   └── MetricsHistoryError  the Prometheus HTTP API gave no usable answer (the report notes it)
+    └── ConsoleError             the web console cannot do what was asked (unknown user, bad input)
+        └── UnblockRequestError  an unblock request cannot be made or decided
 """
 
 from __future__ import annotations
@@ -107,3 +109,11 @@ class ReviewError(FilterproxyError):
 
 class MetricsHistoryError(ReviewError):
     """The Prometheus HTTP API gave no usable answer."""
+
+
+class ConsoleError(FilterproxyError):
+    """The web console cannot do what was asked (unknown user, bad request, unreadable people file)."""
+
+
+class UnblockRequestError(ConsoleError):
+    """An unblock request cannot be made or decided (unknown reference, decided already, illegal site)."""
