@@ -1,8 +1,9 @@
-"""The console as a service component: uvicorn on its own thread with its own event loop.
+"""The console as a service component: uvicorn in a child process (default) or on its own thread.
 
 ``filterproxy serve`` starts it beside the resolver and the proxy; nothing it does (templates,
-SQLite, scrypt) runs on their loop. A console that cannot bind its port is logged and left off:
-the filter keeps filtering. Temporary unblock approvals are expired here once a minute.
+SQLite, scrypt) runs on their loop, and in a child process it does not even share their
+interpreter lock. A console that cannot bind its port is logged and left off: the filter keeps
+filtering. Temporary unblock approvals are expired by the console once a minute.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import multiprocessing
 import threading
 
 import uvicorn
@@ -18,6 +20,7 @@ from filterproxy.classify.engine import Engine
 from filterproxy.config.model import Config
 from filterproxy.config.types import split_host_port
 from filterproxy.console.app import create_app
+from filterproxy.console.child import spawn
 from filterproxy.console.decisions import expire_due
 from filterproxy.console.state import ConsoleState
 from filterproxy.errors import FilterproxyError
@@ -29,13 +32,21 @@ EXPIRY_INTERVAL = 60.0
 class ConsoleServer:
     """Serves the console on ``config.console.listen``; ``port`` is the bound port once started."""
 
-    def __init__(self, config: Config, engine: Engine | None = None) -> None:
+    def __init__(self, config: Config, engine: Engine | None = None, *, in_thread: bool | None = None) -> None:
         self.config = config
         self.host, self._port = split_host_port(config.console.listen)
+        self.in_thread = not config.console.process if in_thread is None else in_thread
         self.state = ConsoleState(config, engine)
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self._started = threading.Event()
+        self._child: multiprocessing.process.BaseProcess | None = None
+
+    @property
+    def serving(self) -> bool:
+        if self._child is not None:
+            return self._child.is_alive()
+        return self._server is not None and self._server.started
 
     @property
     def port(self) -> int:
@@ -47,6 +58,9 @@ class ConsoleServer:
         return f"http://{host}:{self._port}"
 
     async def start(self) -> None:
+        if not self.in_thread:
+            await self._start_child()
+            return
         config = uvicorn.Config(create_app(self.state), host=self.host, port=self._port, log_config=None,
                                 access_log=False, server_header=False, lifespan="off", loop="asyncio",
                                 timeout_graceful_shutdown=5, limit_concurrency=200)
@@ -95,7 +109,36 @@ class ConsoleServer:
                 log.warning("expiring unblock approvals failed: %s", exc)
             await asyncio.sleep(EXPIRY_INTERVAL)
 
+    async def _start_child(self) -> None:
+        self._child, report = spawn(self.config.model_dump(mode="json"))
+        loop = asyncio.get_running_loop()
+        ready = await loop.run_in_executor(None, report.poll, 60.0)
+        try:
+            kind, value = report.recv() if ready else ("error", "no answer from the console process")
+        except EOFError:
+            kind, value = "error", "the console process ended"
+        report.close()
+        if kind == "port":
+            self._port = int(value)
+            log.info("console on %s (process %s)", self.url, self._child.pid)
+        else:
+            log.error("console not started: %s", value)
+            await self._end_child()
+
+    async def _end_child(self) -> None:
+        child, self._child = self._child, None
+        if child is None:
+            return
+        if child.is_alive():
+            child.terminate()  # SIGTERM: uvicorn finishes the requests in flight
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(None, child.join, 15.0)
+        if child.is_alive():
+            child.kill()
+            await loop.run_in_executor(None, child.join, 5.0)
+
     async def stop(self) -> None:
+        await self._end_child()
         if self._server is not None:
             self._server.should_exit = True
         if self._thread is not None:

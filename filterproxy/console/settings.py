@@ -16,6 +16,11 @@ class ConsoleSettings(Section):
         default="127.0.0.1:9180",
         description="Console listen address, HOST:PORT; loopback by default. Use 0.0.0.0 only behind TLS.",
     )
+    process: bool = Field(
+        default=True,
+        description="Run the console in a child process (no shared interpreter lock with DNS and the proxy); "
+        "false: a thread of the service process.",
+    )
     public_url: str | None = Field(
         default=None,
         description="The console's address as pupils' browsers reach it (https://console.school.example); "

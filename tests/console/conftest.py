@@ -41,7 +41,7 @@ def write_lists(tmp: Path) -> str:
 
 def make_config(tmp: Path, extra: str = "") -> Config:
     path = tmp / "filterproxy.yaml"
-    path.write_text(f"data_dir: data\n{write_lists(tmp)}console:\n  listen: 127.0.0.1:0\n{extra}")
+    path.write_text(f"data_dir: data\n{write_lists(tmp)}console:\n  listen: 127.0.0.1:0\n  process: false\n{extra}")
     return load_config(path)
 
 

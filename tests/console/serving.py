@@ -86,7 +86,7 @@ def stub_upstream() -> Iterator[int]:
         thread.join(5)
 
 
-def write_config(tmp: Path, upstream: int) -> tuple[Path, dict[str, int]]:
+def write_config(tmp: Path, upstream: int, console_extra: str = "") -> tuple[Path, dict[str, int]]:
     ports = {"dns": free_udp_tcp_port(), "proxy": free_port(), "metrics": free_port(), "pac": free_port(),
              "console": free_port()}
     config = tmp / "filterproxy.yaml"
@@ -107,7 +107,7 @@ block:
   request_url: http://127.0.0.1:{ports['console']}/request
 console:
   listen: 127.0.0.1:{ports['console']}
-""")
+{console_extra}""")
     return config, ports
 
 
@@ -122,9 +122,9 @@ def wait_listening(port: int, timeout: float = 60.0) -> None:
 
 
 @contextlib.contextmanager
-def serving(tmp: Path) -> Iterator[Serving]:
+def serving(tmp: Path, console_extra: str = "") -> Iterator[Serving]:
     with stub_upstream() as upstream:
-        config, ports = write_config(tmp, upstream)
+        config, ports = write_config(tmp, upstream, console_extra)
         for name, role in ROLES.items():
             cli(config, "users", "add", name, "--role", role.value, "--password-stdin", stdin=PASSWORDS[name] + "\n")
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
@@ -132,6 +132,8 @@ def serving(tmp: Path) -> Iterator[Serving]:
                                 cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         try:
             for port in (ports["dns"], ports["proxy"], ports["console"]):
+                if proc.poll() is not None:
+                    raise AssertionError(f"serve exited: {proc.communicate()[0][-3000:]}")
                 wait_listening(port)
             yield Serving(config, ports, proc)
         finally:
