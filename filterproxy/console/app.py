@@ -21,8 +21,6 @@ from filterproxy.console.roles import PERMISSIONS
 from filterproxy.console.state import ConsoleState
 from filterproxy.console.web import Forbidden, SessionMiddleware, console_of, render
 
-MAX_BODY = 256 * 1024
-
 
 def _package_dir(name: str) -> Path:
     return Path(str(resources.files("filterproxy.console").joinpath(name)))
@@ -56,8 +54,7 @@ def create_app(state: ConsoleState) -> Starlette:
     routes = [*auth.routes, *incidents.routes, *lists.routes, *reports.routes, *requests.routes, *api.routes,
               Mount("/static", StaticFiles(directory=_package_dir("static")), name="static")]
     app = Starlette(routes=routes, middleware=[Middleware(SessionMiddleware)],
-                    exception_handlers={Forbidden: _forbidden, HTTPException: _http_error},
-                    max_body_size=MAX_BODY)
+                    exception_handlers={Forbidden: _forbidden, HTTPException: _http_error})
     app.state.console = state
     app.state.templates = templates
     return app

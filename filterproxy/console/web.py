@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 PUBLIC_EXACT = frozenset({"/login", "/request", "/request/status", "/favicon.ico"})
 PUBLIC_PREFIX = ("/static/",)
 _UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+MAX_BODY = 256 * 1024  # forms and API bodies are small; a bigger one is refused before it is read
 _HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'",
     "X-Content-Type-Options": "nosniff",
@@ -101,6 +102,8 @@ class SessionMiddleware(BaseHTTPMiddleware):
                 return JSONResponse({"error": "authentication required"}, 401,
                                     {"WWW-Authenticate": 'Bearer realm="filterproxy console"'})
             return RedirectResponse(f"/login?next={quote(path)}", 302)
+        if request.method in _UNSAFE and not _small(request):
+            return PlainTextResponse("request too large\n", 413)
         if request.method in _UNSAFE and not via_token and not await _csrf_ok(request, session):
             return PlainTextResponse("refused: the form was out of date or not sent by the console "
                                      "(missing or wrong csrf_token). Reload the page and try again.", 403)
@@ -117,6 +120,13 @@ def _authenticate(console: ConsoleState, request: Request, session: Session | No
     if user is None or user.generation != session.generation:
         return None, False
     return user, False
+
+
+def _small(request: Request) -> bool:
+    length = request.headers.get("content-length")
+    if length is None:  # chunked: uvicorn streams it; refuse rather than read without a bound
+        return request.headers.get("transfer-encoding") is None
+    return length.isdigit() and int(length) <= MAX_BODY
 
 
 async def _csrf_ok(request: Request, session: Session) -> bool:

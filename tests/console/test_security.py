@@ -157,3 +157,11 @@ def test_next_after_sign_in_stays_on_the_console(console: Console) -> None:
     answer = client.post("/login", data={"csrf_token": token, "username": "ict", "password": PASSWORDS["ict"],
                                          "next": "//evil.example/"})
     assert answer.headers["location"] == "/"
+
+
+def test_oversized_posts_are_refused_before_they_are_read(console: Console) -> None:
+    client = console.login("ict")
+    token = csrf_of(client.get("/").text)
+    answer = client.post("/lists/edit", data={"csrf_token": token, "verb": "allow", "names": "big.example",
+                                              "reason": "x" * 300_000})
+    assert answer.status_code == 413

@@ -54,7 +54,7 @@ async def ask(request: Request) -> Response:
     facts = await console.run(_facts, console.config, reference) if reference else None
     if facts is None:
         return again(404, "We could not find that block reference. Copy it exactly from the block page "
-                          "(it looks like K7Q-M2XD); a block from the last few seconds may need a moment.")
+                          "(it looks like K7Q-M2X-D4P); a block from the last few seconds may need a moment.")
     try:
         made = await console.run(console.requests.create, reference=reference, reason=form.get("reason", ""),
                                  **facts)
