@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.wait import WebDriverWait
 
 from tests.console.browser import ARTIFACTS, available, browser, click, fill, shoot, sign_in
 from tests.console.conftest import PASSWORDS
@@ -143,8 +144,27 @@ def test_viewer_is_refused_an_admin_action(served: Serving) -> None:
         assert "Dashboard" in nav and "Annual review" in nav and "Incidents" not in nav and "School lists" not in nav
         shoot(driver, "dashboard-viewer")
         driver.get(f"{served.console}/lists")
+        assert "Your role (viewer) cannot do this" in driver.find_element(By.ID, "error-message").text
+        # the admin's form is not shown to a viewer; post it anyway, as a crafted page would
+        driver.get(f"{served.console}/selftest")
+        assert not driver.find_elements(By.ID, "selftest-run")
+        driver.execute_script("""
+            const form = document.createElement("form");
+            form.method = "post"; form.action = "/lists/edit";
+            const token = document.querySelector("input[name=csrf_token]").value;
+            for (const [k, v] of [["csrf_token", token], ["verb", "allow"], ["names", "governor.example"],
+                                  ["reason", "I want it"]]) {
+                const input = document.createElement("input");
+                input.name = k; input.value = v; form.appendChild(input);
+            }
+            document.body.appendChild(form); form.submit();""")
+        WebDriverWait(driver, 20).until(lambda d: d.current_url.endswith("/lists/edit"))
         message = driver.find_element(By.ID, "error-message").text
-        assert "Your role (viewer) cannot do this" in message and "admin" not in message.split("needs")[0]
+        assert "Your role (viewer) cannot do this; it needs the admin role" in message
         shoot(driver, "refused")
+    allow = served.config.parent / "data" / "local" / "allow.txt"
+    assert "governor.example" not in allow.read_text()
+    audit = (served.config.parent / "data" / "audit.jsonl").read_text()
+    assert '"user": "gov", "action": "console.refused"' in audit
     assert (ARTIFACTS / "dashboard.png").exists()
     assert Path(ARTIFACTS / "refused-tablet.png").read_bytes().startswith(b"\x89PNG")
