@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import os
 import signal
 from multiprocessing.connection import Connection
 from typing import Any
@@ -41,8 +42,19 @@ async def _serve(server: Any, report: Connection) -> None:
     drop_privileges(server.config.dns.user)
     report.send(("port", server.port))
     report.close()
+    orphan = asyncio.create_task(_stop_when_orphaned(stop))
     await stop.wait()
+    orphan.cancel()
     await server.stop()
+
+
+async def _stop_when_orphaned(stop: asyncio.Event) -> None:
+    """A service killed without its stop (SIGKILL, OOM) must not leave the console holding its port."""
+    parent = os.getppid()
+    while os.getppid() == parent:
+        await asyncio.sleep(1.0)
+    log.warning("the filterproxy service has gone; the console stops")
+    stop.set()
 
 
 def spawn(config_data: dict[str, Any]) -> tuple[multiprocessing.process.BaseProcess, Connection]:

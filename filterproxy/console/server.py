@@ -19,7 +19,6 @@ import uvicorn
 from filterproxy.classify.engine import Engine
 from filterproxy.config.model import Config
 from filterproxy.config.types import split_host_port
-from filterproxy.console.app import create_app
 from filterproxy.console.child import spawn
 from filterproxy.console.decisions import expire_due
 from filterproxy.console.state import ConsoleState
@@ -36,11 +35,19 @@ class ConsoleServer:
         self.config = config
         self.host, self._port = split_host_port(config.console.listen)
         self.in_thread = not config.console.process if in_thread is None else in_thread
-        self.state = ConsoleState(config, engine)
+        self._engine = engine
+        self._state: ConsoleState | None = None
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self._started = threading.Event()
         self._child: multiprocessing.process.BaseProcess | None = None
+
+    @property
+    def state(self) -> ConsoleState:
+        """The routes' shared state (thread mode; a child process has its own)."""
+        if self._state is None:
+            self._state = ConsoleState(self.config, self._engine)
+        return self._state
 
     @property
     def serving(self) -> bool:
@@ -61,6 +68,8 @@ class ConsoleServer:
         if not self.in_thread:
             await self._start_child()
             return
+        from filterproxy.console.app import create_app  # not imported by a parent that only spawns
+
         config = uvicorn.Config(create_app(self.state), host=self.host, port=self._port, log_config=None,
                                 access_log=False, server_header=False, lifespan="off", loop="asyncio",
                                 timeout_graceful_shutdown=5, limit_concurrency=200)
@@ -144,5 +153,6 @@ class ConsoleServer:
         if self._thread is not None:
             await asyncio.get_running_loop().run_in_executor(None, self._thread.join, 10.0)
             self._thread = None
-        with contextlib.suppress(Exception):
-            self.state.close()
+        if self._state is not None:
+            with contextlib.suppress(Exception):
+                self._state.close()
