@@ -89,13 +89,21 @@ def test_ict_manager_allows_a_site_and_the_dns_answer_changes(served: Serving) -
         fill(driver, {"verb": "allow", "names": "abuse.example", "reason": "testing"})
         click(driver, By.ID, "lists-submit")
         assert "illegal-content feed" in driver.find_element(By.ID, "lists-error").text
-        for page in ("sources", "selftest", "review", "requests"):
+        driver.get(f"{served.console}/selftest")
+        click(driver, By.ID, "selftest-run")
+        heading = driver.find_element(By.CSS_SELECTOR, "main h2").text
+        assert heading.startswith("Group pupils:"), heading
+        assert "gambling" in driver.find_element(By.TAG_NAME, "table").text
+        shoot(driver, "selftest")
+        for page in ("sources", "review", "requests"):
             driver.get(f"{served.console}/{page}")
             shoot(driver, page)
     assert served.resolve("abuse.example") == BLOCK_PAGE_ADDRESS
     audit = [json.loads(x) for x in (served.config.parent / "data" / "audit.jsonl").read_text().splitlines()]
     assert any(r["action"] == "allow" and r["user"] == "ict" and r["entries"] == ["bet.example"] for r in audit)
     assert any(r["action"] == "refused" and r["user"] == "ict" for r in audit)
+    assert any(r["action"] == "console.selftest" and r["user"] == "ict" for r in audit)
+    assert (served.config.parent / "data" / "selftest" / "results.jsonl").exists()
 
 
 def test_unblock_request_from_a_real_block_page_is_approved(served: Serving) -> None:
