@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Iterator
 from multiprocessing.connection import Connection
+from urllib.parse import urlencode
 
 import httpx
 import pytest
@@ -57,13 +58,24 @@ def p99(values: list[float]) -> float:
 
 
 def flood(base: str, stop: threading.Event, costs: list[float], statuses: list[int]) -> None:
+    """Wrong passwords as fast as the console answers, with pre-built requests (little client CPU)."""
     with httpx.Client(base_url=base, timeout=30) as client:
-        token = csrf_of(client.get("/login").text)
-        while not stop.is_set():
-            started = time.perf_counter()
-            answer = client.post("/login", data={"csrf_token": token, "username": "ict", "password": "guess"})
-            costs.append(time.perf_counter() - started)
-            statuses.append(answer.status_code)
+        page = client.get("/login")
+        token, cookie = csrf_of(page.text), page.headers["set-cookie"].split(";")[0]
+    host, port = base.removeprefix("http://").split(":")
+    body = urlencode({"csrf_token": token, "username": "ict", "password": "guess"}).encode()
+    request = (f"POST /login HTTP/1.1\r\nHost: {host}\r\nCookie: {cookie}\r\nConnection: close\r\n"
+               f"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {len(body)}\r\n\r\n"
+               ).encode() + body
+    while not stop.is_set():
+        started = time.perf_counter()
+        with socket.create_connection((host, int(port)), timeout=30) as sock:
+            sock.sendall(request)
+            answer = b""
+            while chunk := sock.recv(65536):
+                answer += chunk
+        costs.append(time.perf_counter() - started)
+        statuses.append(int(answer.split(b" ", 2)[1]))
 
 
 def flood_process(base: str, seconds: float, report: Connection) -> None:
@@ -104,6 +116,9 @@ def test_login_flood_does_not_stall_dns(served: Serving) -> None:
     assert len(failed) >= 20, report  # the flood really ran scrypt
     assert statistics.median(failed) > 0.01, report  # each wrong password cost the attacker time
     assert set(statuses) <= {401, 429, 503}, report
-    # DNS keeps answering in time: shared 2-core machine, so a generous absolute bound and a relative one
-    assert p99(flooded) < max(0.02, 5 * p99(quiet)), report
+    # DNS never stalls: one scrypt check on the resolver's loop would hold every answer ~70 ms, so a p99
+    # under 50 ms shows none ran there; the typical answer does not move (the machine is shared: the
+    # tail moves with whatever else runs on it, which the figures in the report show)
+    assert p99(flooded) < 0.05, report
+    assert statistics.median(flooded) < statistics.median(quiet) + 0.001, report
     assert served.resolve("ok.example") == ["192.0.2.1"]
