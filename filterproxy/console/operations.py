@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from filterproxy.classify.classifier import Classifier
 from filterproxy.classify.normalise import split_url
@@ -27,6 +28,8 @@ from filterproxy.model import Category, Query
 from filterproxy.selftest.results import Run, read_runs
 
 WHO_FIELDS = ("device", "client", "user")
+OPEN_STATUSES = (Status.NEW, Status.TRIAGED, Status.REPORTED, Status.ESCALATED)
+SCAN_LIMIT = 20_000  # incidents read to match the filters the store cannot apply
 
 
 @contextlib.contextmanager
@@ -64,18 +67,25 @@ class IncidentQuery:
 
 
 def query_incidents(config: Config, q: IncidentQuery) -> list[Incident]:
+    """Newest first; severity, group and who are matched here over at most SCAN_LIMIT newest incidents."""
     since = None
     if q.since:
         try:
             since = datetime.fromisoformat(q.since).replace(tzinfo=UTC)
         except ValueError:
             raise ConfigError(f"not a date: {q.since!r} (use YYYY-MM-DD)") from None
-    status = Status(q.status) if q.status in {s.value for s in Status} else None
-    flt = IncidentFilter(status=status, category=q.category or None, since=since,
-                         limit=None if (q.severity or q.group or q.who or q.status == "open") else q.limit)
+    here = bool(q.severity or q.group or q.who)
+    statuses: list[Status | None] = (
+        list(OPEN_STATUSES) if q.status == "open" else [Status(q.status) if q.status in set(Status) else None]
+    )
+    found: list[Incident] = []
     with incident_store(config) as store:
-        found = [i for i in store.query(flt) if q.matches(i)]
-    return found[: q.limit]
+        for status in statuses:
+            flt = IncidentFilter(status=status, category=q.category or None, since=since,
+                                 limit=SCAN_LIMIT if here else q.limit)
+            found.extend(store.query(flt))
+    found.sort(key=lambda i: (i.last_seen, i.id), reverse=True)
+    return [i for i in found if q.matches(i)][: q.limit]
 
 
 def get_incident(config: Config, incident_id: int) -> Incident:
@@ -97,8 +107,9 @@ def move_incident(config: Config, incident_id: int, target: Status, by: str, not
 def dashboard(config: Config) -> dict[str, Any]:
     """Blocks today and this week by category and group, incidents waiting, lists' health, the last self-test."""
     now = datetime.now(UTC)
-    today = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    week = today - timedelta(days=today.weekday())
+    local = now.astimezone(ZoneInfo(config.policy.timezone))  # the school's day, not UTC's
+    today = local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(UTC)
+    week = today - timedelta(days=local.weekday())
     with incident_store(config) as store:
         recent = store.query(IncidentFilter(since=week))
         waiting = store.counts_by_status()
