@@ -113,7 +113,8 @@ class SessionMiddleware(BaseHTTPMiddleware):
 def _authenticate(console: ConsoleState, request: Request, session: Session | None) -> tuple[User | None, bool]:
     auth = request.headers.get("authorization", "")
     if auth.lower().startswith("bearer "):
-        return console.users.by_token(auth[7:].strip()), True
+        user = console.users.by_token(auth[7:].strip())
+        return user, user is not None  # only a valid token stands in for the session and its CSRF token
     if session is None or session.user is None:
         return None, False
     user = console.users.get(session.user)

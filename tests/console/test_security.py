@@ -165,3 +165,11 @@ def test_oversized_posts_are_refused_before_they_are_read(console: Console) -> N
     answer = client.post("/lists/edit", data={"csrf_token": token, "verb": "allow", "names": "big.example",
                                               "reason": "x" * 300_000})
     assert answer.status_code == 413
+
+
+def test_an_invalid_bearer_token_does_not_skip_the_csrf_check(console: Console) -> None:
+    with console.client() as client:
+        client.get("/login")
+        answer = client.post("/login", headers={"Authorization": "Bearer fpc_forged"},
+                             data={"username": "ict", "password": PASSWORDS["ict"]})
+    assert answer.status_code == 403
