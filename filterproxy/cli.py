@@ -32,6 +32,7 @@ COMMAND_MODULES = (
     "filterproxy.review.commands",
     "filterproxy.gateway.commands",
     "filterproxy.identity.commands",
+    "filterproxy.console.commands",
 )
 
 

@@ -25,8 +25,10 @@ are translated at one boundary with ``raise ... from exc``::
     │   └── DirectoryUnavailable the LDAP directory cannot be reached now (the address policy applies)
     ├── SelftestError            the self-test cannot run (unknown group, no source address, nothing to probe)
     ├── AddressInUse             `serve` cannot bind: another process holds a configured address
-    └── ReviewError              the annual review cannot be built
-        └── MetricsHistoryError  the Prometheus HTTP API gave no usable answer (the report notes it)
+    ├── ReviewError              the annual review cannot be built
+    │   └── MetricsHistoryError  the Prometheus HTTP API gave no usable answer (the report notes it)
+    └── ConsoleError             the web console cannot do what was asked (unknown user, bad input)
+        └── UnblockRequestError  an unblock request cannot be made or decided
 """
 
 from __future__ import annotations
@@ -122,3 +124,11 @@ class IdentityError(FilterproxyError):
 
 class DirectoryUnavailable(IdentityError):
     """The LDAP directory cannot be reached or answered in time; the address-based policy applies."""
+
+
+class ConsoleError(FilterproxyError):
+    """The web console cannot do what was asked (unknown user, bad request, unreadable people file)."""
+
+
+class UnblockRequestError(ConsoleError):
+    """An unblock request cannot be made or decided (unknown reference, decided already, illegal site)."""

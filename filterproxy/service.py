@@ -3,7 +3,7 @@
 Components start in dependency order and stop in reverse, so the incident queue is the last to
 stop and drains everything the resolver and proxy handed it:
 
-    metrics exporter > incident queue > engine + list manager > identity > resolver > proxy
+    metrics exporter > incident queue > engine + list manager > identity > resolver > proxy > console
 """
 
 from __future__ import annotations
@@ -78,7 +78,7 @@ def source_stats(engine: Engine) -> list[SourceStats]:
     ]
 
 
-def build_service(config: Config, *, dns: bool = True, proxy: bool = True) -> Service:
+def build_service(config: Config, *, dns: bool = True, proxy: bool = True, console: bool = True) -> Service:
     """Compose the enabled components from the configuration."""
     from filterproxy.dns.server import DnsServer
     from filterproxy.http.server import ProxyServer
@@ -118,6 +118,10 @@ def build_service(config: Config, *, dns: bool = True, proxy: bool = True) -> Se
         service.components.append(DnsServer(config, engine, queue, registry, observer=observer, identities=book))
     if proxy and config.proxy.enabled:
         service.components.append(ProxyServer(config, engine, queue, registry, identity=identity))
+    if console and config.console.enabled:
+        from filterproxy.console.server import ConsoleServer
+
+        service.components.append(ConsoleServer(config, engine))  # its own thread and loop
     return service
 
 

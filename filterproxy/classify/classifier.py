@@ -32,16 +32,19 @@ class LocalLists:
 
     allow: frozenset[str] = frozenset()
     deny: dict[str, Category] = field(default_factory=dict)  # domain -> category
+    group_allow: dict[str, frozenset[str]] = field(default_factory=dict)  # group -> domains allowed for it
     illegal: frozenset[str] = field(init=False, default=frozenset())  # the deny entries of `illegal`
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "illegal", frozenset(n for n, c in self.deny.items() if c is Category.ILLEGAL))
 
-    def allowed(self, name: str) -> str | None:
-        """The allow-list entry covering ``name`` (itself or a parent), if any."""
-        if not self.allow:
-            return None
-        return _covering(name, self.allow)
+    def allowed(self, name: str, group: str | None = None) -> str | None:
+        """The allow-list entry covering ``name`` (itself or a parent) for everyone or ``group``, if any."""
+        found = _covering(name, self.allow) if self.allow else None
+        if found is None and group is not None and self.group_allow:
+            entries = self.group_allow.get(group)
+            found = _covering(name, entries) if entries else None
+        return found
 
     def illegal_rule(self, name: str) -> str | None:
         """The school's own `illegal` entry covering ``name``, if any (checked before the allow list)."""
@@ -96,7 +99,7 @@ class Classifier:
             if rule is not None:
                 return Verdict(Action.BLOCK, Reason.ILLEGAL, group, host, Category.ILLEGAL, LOCAL_ILLEGAL, rule,
                                registrable_domain(host))
-        allowed = local.allowed(host) if local.allow else None
+        allowed = local.allowed(host, group) if local.allow or local.group_allow else None
         if allowed is not None:
             return Verdict(Action.ALLOW, Reason.LOCAL_ALLOW, group, host, None, LOCAL_ALLOW, allowed,
                            registrable_domain(host))

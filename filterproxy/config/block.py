@@ -29,5 +29,10 @@ class BlockSettings(Section):
         default="mailto:ict@school.example?subject=Website%20review%20request",
         description="Link (https: or mailto:) a pupil uses to ask for a review of a block.",
     )
+    request_url: str | None = Field(
+        default=None,
+        description="The console's public unblock request form (https://console.school.example/request); when "
+        "set, 'ask for a review' opens it with the block reference instead of review_url.",
+    )
     contact: str = Field(default="the ICT manager", description="Who to tell, in plain words.")
     logo_url: str | None = Field(default=None, description="Optional school logo shown on the block page.")

@@ -9,6 +9,7 @@ from pydantic import Field
 from filterproxy.classify.settings import PolicySettings
 from filterproxy.config.block import BlockSettings
 from filterproxy.config.section import Section
+from filterproxy.console.settings import ConsoleSettings
 from filterproxy.dns.settings import DnsSettings
 from filterproxy.gateway.settings import GatewaySettings
 from filterproxy.http.settings import ProxySettings
@@ -36,6 +37,7 @@ class Config(Section):
     gateway: GatewaySettings = Field(default_factory=GatewaySettings, description="Transparent gateway.")
     selftest: SelftestSettings = Field(default_factory=SelftestSettings, description="Filter self-test probes.")
     identity: IdentitySettings = Field(default_factory=IdentitySettings, description="Who is behind each address.")
+    console: ConsoleSettings = Field(default_factory=ConsoleSettings, description="The web console.")
 
     @property
     def local_dir(self) -> Path:

@@ -12,7 +12,7 @@ from datetime import datetime
 from functools import lru_cache
 from importlib import resources
 from string import Template
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from filterproxy.config.block import BlockSettings
 from filterproxy.model import CATEGORY_TITLES, Category, Reason, Verdict
@@ -95,7 +95,11 @@ def _html(verdict: Verdict, title: str, url: str, reference: str, at: datetime, 
 
 
 def _review_link(settings: BlockSettings, reference: str, url: str) -> str:
-    """The review link, with the reference added to a mailto: body so the request carries it."""
+    """The review link: the console's request form with the reference, else ``review_url`` (a mailto:
+    body carries the reference and page)."""
+    if settings.request_url:
+        joiner = "&" if "?" in settings.request_url else "?"
+        return f"{settings.request_url}{joiner}ref={quote(reference)}&site={quote(_host_of(url))}"
     link = settings.review_url
     if link.startswith("mailto:"):
         joiner = "&" if "?" in link else "?"
@@ -104,10 +108,15 @@ def _review_link(settings: BlockSettings, reference: str, url: str) -> str:
     return link
 
 
+def _host_of(url: str) -> str:
+    return urlsplit(url if "://" in url else f"http://{url}").hostname or ""
+
+
 def _text(title: str, url: str, reference: str, at: datetime, settings: BlockSettings) -> str:
     return (
         f"Blocked by {settings.school_name}\n"
         f"Page: {url}\nCategory: {title}\nReference: {reference}\n"
         f"Time: {at.isoformat(timespec='seconds')}\n"
-        f"To ask for a review: {settings.review_url} (or tell {settings.contact}; give the reference).\n"
+        f"To ask for a review: {_review_link(settings, reference, url)} "
+        f"(or tell {settings.contact}; give the reference).\n"
     )

@@ -26,6 +26,7 @@ from filterproxy.model import Category
 AuditAction = Literal["add", "remove", "allow", "unallow", "refused"]
 ALLOW_FILE = "allow.txt"
 DENY_DIR = "deny"
+GROUP_ALLOW_DIR = "allow-groups"
 _HEADER = "# filterproxy local list: one domain per line (covers its subdomains). Edit with the CLI.\n"
 
 
@@ -43,9 +44,14 @@ class LocalFiles:
     def deny_file(self, category: Category) -> Path:
         return self.local_dir / DENY_DIR / f"{category.value}.txt"
 
+    def group_allow_file(self, group: str) -> Path:
+        """Names allowed for one group only (an unblock request approved for that group)."""
+        return self.local_dir / GROUP_ALLOW_DIR / f"{group}.txt"
+
     def all_files(self) -> list[Path]:
         deny = sorted((self.local_dir / DENY_DIR).glob("*.txt")) if (self.local_dir / DENY_DIR).is_dir() else []
-        return [self.allow_file, *deny]
+        groups = self.local_dir / GROUP_ALLOW_DIR
+        return [self.allow_file, *deny, *(sorted(groups.glob("*.txt")) if groups.is_dir() else [])]
 
 
 def read_names(path: Path) -> list[str]:
@@ -71,7 +77,13 @@ def load_local(files: LocalFiles) -> LocalLists:
     for category in sorted(Category, key=lambda c: c is not Category.ILLEGAL):
         for name in read_names(files.deny_file(category)):
             deny.setdefault(name, category)
-    return LocalLists(allow=frozenset(read_names(files.allow_file)), deny=deny)
+    groups = files.local_dir / GROUP_ALLOW_DIR
+    group_allow = {
+        path.stem: frozenset(names)
+        for path in (sorted(groups.glob("*.txt")) if groups.is_dir() else [])
+        if (names := read_names(path))
+    }
+    return LocalLists(allow=frozenset(read_names(files.allow_file)), deny=deny, group_allow=group_allow)
 
 
 def edit_list(path: Path, names: Iterable[str], *, add: bool) -> list[str]:
@@ -91,11 +103,14 @@ def edit_list(path: Path, names: Iterable[str], *, add: bool) -> list[str]:
 
 
 def audit(files: LocalFiles, action: AuditAction, entries: Sequence[str], reason: str,
-          category: Category | None = None, detail: str = "") -> None:
-    """Append one audit record (fsync'd: the audit trail is evidence for the annual review)."""
+          category: Category | None = None, detail: str = "", user: str | None = None) -> None:
+    """Append one audit record (fsync'd: the audit trail is evidence for the annual review).
+
+    ``user`` is the person acting (the console passes its signed-in person); default: the OS user.
+    """
     record: dict[str, Any] = {
         "at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "user": _user(),
+        "user": user or _user(),
         "action": action,
         "category": category.value if category else None,
         "entries": list(entries),

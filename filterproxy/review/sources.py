@@ -62,6 +62,8 @@ def read_audit(path: Path, since: datetime, until: datetime) -> Loaded[AuditEntr
     """Audit entries with ``since <= at < until``, oldest first."""
     loaded: Loaded[AuditEntry] = Loaded()
     for record in _json_lines(path, loaded):
+        if isinstance(record, dict) and str(record.get("action", "")).startswith("console."):
+            continue  # a console sign-in or decision, not a list change (the list change has its own line)
         try:
             entry = AuditEntry(
                 at=_aware(datetime.fromisoformat(record["at"])),

@@ -1,0 +1,5 @@
+"""The web console: dashboards, the incident queue, lists, unblock requests, the review (see docs/console.md).
+
+``filterproxy serve`` runs it on its own thread and event loop (:mod:`filterproxy.console.server`);
+people and roles are managed with ``filterproxy users``, unblock requests also with ``filterproxy requests``.
+"""
