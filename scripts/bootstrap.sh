@@ -65,13 +65,22 @@ if [ ! -x .venv/bin/python ]; then
     "$PY" -m venv .venv
   fi
 fi
+# Install into .venv with uv when it can be had (a wheel on PyPI; it resolves and installs the same
+# requirements about five times faster than pip, which is most of a first start), else with pip.
+install() {
+  [ -x .venv/bin/uv ] || .venv/bin/pip install -q --disable-pip-version-check uv >/dev/null 2>&1 || true
+  if [ -x .venv/bin/uv ]; then
+    .venv/bin/uv pip install -q --python .venv/bin/python "$@"
+  else
+    .venv/bin/pip install -q --disable-pip-version-check "$@"
+  fi
+}
 stamp=".venv/.installed-$profile"
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   if [ "$profile" = run ]; then
-    .venv/bin/pip install -q --disable-pip-version-check -e .
+    install -e .
   else
-    .venv/bin/pip install -q --disable-pip-version-check --upgrade pip >/dev/null
-    .venv/bin/pip install -q -e '.[dev]'
+    install -e '.[dev]'
     # A wheelhouse of every runtime dependency (and the build backend), so the tests can install
     # the package into brand-new venvs without extras and without the network (tests/test_install.py).
     rm -rf .venv/wheelhouse
