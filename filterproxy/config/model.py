@@ -9,6 +9,7 @@ from pydantic import Field
 from filterproxy.classify.settings import PolicySettings
 from filterproxy.config.block import BlockSettings
 from filterproxy.config.section import Section
+from filterproxy.content.settings import ContentSettings
 from filterproxy.dns.settings import DnsSettings
 from filterproxy.gateway.settings import GatewaySettings
 from filterproxy.http.settings import ProxySettings
@@ -34,6 +35,7 @@ class Config(Section):
     metrics: MetricsSettings = Field(default_factory=MetricsSettings, description="Prometheus metrics.")
     gateway: GatewaySettings = Field(default_factory=GatewaySettings, description="Transparent gateway.")
     selftest: SelftestSettings = Field(default_factory=SelftestSettings, description="Filter self-test probes.")
+    content: ContentSettings = Field(default_factory=ContentSettings, description="Page-content analysis.")
 
     @property
     def local_dir(self) -> Path:

@@ -22,6 +22,7 @@ from mitmproxy import ctx, exceptions, http
 
 from filterproxy.classify.normalise import parse_ip
 from filterproxy.http import fastpath
+from filterproxy.http.content import ContentGuard
 from filterproxy.http.decide import ConnectionDecision, Decider, TlsHandling
 from filterproxy.http.limits import ClientLimit
 from filterproxy.http.metrics import ProxyMetrics
@@ -66,12 +67,18 @@ class FilterAddon:
     """Block, pass through or intercept by the shared classifier's verdict."""
 
     def __init__(
-        self, decider: Decider, responder: Responder, metrics: ProxyMetrics, limit: ClientLimit | None = None
+        self,
+        decider: Decider,
+        responder: Responder,
+        metrics: ProxyMetrics,
+        limit: ClientLimit | None = None,
+        content: ContentGuard | None = None,
     ) -> None:
         self.decider = decider
         self.responder = responder
         self.metrics = metrics
         self.limit = limit or ClientLimit(0)
+        self.content = content  # page-content analysis of allowed responses; None when off
         self._refused: dict[str, str] = {}  # server connection id -> client connection id
 
     def load(self, loader: Any) -> None:
@@ -203,11 +210,28 @@ class FilterAddon:
             flow.response = self.responder.block(flow, client, decision)
         else:
             self.responder.apply(flow, client, decision)
+        if self.content is not None:
+            self.content.counted(decision.verdict)
         if decision.watch is not None:
             self.metrics.watched.labels(decision.watch.theme.value, decision.watch.action.value).inc()
         outcome = "blocked" if decision.verdict.blocked else "logged" if decision.verdict.recorded else "allowed"
         self.metrics.outcome[outcome].inc()
         self.metrics.hook_time["request"].observe(time.perf_counter() - started)
+
+    def responseheaders(self, flow: http.HTTPFlow) -> None:
+        if self.content is None or flow.error or not flow.live or flow.response is None:
+            return
+        verdict = flow.metadata.get(META)
+        if verdict is not None:
+            self.content.responseheaders(flow, client_ip(flow.client_conn.peername), verdict)
+
+    async def response(self, flow: http.HTTPFlow) -> None:
+        if self.content is not None:
+            await self.content.response(flow)
+
+    def done(self) -> None:
+        if self.content is not None:
+            self.content.close()
 
 
 def _name_or_none(address: str | None) -> str | None:

@@ -1,0 +1,103 @@
+"""Scoring page words against the weighted phrase lists: points per category, with the evidence.
+
+A phrase adds ``weight x min(count, REPEAT_CAP)``: a page saying one thing fifty times is not
+fifty times as harmful, and an educational page that names a drug often is not pushed over the
+line by repetition alone. Negative phrases (educational, supportive or news context) subtract
+the same way. Points are compared with the group's threshold for the category; the score shown
+on verdicts is ``points / (points + SCALE)``, 0.5 at the default threshold of ``SCALE`` points.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from filterproxy.content.normalise import html_words, words
+from filterproxy.content.phrases import Phrase, PhraseList
+from filterproxy.model import Category
+
+REPEAT_CAP = 4
+SCALE = 100.0  # the default threshold, in points
+EVIDENCE = 4  # phrases kept as evidence
+
+
+@dataclass(frozen=True, slots=True)
+class CategoryScore:
+    category: Category
+    points: float
+    evidence: tuple[tuple[str, int], ...]  # (phrase as written, count), heaviest positive first
+
+    @property
+    def score(self) -> float:
+        return calibrated(self.points)
+
+    def summary(self, threshold: float) -> str:
+        """A short, human-readable account for incidents: top phrases and the points vs threshold."""
+        shown = ", ".join(f"'{text}' x{count}" for text, count in self.evidence) or "no phrase"
+        return f"{self.points:.0f} points >= {threshold:.0f} ({shown})"
+
+
+def calibrated(points: float) -> float:
+    return max(points, 0.0) / (max(points, 0.0) + SCALE)
+
+
+class Scanner:
+    """All categories' phrases, indexed by first word; immutable and shared by every request."""
+
+    def __init__(self, lists: Mapping[Category, PhraseList]) -> None:
+        self.lists = dict(lists)
+        self._exact: dict[str, list[Phrase]] = {}
+        self._prefix: dict[str, list[Phrase]] = {}  # single-word prefixes
+        for phrase_list in lists.values():
+            for phrase in phrase_list.phrases:
+                if phrase.prefix and len(phrase.words) == 1:
+                    self._prefix.setdefault(phrase.words[0], []).append(phrase)
+                else:
+                    self._exact.setdefault(phrase.words[0], []).append(phrase)
+        self._prefix_lengths = sorted({len(p) for p in self._prefix})
+
+    @property
+    def categories(self) -> tuple[Category, ...]:
+        return tuple(self.lists)
+
+    def source(self, category: Category) -> str:
+        return self.lists[category].source
+
+    def count(self, tokens: list[str]) -> Counter[Phrase]:
+        found: Counter[Phrase] = Counter()
+        exact, prefix, lengths = self._exact, self._prefix, self._prefix_lengths
+        for at, token in enumerate(tokens):
+            candidates = exact.get(token)
+            if candidates is not None:
+                for phrase in candidates:
+                    if phrase.matches_at(tokens, at):
+                        found[phrase] += 1
+            if lengths:
+                for length in lengths:
+                    if length > len(token):
+                        break
+                    for phrase in prefix.get(token[:length], ()):
+                        found[phrase] += 1
+        return found
+
+    def score_words(self, tokens: list[str]) -> dict[Category, CategoryScore]:
+        points: dict[Category, float] = dict.fromkeys(self.lists, 0.0)
+        hits: dict[Category, list[tuple[int, str, int]]] = {c: [] for c in self.lists}
+        for phrase, count in self.count(tokens).items():
+            contribution = phrase.weight * min(count, REPEAT_CAP)
+            points[phrase.category] += contribution
+            if contribution > 0:
+                hits[phrase.category].append((contribution, phrase.text, count))
+        return {
+            category: CategoryScore(
+                category, points[category], tuple((t, n) for _, t, n in sorted(hits[category], reverse=True)[:EVIDENCE])
+            )
+            for category in self.lists
+        }
+
+    def score_html(self, markup: str) -> dict[Category, CategoryScore]:
+        return self.score_words(html_words(markup))
+
+    def score_text(self, text: str) -> dict[Category, CategoryScore]:
+        return self.score_words(words(text))
