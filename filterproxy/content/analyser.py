@@ -8,12 +8,11 @@ background categoriser alike.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
 from pathlib import Path
 
 from filterproxy.content.decode import decode
 from filterproxy.content.metrics import ContentMetrics
-from filterproxy.content.phrases import PhraseList, load_dir, packaged
+from filterproxy.content.phrases import PhraseBook, load_dir, packaged
 from filterproxy.content.scorer import CategoryScore, Scanner
 from filterproxy.model import Category
 
@@ -31,21 +30,17 @@ def page_kind(content_type: str | None) -> str | None:
     return None
 
 
-def load_lists(phrases_dir: Path | None) -> dict[Category, PhraseList]:
+def load_lists(phrases_dir: Path | None) -> PhraseBook:
     """The packaged phrase lists, with those in ``phrases_dir`` replacing their categories'."""
-    lists = packaged()
-    if phrases_dir is not None:
-        lists.update(load_dir(phrases_dir))
-    return lists
+    book = packaged()
+    return book.merged(load_dir(phrases_dir)) if phrases_dir is not None else book
 
 
 class Analyser:
     """Scores page bodies; immutable apart from its metrics, shared by every flow."""
 
-    def __init__(
-        self, lists: Mapping[Category, PhraseList], max_bytes: int, metrics: ContentMetrics | None = None
-    ) -> None:
-        self.scanner = Scanner(lists)
+    def __init__(self, book: PhraseBook, max_bytes: int, metrics: ContentMetrics | None = None) -> None:
+        self.scanner = Scanner(book)
         self.max_bytes = max_bytes
         self.metrics = metrics
 

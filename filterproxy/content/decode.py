@@ -54,5 +54,7 @@ def _valid_utf8(data: bytes) -> bool:
     try:
         data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        return exc.start >= len(data) - 3 and exc.reason == "unexpected end of data"
+        # a character cut at the end of a prefix, after UTF-8 seen working: still UTF-8
+        cut = exc.start >= len(data) - 3 and exc.reason == "unexpected end of data"
+        return cut and not data[: exc.start].isascii()
     return True

@@ -50,6 +50,8 @@ _UPPER_LOOKALIKE = str.maketrans(
     "\u0410\u0412\u0415\u041a\u041c\u041d\u041e\u0420\u0421\u0422\u0425\u0405\u0406\u0408",
     "ABEHIKMNOPTYXZABEKMHOPCTXSIJ",
 )
+_GREEK_CYRILLIC = re.compile(r"[\u0370-\u04ff\u0500-\u052f\u0261]")
+_LEETY = re.compile(r"[013457@$]")
 _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s"})
 _PIECES = re.compile(r"[^\W_]+")
 _HAS_LETTER = re.compile(r"[^\W\d_]")
@@ -73,6 +75,8 @@ def fold(text: str) -> str:
     if not text.isascii():
         text = unicodedata.normalize("NFKD", text).translate(_INVISIBLE)
         text = _COMBINING.sub("", text)
+        if _GREEK_CYRILLIC.search(text) is None:  # translate() costs a dict lookup per character
+            return text.casefold()
         return text.translate(_UPPER_LOOKALIKE).casefold().translate(_LOOKALIKE)
     return text.lower()
 
@@ -80,40 +84,43 @@ def fold(text: str) -> str:
 def words(text: str) -> list[str]:
     """The words of plain text, folded and de-obfuscated (see the module docstring)."""
     out: list[str] = []
+    append, extend, pieces_of = out.append, out.extend, _PIECES.findall
+    singles = False
     for token in fold(text).split():
         if token.isalpha():
-            out.append(token)
+            append(token)
+            singles = singles or len(token) == 1
             continue
-        if _HAS_LETTER.search(token):
+        if _LEETY.search(token) is not None and _HAS_LETTER.search(token) is not None:
             token = token.translate(_LEET)
-        pieces = _PIECES.findall(token)
+        pieces = pieces_of(token)
         if len(pieces) > 1 and all(len(p) <= 2 for p in pieces):
-            out.append("".join(pieces))
+            append("".join(pieces))
         else:
-            out.extend(pieces)
-    return _join_spaced(out)
+            extend(pieces)
+            singles = True
+    return _join_spaced(out) if singles else out
 
 
 def _join_spaced(tokens: list[str]) -> list[str]:
     """``p o r n`` -> ``porn``: runs of three or more single letters become one word."""
     out: list[str] = []
-    run: list[str] = []
-    for token in tokens:
-        if len(token) == 1 and token.isalpha():
-            run.append(token)
+    at, end = 0, len(tokens)
+    while at < end:
+        token = tokens[at]
+        if len(token) != 1 or not token.isalpha():
+            out.append(token)
+            at += 1
             continue
-        _flush(run, out)
-        out.append(token)
-    _flush(run, out)
+        stop = at + 1
+        while stop < end and len(tokens[stop]) == 1 and tokens[stop].isalpha():
+            stop += 1
+        if stop - at >= 3:
+            out.append("".join(tokens[at:stop]))
+        else:
+            out.extend(tokens[at:stop])
+        at = stop
     return out
-
-
-def _flush(run: list[str], out: list[str]) -> None:
-    if len(run) >= 3:
-        out.append("".join(run))
-    else:
-        out.extend(run)
-    run.clear()
 
 
 def html_words(markup: str) -> list[str]:

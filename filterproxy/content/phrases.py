@@ -9,8 +9,10 @@ File format (``filterproxy/content/phrases/<category>.txt``, UTF-8)::
     25  masturbat*               a trailing '*' on the last word matches any word it begins
 
 Phrases are normalised exactly as page text is (:func:`filterproxy.content.normalise.words`), so
-``P.O.R.N`` in a file means ``porn``. The file name is the category id. A bad line is reported as
-``file:line: problem`` and the whole load fails: a half-loaded list would score pages wrongly.
+``P.O.R.N`` in a file means ``porn``. The file name is the category id; ``context.txt`` holds
+phrases that weigh on every category (the words of teaching and support pages). A bad line is
+reported as ``file:line: problem`` and the whole load fails: a half-loaded list would score pages
+wrongly.
 """
 
 from __future__ import annotations
@@ -30,9 +32,12 @@ _VERSION = re.compile(r"#\s*version\s*:\s*(\S+)\s*$", re.IGNORECASE)
 _LINE = re.compile(r"(-?\d+)\s+(\S.*?)\s*$")
 
 
+CONTEXT = "context"  # the file whose phrases weigh on every category
+
+
 @dataclass(frozen=True, slots=True)
 class Phrase:
-    category: Category
+    category: Category | None  # None: a context phrase, counted for every category
     words: tuple[str, ...]  # normalised; the last one is a prefix when ``prefix``
     weight: int
     prefix: bool
@@ -53,7 +58,7 @@ class Phrase:
 
 @dataclass(frozen=True, slots=True)
 class PhraseList:
-    category: Category
+    category: Category | None
     version: str
     phrases: tuple[Phrase, ...]
     path: str
@@ -61,10 +66,22 @@ class PhraseList:
     @property
     def source(self) -> str:
         """The verdict's ``source``: ``content/<category>@<version>``."""
-        return f"content/{self.category.value}@{self.version}"
+        return f"content/{self.category.value if self.category else CONTEXT}@{self.version}"
 
 
-def parse(text: str, category: Category, path: str) -> tuple[PhraseList | None, list[str]]:
+@dataclass(frozen=True, slots=True)
+class PhraseBook:
+    """The lists of every category, and the context phrases that weigh on all of them."""
+
+    lists: dict[Category, PhraseList]
+    context: PhraseList | None = None
+
+    def merged(self, other: PhraseBook) -> PhraseBook:
+        """This book with ``other``'s lists (and context) replacing those of the same name."""
+        return PhraseBook({**self.lists, **other.lists}, other.context or self.context)
+
+
+def parse(text: str, category: Category | None, path: str) -> tuple[PhraseList | None, list[str]]:
     """One file's phrases, and its problems as ``path:line: message`` (the list is None if any)."""
     problems: list[str] = []
     version: str | None = None
@@ -94,7 +111,7 @@ def parse(text: str, category: Category, path: str) -> tuple[PhraseList | None, 
     return PhraseList(category, version, tuple(phrases), path), []
 
 
-def _phrase(line: str, category: Category) -> tuple[Phrase | None, str | None]:
+def _phrase(line: str, category: Category | None) -> tuple[Phrase | None, str | None]:
     found = _LINE.match(line)
     if found is None:
         return None, f"expected '<weight> <phrase>', got {line[:60]!r}"
@@ -111,30 +128,33 @@ def _phrase(line: str, category: Category) -> tuple[Phrase | None, str | None]:
     return Phrase(category, normalised, weight, prefix, text), None
 
 
-def load_dir(directory: Path | Traversable) -> dict[Category, PhraseList]:
+def load_dir(directory: Path | Traversable) -> PhraseBook:
     """Every ``<category>.txt`` in ``directory``; raises :class:`ContentError` naming each bad line."""
     lists: dict[Category, PhraseList] = {}
+    context: PhraseList | None = None
     problems: list[str] = []
     for entry in sorted(directory.iterdir(), key=lambda e: e.name):
         if not entry.name.endswith(".txt"):
             continue
         stem = entry.name.removesuffix(".txt")
         try:
-            category = Category(stem)
+            category = None if stem == CONTEXT else Category(stem)
         except ValueError:
-            problems.append(f"{entry.name}:1: {stem!r} is not a category id")
+            problems.append(f"{entry.name}:1: {stem!r} is not a category id (nor {CONTEXT!r})")
             continue
         found, bad = parse(entry.read_text(encoding="utf-8"), category, entry.name)
         problems.extend(bad)
-        if found is not None:
+        if found is not None and category is None:
+            context = found
+        elif found is not None and category is not None:
             lists[category] = found
     if problems:
         raise ContentError("bad phrase list lines:\n  " + "\n  ".join(problems))
-    if not lists:
+    if not lists and context is None:
         raise ContentError(f"no phrase lists (<category>.txt) in {directory}")
-    return lists
+    return PhraseBook(lists, context)
 
 
-def packaged() -> dict[Category, PhraseList]:
+def packaged() -> PhraseBook:
     """The phrase lists shipped with filterproxy."""
     return load_dir(resources.files("filterproxy.content").joinpath("phrases"))

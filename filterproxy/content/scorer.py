@@ -10,11 +10,10 @@ on verdicts is ``points / (points + SCALE)``, 0.5 at the default threshold of ``
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 from filterproxy.content.normalise import html_words, words
-from filterproxy.content.phrases import Phrase, PhraseList
+from filterproxy.content.phrases import Phrase, PhraseBook
 from filterproxy.model import Category
 
 REPEAT_CAP = 4
@@ -45,11 +44,12 @@ def calibrated(points: float) -> float:
 class Scanner:
     """All categories' phrases, indexed by first word; immutable and shared by every request."""
 
-    def __init__(self, lists: Mapping[Category, PhraseList]) -> None:
-        self.lists = dict(lists)
+    def __init__(self, book: PhraseBook) -> None:
+        self.book = book
+        self.lists = dict(book.lists)
         self._exact: dict[str, list[Phrase]] = {}
         self._prefix: dict[str, list[Phrase]] = {}  # single-word prefixes
-        for phrase_list in lists.values():
+        for phrase_list in (*book.lists.values(), *([book.context] if book.context else [])):
             for phrase in phrase_list.phrases:
                 if phrase.prefix and len(phrase.words) == 1:
                     self._prefix.setdefault(phrase.words[0], []).append(phrase)
@@ -86,9 +86,13 @@ class Scanner:
         hits: dict[Category, list[tuple[int, str, int]]] = {c: [] for c in self.lists}
         for phrase, count in self.count(tokens).items():
             contribution = phrase.weight * min(count, REPEAT_CAP)
-            points[phrase.category] += contribution
-            if contribution > 0:
-                hits[phrase.category].append((contribution, phrase.text, count))
+            if phrase.category is None:  # context: weighs on every category
+                for category in points:
+                    points[category] += contribution
+            elif phrase.category in points:
+                points[phrase.category] += contribution
+                if contribution > 0:
+                    hits[phrase.category].append((contribution, phrase.text, count))
         return {
             category: CategoryScore(
                 category, points[category], tuple((t, n) for _, t, n in sorted(hits[category], reverse=True)[:EVIDENCE])
