@@ -16,7 +16,7 @@ from filterproxy.content.normalise import html_words, page_text, words
         ("p o r n here", ["porn", "here"]),
         ("p0rn $ex c0ca1ne fr33 sp1ns", ["porn", "sex", "cocaine", "free", "spins"]),
         ("café naïve ÉCOLE", ["cafe", "naive", "ecole"]),
-        ("Ｆｒｅｅ ｐｏｒｎ", ["free", "porn"]),  # full-width forms
+        ("\uff26\uff52\uff45\uff45 \uff50\uff4f\uff52\uff4e", ["free", "porn"]),  # full-width forms
         ("\u0440orn \u03a1\u039f\u0052\u039d", ["porn", "porn"]),  # Cyrillic er; Greek capitals
         ("po\u200brn por\u00adn", ["porn", "porn"]),  # zero-width space, soft hyphen
         ("self-harm", ["self", "harm"]),  # real words joined by punctuation stay words

@@ -136,13 +136,16 @@ def test_streamed_and_compressed_bodies_are_read_too(
 
 
 def test_a_large_clean_page_streams_through_whole(proxy: RunningProxy, content_origin: ContentOrigin) -> None:
-    page = b"<html><body>" + b"<p>The weather today is mild with light rain in the afternoon.</p>\n" * 40000 + b"</body></html>"
+    line = b"<p>The weather today is mild with light rain in the afternoon.</p>\n"
+    page = b"<html><body>" + line * 40000 + b"</body></html>"
     content_origin.serve("site-u.example", page, how="chunked")
     status, body = get(proxy, "http://site-u.example/")
     assert status == 200 and body == page
 
 
-def test_non_text_bodies_and_allow_listed_sites_are_not_read(proxy: RunningProxy, content_origin: ContentOrigin) -> None:
+def test_non_text_bodies_and_allow_listed_sites_are_not_read(
+    proxy: RunningProxy, content_origin: ContentOrigin
+) -> None:
     raw = (Path(__file__).resolve().parents[1] / "content" / "pages" / "adult.html").read_bytes()
     content_origin.serve("site-v.example", raw, content_type="application/octet-stream")
     status, body = get(proxy, "http://site-v.example/file.bin")
