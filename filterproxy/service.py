@@ -108,6 +108,10 @@ def build_service(config: Config, *, dns: bool = True, proxy: bool = True) -> Se
         service.components.append(DnsServer(config, engine, queue, registry, observer=observer))
     if proxy and config.proxy.enabled:
         service.components.append(ProxyServer(config, engine, queue, registry))
+    if config.content.background.enabled:  # off by default: it fetches pages from the gateway
+        from filterproxy.content.background import Categoriser
+
+        service.components.append(Categoriser.from_config(config.content, engine, registry))
     return service
 
 
