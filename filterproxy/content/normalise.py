@@ -32,11 +32,13 @@ _ATTR_TEXT = re.compile(
     r"""|img\b[^>]*\balt\s*=\s*["']([^"'>]*))""",
     re.IGNORECASE,
 )
-_TAG = re.compile(r"</?([a-zA-Z][a-zA-Z0-9]*)?[^>]*>")
-_INLINE = frozenset(
-    ("a", "abbr", "b", "bdi", "bdo", "cite", "code", "data", "del", "dfn", "em", "font", "i", "ins", "kbd", "mark",
-     "q", "s", "samp", "small", "span", "strike", "strong", "sub", "sup", "time", "tt", "u", "var", "wbr")
+_INLINE = (
+    "a", "abbr", "b", "bdi", "bdo", "cite", "code", "data", "del", "dfn", "em", "font", "i", "ins", "kbd", "mark",
+    "q", "s", "samp", "small", "span", "strike", "strong", "sub", "sup", "time", "tt", "u", "var", "wbr",
 )  # fmt: skip
+_INLINE_TAG = re.compile(r"</?(?:" + "|".join(_INLINE) + r")(?![a-zA-Z0-9])[^>]*>", re.IGNORECASE)
+_TAG = re.compile(r"<[^>]*>")
+_SPACED = re.compile(r"(?<!\S)(?:[^\W\d_] ){2,}[^\W\d_](?!\S)")
 _COMBINING = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 _INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"), None)
 # Cyrillic, Greek and IPA letters that look like Latin ones, and the Latin letter each stands for.
@@ -61,13 +63,8 @@ def page_text(markup: str) -> str:
     """The visible text of an HTML page (plus title, meta description/keywords and alt texts)."""
     markup = _DROPPED.sub(" ", markup)
     extra = " ".join(a or b for a, b in _ATTR_TEXT.findall(markup))
-    text = _TAG.sub(_tag_gap, markup)
+    text = _TAG.sub(" ", _INLINE_TAG.sub("", markup))  # inline tags join, the others separate
     return html.unescape(f"{text} {extra}" if extra else text)
-
-
-def _tag_gap(match: re.Match[str]) -> str:
-    name = match.group(1)
-    return "" if name is not None and name.lower() in _INLINE else " "
 
 
 def fold(text: str) -> str:
@@ -85,11 +82,9 @@ def words(text: str) -> list[str]:
     """The words of plain text, folded and de-obfuscated (see the module docstring)."""
     out: list[str] = []
     append, extend, pieces_of = out.append, out.extend, _PIECES.findall
-    singles = False
     for token in fold(text).split():
         if token.isalpha():
             append(token)
-            singles = singles or len(token) == 1
             continue
         if _LEETY.search(token) is not None and _HAS_LETTER.search(token) is not None:
             token = token.translate(_LEET)
@@ -98,29 +93,14 @@ def words(text: str) -> list[str]:
             append("".join(pieces))
         else:
             extend(pieces)
-            singles = True
-    return _join_spaced(out) if singles else out
+    joined = " ".join(out)
+    if _SPACED.search(joined) is None:
+        return out
+    return _SPACED.sub(_unspace, joined).split()  # p o r n -> porn
 
 
-def _join_spaced(tokens: list[str]) -> list[str]:
-    """``p o r n`` -> ``porn``: runs of three or more single letters become one word."""
-    out: list[str] = []
-    at, end = 0, len(tokens)
-    while at < end:
-        token = tokens[at]
-        if len(token) != 1 or not token.isalpha():
-            out.append(token)
-            at += 1
-            continue
-        stop = at + 1
-        while stop < end and len(tokens[stop]) == 1 and tokens[stop].isalpha():
-            stop += 1
-        if stop - at >= 3:
-            out.append("".join(tokens[at:stop]))
-        else:
-            out.extend(tokens[at:stop])
-        at = stop
-    return out
+def _unspace(match: re.Match[str]) -> str:
+    return match.group().replace(" ", "")
 
 
 def html_words(markup: str) -> list[str]:

@@ -66,20 +66,32 @@ class Scanner:
 
     def count(self, tokens: list[str]) -> Counter[Phrase]:
         found: Counter[Phrase] = Counter()
-        exact, prefix, lengths = self._exact, self._prefix, self._prefix_lengths
+        memo: dict[str, tuple[tuple[Phrase, ...], tuple[Phrase, ...]]] = {}  # pages repeat their words
+        candidates = self._candidates
         for at, token in enumerate(tokens):
-            candidates = exact.get(token)
-            if candidates is not None:
-                for phrase in candidates:
-                    if phrase.matches_at(tokens, at):
-                        found[phrase] += 1
-            if lengths:
-                for length in lengths:
-                    if length > len(token):
-                        break
-                    for phrase in prefix.get(token[:length], ()):
-                        found[phrase] += 1
+            known = memo.get(token)
+            if known is None:
+                known = memo[token] = candidates(token)
+            if not known[0] and not known[1]:
+                continue
+            for phrase in known[0]:  # one word: matched already
+                found[phrase] += 1
+            for phrase in known[1]:
+                if phrase.matches_at(tokens, at):
+                    found[phrase] += 1
         return found
+
+    def _candidates(self, token: str) -> tuple[tuple[Phrase, ...], tuple[Phrase, ...]]:
+        """(one-word phrases this token matches, longer phrases that start with it)."""
+        single: list[Phrase] = []
+        longer: list[Phrase] = []
+        for phrase in self._exact.get(token, ()):
+            (single if len(phrase.words) == 1 else longer).append(phrase)
+        for length in self._prefix_lengths:
+            if length > len(token):
+                break
+            single.extend(self._prefix.get(token[:length], ()))
+        return tuple(single), tuple(longer)
 
     def score_words(self, tokens: list[str]) -> dict[Category, CategoryScore]:
         points: dict[Category, float] = dict.fromkeys(self.lists, 0.0)
