@@ -85,7 +85,11 @@ class ContentGuard:
         ctype = response.headers.get("content-type")
         encoding = response.headers.get("content-encoding", "")
         loop = asyncio.get_running_loop()
-        decided = await loop.run_in_executor(self._pool, self._decide, verdict, raw, ctype, encoding)
+        try:
+            decided = await loop.run_in_executor(self._pool, self._decide, verdict, raw, ctype, encoding)
+        except Exception:  # a scoring bug must not take the page with it: it passes, the error is logged
+            log.exception("content analysis failed; the page passes")
+            return
         if decided is None:
             return
         if decided.blocked:
