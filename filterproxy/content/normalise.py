@@ -10,8 +10,8 @@ What is undone, and why it is safe to undo:
 - case, accents and compatibility forms (full-width letters, ligatures): NFKD, combining marks
   dropped, case folded. Zero-width characters and soft hyphens are removed.
 - look-alike letters from Cyrillic and Greek (``porn`` spelt with a Cyrillic er) map to Latin.
-- leetspeak (``p0rn``, ``$ex``, ``c0ca1ne``): only inside a word that has a letter, so numbers
-  such as ``2024`` or ``18`` stay numbers.
+- leetspeak (``p0rn``, ``$ex``, ``c0ca1ne``): only inside a word with two letters or more, so
+  numbers and quantities such as ``2024``, ``18`` or ``1g`` stay as they are.
 - inserted punctuation (``p.o.r.n``, ``s-e-x``): a word whose pieces are all one or two letters
   long is joined; otherwise punctuation separates words (``self-harm`` is ``self harm``).
 - inserted spaces (``p o r n``): a run of three or more single letters is joined.
@@ -56,7 +56,7 @@ _GREEK_CYRILLIC = re.compile(r"[\u0370-\u04ff\u0500-\u052f\u0261]")
 _LEETY = re.compile(r"[013457@$]")
 _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s"})
 _PIECES = re.compile(r"[^\W_]+")
-_HAS_LETTER = re.compile(r"[^\W\d_]")
+_LETTERS = re.compile(r"[^\W\d_]")
 
 
 def page_text(markup: str) -> str:
@@ -86,8 +86,8 @@ def words(text: str) -> list[str]:
         if token.isalpha():
             append(token)
             continue
-        if _LEETY.search(token) is not None and _HAS_LETTER.search(token) is not None:
-            token = token.translate(_LEET)
+        if _LEETY.search(token) is not None and len(_LETTERS.findall(token)) >= 2:
+            token = token.translate(_LEET)  # not in 1g, 4k, 3d: one letter and digits is a quantity
         pieces = pieces_of(token)
         if len(pieces) > 1 and all(len(p) <= 2 for p in pieces):
             append("".join(pieces))

@@ -17,6 +17,7 @@ from filterproxy.content.phrases import Phrase, PhraseBook
 from filterproxy.model import Category
 
 REPEAT_CAP = 4
+MIN_DISTINCT = 3  # a finding needs this many different positive phrases: one slogan quoted over and over is not a site
 SCALE = 100.0  # the default threshold, in points
 EVIDENCE = 4  # phrases kept as evidence
 
@@ -26,6 +27,7 @@ class CategoryScore:
     category: Category
     points: float
     evidence: tuple[tuple[str, int], ...]  # (phrase as written, count), heaviest positive first
+    distinct: int = 0  # how many different positive phrases were found
 
     @property
     def score(self) -> float:
@@ -107,7 +109,10 @@ class Scanner:
                     hits[phrase.category].append((contribution, phrase.text, count))
         return {
             category: CategoryScore(
-                category, points[category], tuple((t, n) for _, t, n in sorted(hits[category], reverse=True)[:EVIDENCE])
+                category,
+                points[category],
+                tuple((t, n) for _, t, n in sorted(hits[category], reverse=True)[:EVIDENCE]),
+                len(hits[category]),
             )
             for category in self.lists
         }

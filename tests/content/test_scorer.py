@@ -46,6 +46,9 @@ EDUCATIONAL = [
 ]
 
 
+MORE = sorted((PAGES / "more").glob("*.html"))  # set<N>_h_<category>.html harmful, set<N>_e_<topic>.html not
+
+
 def scores(name: str) -> dict[Category, float]:
     ctype = "text/plain; charset=utf-8" if name.endswith(".txt") else "text/html"
     found = ANALYSER.scan((PAGES / name).read_bytes(), ctype)
@@ -64,6 +67,26 @@ def test_harmful_pages_score_over_their_threshold_in_their_category(name: str, c
 def test_educational_pages_stay_under_every_threshold(name: str) -> None:
     points = scores(name)
     assert max(points.values()) <= CONTENT_THRESHOLD / 2, points
+
+
+@pytest.mark.parametrize("page", MORE, ids=[p.stem for p in MORE])
+def test_more_pages_in_other_styles(page: Path) -> None:
+    """Pages written in other styles (shop, forum, news, revision notes ...), harmful and not."""
+    found = ANALYSER.scan(page.read_bytes(), "text/html")
+    assert found is not None
+    finding = finding_for(found, Policy(PolicySettings()), ANALYSER.scanner)
+    _, kind, topic = page.stem.split("_", 2)
+    if kind == "h":
+        assert finding is not None and finding.category is Category(topic), {c: s.points for c, s in found.items()}
+    else:
+        assert finding is None, finding
+        assert max(s.points for s in found.values()) <= 0.6 * CONTENT_THRESHOLD
+
+
+def test_one_phrase_repeated_is_not_a_site() -> None:
+    found = ANALYSER.scan(b"<p>" + b"white power " * 10 + b"race war</p>", "text/html")
+    assert found is not None and found[Category.HATE].points >= CONTENT_THRESHOLD  # enough points ...
+    assert finding_for(found, Policy(PolicySettings()), ANALYSER.scanner) is None  # ... but two phrases only
 
 
 def test_the_default_policy_makes_findings_only_of_harmful_pages() -> None:
