@@ -24,6 +24,8 @@ HARMFUL = [
     ("site-d.example", "drugs", Category.DRUGS),
     ("site-e.example", "gambling", Category.GAMBLING),
     ("site-f.example", "adult_obfuscated", Category.ADULT),
+    ("site-w.example", "gambling_obfuscated", Category.GAMBLING),
+    ("site-x.example", "drugs_obfuscated", Category.DRUGS),
 ]
 EDUCATIONAL = [
     ("site-g.example", "rse"),
@@ -153,6 +155,15 @@ def test_non_text_bodies_and_allow_listed_sites_are_not_read(
     content_origin.serve("ok.example", raw)  # on the school's allow list
     status, body = get(proxy, "http://ok.example/")
     assert status == 200 and body == raw
+
+
+def test_selfharm_pages_are_logged_not_blocked_by_default(proxy: RunningProxy, content_origin: ContentOrigin) -> None:
+    content_origin.serve("site-y.example", "selfharm")
+    status, body = get(proxy, "http://site-y.example/")
+    assert status == 200 and b"ana coach" in body  # log: the page passes ...
+    [event] = [e for e in proxy.sink.events if e.verdict.host == "site-y.example"]
+    assert event.verdict.reason is Reason.CONTENT and event.verdict.category is Category.SELFHARM  # ... and is recorded
+    assert not event.verdict.blocked
 
 
 def _query(host: str):  # type: ignore[no-untyped-def]
