@@ -49,14 +49,20 @@ class Scanner:
     def __init__(self, book: PhraseBook) -> None:
         self.book = book
         self.lists = dict(book.lists)
-        self._exact: dict[str, list[Phrase]] = {}
-        self._prefix: dict[str, list[Phrase]] = {}  # single-word prefixes
+        self._single: dict[str, list[Phrase]] = {}  # one-word phrases
+        self._prefix: dict[str, list[Phrase]] = {}  # one-word prefixes ("masturbat*")
+        self._pairs: dict[tuple[str, str], list[Phrase]] = {}  # longer phrases by their first two words
+        self._loose: dict[str, list[Phrase]] = {}  # two words, the second a prefix ("free bet*")
         for phrase_list in (*book.lists.values(), *([book.context] if book.context else [])):
             for phrase in phrase_list.phrases:
-                if phrase.prefix and len(phrase.words) == 1:
-                    self._prefix.setdefault(phrase.words[0], []).append(phrase)
+                words = phrase.words
+                if len(words) == 1:
+                    (self._prefix if phrase.prefix else self._single).setdefault(words[0], []).append(phrase)
+                elif len(words) == 2 and phrase.prefix:
+                    self._loose.setdefault(words[0], []).append(phrase)
                 else:
-                    self._exact.setdefault(phrase.words[0], []).append(phrase)
+                    self._pairs.setdefault((words[0], words[1]), []).append(phrase)
+        self._starts = frozenset(first for first, _ in self._pairs)
         self._prefix_lengths = sorted({len(p) for p in self._prefix})
 
     @property
@@ -68,32 +74,32 @@ class Scanner:
 
     def count(self, tokens: list[str]) -> Counter[Phrase]:
         found: Counter[Phrase] = Counter()
-        memo: dict[str, tuple[tuple[Phrase, ...], tuple[Phrase, ...]]] = {}  # pages repeat their words
-        candidates = self._candidates
+        memo: dict[str, tuple[tuple[Phrase, ...], bool, tuple[Phrase, ...]]] = {}  # pages repeat their words
+        candidates, pairs, last = self._candidates, self._pairs, len(tokens) - 1
         for at, token in enumerate(tokens):
             known = memo.get(token)
             if known is None:
                 known = memo[token] = candidates(token)
-            if not known[0] and not known[1]:
-                continue
-            for phrase in known[0]:  # one word: matched already
+            single, paired, loose = known
+            for phrase in single:  # one word: matched already
                 found[phrase] += 1
-            for phrase in known[1]:
+            if paired and at < last:
+                for phrase in pairs.get((token, tokens[at + 1]), ()):
+                    if len(phrase.words) == 2 or phrase.matches_at(tokens, at):
+                        found[phrase] += 1
+            for phrase in loose:
                 if phrase.matches_at(tokens, at):
                     found[phrase] += 1
         return found
 
-    def _candidates(self, token: str) -> tuple[tuple[Phrase, ...], tuple[Phrase, ...]]:
-        """(one-word phrases this token matches, longer phrases that start with it)."""
-        single: list[Phrase] = []
-        longer: list[Phrase] = []
-        for phrase in self._exact.get(token, ()):
-            (single if len(phrase.words) == 1 else longer).append(phrase)
+    def _candidates(self, token: str) -> tuple[tuple[Phrase, ...], bool, tuple[Phrase, ...]]:
+        """(one-word phrases this token matches, whether longer ones start with it, prefix pairs)."""
+        single = list(self._single.get(token, ()))
         for length in self._prefix_lengths:
             if length > len(token):
                 break
             single.extend(self._prefix.get(token[:length], ()))
-        return tuple(single), tuple(longer)
+        return tuple(single), token in self._starts, tuple(self._loose.get(token, ()))
 
     def score_words(self, tokens: list[str]) -> dict[Category, CategoryScore]:
         points: dict[Category, float] = dict.fromkeys(self.lists, 0.0)
