@@ -53,7 +53,8 @@ _UPPER_LOOKALIKE = str.maketrans(
     "ABEHIKMNOPTYXZABEKMHOPCTXSIJ",
 )
 _GREEK_CYRILLIC = re.compile(r"[\u0370-\u04ff\u0500-\u052f\u0261]")
-_LEETY = re.compile(r"[013457@$]")
+_LEETY = re.compile(r"[013457@$!]")
+_BANG = re.compile(r"(?<=[^\W\d_])!(?=[^\W\d_])")  # l!ve: an exclamation mark inside a word is an i
 _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s"})
 _PIECES = re.compile(r"[^\W_]+")
 _LETTERS = re.compile(r"[^\W\d_]")
@@ -87,7 +88,7 @@ def words(text: str) -> list[str]:
             append(token)
             continue
         if _LEETY.search(token) is not None and len(_LETTERS.findall(token)) >= 2:
-            token = token.translate(_LEET)  # not in 1g, 4k, 3d: one letter and digits is a quantity
+            token = _BANG.sub("i", token.translate(_LEET))  # not in 1g, 4k, 3d: one letter and digits is a quantity
         pieces = pieces_of(token)
         if len(pieces) > 1 and all(len(p) <= 2 for p in pieces):
             append("".join(pieces))

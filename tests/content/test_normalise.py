@@ -22,6 +22,7 @@ from filterproxy.content.normalise import html_words, page_text, words
         ("self-harm", ["self", "harm"]),  # real words joined by punctuation stay words
         ("in 2024 only 18+ may", ["in", "2024", "only", "18", "may"]),  # numbers stay numbers
         ("a b", ["a", "b"]),  # two single letters are not a spaced-out word
+        ("l!ve c4ms, wow!", ["live", "cams", "wow"]),  # ! inside a word is an i; at its end, punctuation
     ],
 )
 def test_words(text: str, expected: list[str]) -> None:
