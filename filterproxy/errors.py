@@ -21,6 +21,7 @@ are translated at one boundary with ``raise ... from exc``::
     │   └── UpstreamError        no usable answer from an upstream (timeout, refused, lost connection)
     ├── ProxyError               the HTTP(S) proxy cannot start (address in use, bad mode)
     │   └── CaError              the school CA is missing, exists already, or cannot be read
+    ├── ContentError             a phrase list is malformed (names file:line) or missing
     ├── IdentityError            identity sources cannot be used (RADIUS port in use, bad user file)
     │   └── DirectoryUnavailable the LDAP directory cannot be reached now (the address policy applies)
     ├── SelftestError            the self-test cannot run (unknown group, no source address, nothing to probe)
@@ -104,6 +105,10 @@ class DnsError(FilterproxyError):
 
 class UpstreamError(DnsError):
     """An upstream resolver gave no usable answer (timeout, refused, connection lost)."""
+
+
+class ContentError(FilterproxyError):
+    """A content phrase list cannot be used (each bad line is named as file:line)."""
 
 
 class SelftestError(FilterproxyError):

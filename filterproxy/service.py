@@ -122,6 +122,10 @@ def build_service(config: Config, *, dns: bool = True, proxy: bool = True, conso
         from filterproxy.console.server import ConsoleServer
 
         service.components.append(ConsoleServer(config, engine))  # its own thread and loop
+    if config.content.background.enabled:  # off by default: it fetches pages from the gateway
+        from filterproxy.content.background import Categoriser
+
+        service.components.append(Categoriser.from_config(config.content, engine, registry))
     return service
 
 

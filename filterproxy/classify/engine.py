@@ -6,25 +6,43 @@ swaps in a new :class:`Classifier` never leaves a reader with half of each.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from filterproxy.classify.classifier import Classifier
-from filterproxy.model import IPAddress, Query, Verdict
+from filterproxy.classify.siteverdicts import SiteVerdicts
+from filterproxy.model import IPAddress, Query, Reason, Verdict
 
 
 class Engine:
     """Holds the current :class:`Classifier`; the DNS and HTTP paths share one Engine."""
 
-    __slots__ = ("_current", "generation")
+    __slots__ = ("_current", "generation", "sites", "unlisted")
 
-    def __init__(self, classifier: Classifier) -> None:
+    def __init__(self, classifier: Classifier, sites: SiteVerdicts | None = None) -> None:
         self._current = classifier
         self.generation = 1  # bumps on every swap; caches keyed on verdicts compare it
+        self.sites = sites if sites is not None else SiteVerdicts()  # content findings: they outlive a list reload
+        self.sites.on_new = self.bump
+        self.unlisted: Callable[[str], None] | None = None  # told of names nothing decides (background categoriser)
 
     @property
     def current(self) -> Classifier:
         return self._current
 
     def classify(self, query: Query) -> Verdict:
-        return self._current.classify(query)
+        current = self._current
+        verdict = current.classify(query)
+        if verdict.reason is not Reason.UNLISTED:
+            return verdict
+        if self.sites:  # what no list decides, content analysis may have
+            verdict = self.sites.decide(verdict, current.policy)
+        if self.unlisted is not None and verdict.reason is Reason.UNLISTED:
+            self.unlisted(verdict.host)
+        return verdict
+
+    def bump(self) -> None:
+        """Verdicts may have changed without a swap (a new content finding): caches start again."""
+        self.generation += 1
 
     def group_of(self, client: IPAddress) -> str:
         return self._current.policy.group_of(client)

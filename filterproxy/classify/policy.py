@@ -15,11 +15,21 @@ import ipaddress
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
-from filterproxy.classify.settings import DAYS, CategoryRule, Group, PolicySettings, Window
+from filterproxy.classify.settings import (
+    CONTENT_DEFAULTS,
+    DAYS,
+    CategoryRule,
+    ContentRule,
+    Group,
+    PolicySettings,
+    Window,
+)
 from filterproxy.model import Action, Category, IPAddress
 
 _CACHE_LIMIT = 65536
 _ALWAYS_BLOCKED = (Category.ILLEGAL,)
+_CONTENT_OFF = ContentRule(action="off")
+_CONTENT_DEFAULT = {category: ContentRule(action=action) for category, action in CONTENT_DEFAULTS.items()}
 
 
 class Policy:
@@ -72,6 +82,18 @@ class Policy:
 
     def group(self, name: str) -> Group:
         return self._groups[name]
+
+    def content_rule(self, group: str, category: Category) -> ContentRule:
+        """The group's content rule for ``category``: as configured, else the default, else off."""
+        rule = self._groups[group].content.get(category)
+        if rule is not None:
+            return rule
+        return _CONTENT_DEFAULT.get(category, _CONTENT_OFF)
+
+    def content_floor(self, category: Category) -> float | None:
+        """The lowest threshold any group acts on (block or log) for ``category``; None if all are off."""
+        found = [r.threshold for r in (self.content_rule(g, category) for g in self._groups) if r.action != "off"]
+        return min(found) if found else None
 
     def timeless(self, group: str) -> bool:
         """Whether the group's actions never depend on the time (no rule has a window)."""

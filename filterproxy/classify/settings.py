@@ -38,6 +38,39 @@ class CategoryRule(Section):
 
 RuleField = Annotated[CategoryRule, BeforeValidator(_shorthand)]
 
+ContentAction = Literal["block", "log", "off"]
+#: Content analysis out of the box: block the policy categories the phrase lists cover; only log
+#: self-harm and extremism, whose readers most often need support pages that must never be blocked.
+CONTENT_DEFAULTS: dict[Category, ContentAction] = {
+    Category.ADULT: "block",
+    Category.VIOLENCE: "block",
+    Category.HATE: "block",
+    Category.DRUGS: "block",
+    Category.GAMBLING: "block",
+    Category.SELFHARM: "log",
+    Category.EXTREMISM: "log",
+}
+CONTENT_THRESHOLD = 100.0
+
+
+class ContentRule(Section):
+    """What a group does when a page's content scores over a category's threshold."""
+
+    action: ContentAction = Field(
+        default="block",
+        description="block (the block page; the site cached as blocked), log (allow and record) or off.",
+    )
+    threshold: float = Field(
+        default=CONTENT_THRESHOLD, gt=0, description="Points a page needs in this category (see docs/content.md)."
+    )
+
+
+ContentField = Annotated[ContentRule, BeforeValidator(_shorthand)]
+
+
+def _default_content() -> dict[Category, ContentRule]:
+    return {category: ContentRule(action=action) for category, action in CONTENT_DEFAULTS.items()}
+
 
 class Group(Section):
     """A set of clients (by network) sharing one policy."""
@@ -61,6 +94,11 @@ class Group(Section):
     )
     intercept: bool = Field(
         default=False, description="Full TLS interception for this group (needs the school CA on devices)."
+    )
+    content: dict[Category, ContentField] = Field(
+        default_factory=_default_content,
+        description="Page-content analysis per category (block | log | off, and a threshold); categories not "
+        "named keep their default. Applies to pages the proxy reads: plain HTTP, and HTTPS where intercepted.",
     )
 
     @field_validator("categories")

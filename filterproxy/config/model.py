@@ -10,6 +10,7 @@ from filterproxy.classify.settings import PolicySettings
 from filterproxy.config.block import BlockSettings
 from filterproxy.config.section import Section
 from filterproxy.console.settings import ConsoleSettings
+from filterproxy.content.settings import ContentSettings
 from filterproxy.dns.settings import DnsSettings
 from filterproxy.gateway.settings import GatewaySettings
 from filterproxy.http.settings import ProxySettings
@@ -38,6 +39,7 @@ class Config(Section):
     selftest: SelftestSettings = Field(default_factory=SelftestSettings, description="Filter self-test probes.")
     identity: IdentitySettings = Field(default_factory=IdentitySettings, description="Who is behind each address.")
     console: ConsoleSettings = Field(default_factory=ConsoleSettings, description="The web console.")
+    content: ContentSettings = Field(default_factory=ContentSettings, description="Page-content analysis.")
 
     @property
     def local_dir(self) -> Path:

@@ -139,6 +139,7 @@ class HotLane:
             return
         if self.engine.generation != self._generation:
             self.reset()
+            return  # the answer may have been made before the change (a content finding comes from another thread)
         lane = self._lane_for(host, req.client)
         if len(lane) >= self.size:
             del lane[next(iter(lane))]  # the oldest entry

@@ -22,6 +22,7 @@ from mitmproxy import ctx, exceptions, http
 
 from filterproxy.classify.normalise import parse_ip
 from filterproxy.http import fastpath
+from filterproxy.http.content import ContentGuard
 from filterproxy.http.decide import ConnectionDecision, Decider, TlsHandling
 from filterproxy.http.limits import ClientLimit
 from filterproxy.http.metrics import ProxyMetrics
@@ -76,6 +77,7 @@ class FilterAddon:
         limit: ClientLimit | None = None,
         who: Callable[[str, IPAddress], Identity | None] | None = None,
         marker: ProbeMarker | None = None,
+        content: ContentGuard | None = None,
     ) -> None:
         self.decider = decider
         self.who = who  # connection id, client -> the person (proxy auth, RADIUS); None: no identity sources
@@ -83,6 +85,7 @@ class FilterAddon:
         self.metrics = metrics
         self.limit = limit or ClientLimit(0)
         self.marker = marker
+        self.content = content  # page-content analysis of allowed responses; None when off
         self._refused: dict[str, str] = {}  # server connection id -> client connection id
         self._probes: set[str] = set()  # client connections whose CONNECT carried a self-test token
 
@@ -229,6 +232,8 @@ class FilterAddon:
             flow.response = self.responder.block(flow, client, decision, who, probe=probe)
         else:
             self.responder.apply(flow, client, decision, who, probe=probe)
+        if self.content is not None:
+            self.content.counted(decision.verdict)
         if decision.watch is not None:
             self.metrics.watched.labels(decision.watch.theme.value, decision.watch.action.value).inc()
         outcome = "blocked" if decision.verdict.blocked else "logged" if decision.verdict.recorded else "allowed"
@@ -239,6 +244,21 @@ class FilterAddon:
         """Whether a valid self-test token marks this request; the header never goes upstream."""
         header = request.headers.pop(HTTP_HEADER, None)
         return header is not None and self.marker is not None and self.marker.http(host, header)
+
+    def responseheaders(self, flow: http.HTTPFlow) -> None:
+        if self.content is None or flow.error or not flow.live or flow.response is None:
+            return
+        verdict = flow.metadata.get(META)
+        if verdict is not None:
+            self.content.responseheaders(flow, client_ip(flow.client_conn.peername), verdict)
+
+    async def response(self, flow: http.HTTPFlow) -> None:
+        if self.content is not None:
+            await self.content.response(flow)
+
+    def done(self) -> None:
+        if self.content is not None:
+            self.content.close()
 
 
 def _name_or_none(address: str | None) -> str | None:

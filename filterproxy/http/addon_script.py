@@ -36,6 +36,8 @@ _HOOKS = (
     "tls_failed_client",
     "client_disconnected",
     "requestheaders",
+    "responseheaders",
+    "response",
 )
 
 

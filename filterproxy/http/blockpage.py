@@ -18,6 +18,8 @@ from filterproxy.config.block import BlockSettings
 from filterproxy.model import CATEGORY_TITLES, Category, Reason, Verdict
 
 STATUS = 403
+AUTOMATIC = "This page was categorised automatically: ask for a review if you think it is wrong."
+_AUTOMATIC_REASONS = frozenset({Reason.MODEL, Reason.CONTENT})
 _REASON_TITLES = {
     Reason.LOCAL_DENY: "Blocked by the school",
     Reason.ILLEGAL: CATEGORY_TITLES[Category.ILLEGAL],
@@ -73,6 +75,8 @@ def render(
         headers["Content-Type"] = "text/html; charset=utf-8"
     else:
         body = _text(title, url, reference, at, settings).encode("utf-8")
+        if verdict.reason in _AUTOMATIC_REASONS:
+            body += f"{AUTOMATIC}\n".encode()
         headers["Content-Type"] = "text/plain; charset=utf-8"
     headers["Content-Length"] = str(len(body))
     return BlockPage(STATUS, headers, b"" if method.upper() == "HEAD" else body)
@@ -91,6 +95,7 @@ def _html(verdict: Verdict, title: str, url: str, reference: str, at: datetime, 
         time_text=esc(at.strftime("%d %B %Y, %H:%M:%S %Z")),
         review_url=esc(_review_link(settings, reference, url)),
         contact=esc(settings.contact),
+        automatic=f'<p class="auto">{esc(AUTOMATIC)}</p>' if verdict.reason in _AUTOMATIC_REASONS else "",
     )
 
 

@@ -18,10 +18,13 @@ from prometheus_client import CollectorRegistry
 from filterproxy.classify.engine import Engine
 from filterproxy.config.model import Config
 from filterproxy.config.types import split_host_port
+from filterproxy.content.analyser import Analyser, load_lists
+from filterproxy.content.metrics import content_metrics
 from filterproxy.errors import ProxyError
 from filterproxy.http.addon import FilterAddon
 from filterproxy.http.auth import ProxyAuthAddon
 from filterproxy.http.ca import ensure_ca
+from filterproxy.http.content import ContentGuard
 from filterproxy.http.decide import Decider
 from filterproxy.http.limits import ClientLimit
 from filterproxy.http.metrics import ProxyMetrics
@@ -56,8 +59,21 @@ def build_addon(
         timezone=config.policy.timezone,
         max_header_bytes=settings.max_header_bytes,
     )
+    guard = content_guard(config, engine, responder, registry)
     limit = ClientLimit(settings.max_client_connections)
-    return FilterAddon(Decider(engine, settings), responder, metrics, limit, who, ProbeMarker(config.data_dir))
+    return FilterAddon(Decider(engine, settings), responder, metrics, limit, who, ProbeMarker(config.data_dir), guard)
+
+
+def content_guard(
+    config: Config, engine: Engine, responder: Responder, registry: CollectorRegistry
+) -> ContentGuard | None:
+    """Page-content analysis for the proxy (None when ``content.enabled`` is off); sizes the site cache."""
+    settings = config.content
+    if not settings.enabled:
+        return None
+    engine.sites.configure(settings.cache_size, settings.cache_ttl)
+    analyser = Analyser(load_lists(settings.phrases_dir), settings.max_bytes, content_metrics(registry))
+    return ContentGuard(analyser, engine, responder, content_metrics(registry))
 
 
 def mitmproxy_options(config: Config, listen: str, mode: str) -> dict[str, Any]:

@@ -30,6 +30,7 @@ NAMES = (
     "www.youtube.com",
     "en.wikipedia.org",
     "localhost",
+    *(f"site-{letter}.example" for letter in "abcdefghijklmnopqrstuvwxyz"),  # content analysis: neutral names
 )
 
 

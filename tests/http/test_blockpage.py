@@ -45,3 +45,12 @@ def test_titles_in_plain_words() -> None:
     local = Verdict(Action.BLOCK, Reason.LOCAL_DENY, "pupils", "x.example")
     assert category_title(local) == "Blocked by the school"
     assert not wants_html(None) and wants_html("TEXT/HTML")
+
+
+def test_automatic_verdicts_say_so_and_invite_a_review() -> None:
+    automatic = VERDICT._replace(reason=Reason.CONTENT, source="content/gambling@1", rule="412 points >= 100")
+    for accept in ("text/html", "*/*"):
+        page = render(automatic, url="u", reference="R", at=AT, settings=SETTINGS, accept=accept)
+        assert b"categorised automatically: ask for a review" in page.body
+        listed = render(VERDICT, url="u", reference="R", at=AT, settings=SETTINGS, accept=accept)
+        assert b"categorised automatically" not in listed.body
