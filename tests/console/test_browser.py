@@ -88,7 +88,7 @@ def test_ict_manager_allows_a_site_and_the_dns_answer_changes(served: Serving) -
         until(lambda: served.resolve("bet.example") == ["192.0.2.66"])
         fill(driver, {"verb": "allow", "names": "abuse.example", "reason": "testing"})
         click(driver, By.ID, "lists-submit")
-        assert "illegal-content feed" in driver.find_element(By.ID, "lists-error").text
+        assert "listed as illegal" in driver.find_element(By.ID, "lists-error").text
         driver.get(f"{served.console}/selftest")
         click(driver, By.ID, "selftest-run")
         heading = driver.find_element(By.CSS_SELECTOR, "main h2").text
