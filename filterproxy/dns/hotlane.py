@@ -28,7 +28,7 @@ import asyncio
 import math
 import time
 from bisect import bisect_left
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
@@ -50,7 +50,7 @@ FOREVER = math.inf  # one float object for every entry valid for the whole list 
 #: question, metrics kind, verdict of a block, qtype name). The question itself is taken from the
 #: query (the key holds it byte for byte); block answers of one kind share their header and rest.
 Prepared = tuple[float, bytes, int, bytes, "Kind", Verdict | None, str]
-Lane = dict[bytes, Prepared]
+Lane = OrderedDict[bytes, Prepared]  # insertion order: popitem(last=False) evicts the oldest in O(1)
 
 
 class Kind:
@@ -86,7 +86,7 @@ class HotLane:
         self._client_text = client_text
         self._generation = engine.generation
         self._groups: dict[str, Lane] = {}
-        self._clients: dict[str, Lane] = {}
+        self._clients: OrderedDict[str, Lane] = OrderedDict()
         self._kinds: dict[tuple[object, ...], Kind] = {}
         self._shared: dict[bytes, bytes] = {}
         self._pending: list[tuple[float, str, Prepared]] = []
@@ -138,8 +138,6 @@ class HotLane:
         if self.engine.generation != self._generation:
             self.reset()
         lane = self._lane_for(host, req.client)
-        if len(lane) >= self.size:
-            del lane[next(iter(lane))]  # the oldest entry
         end = 12 + len(req.q.question)
         if sent[12:end] != data[12:end]:
             return  # not the client's question as sent (cannot happen: the chain echoes it)
@@ -150,7 +148,17 @@ class HotLane:
             head, rest = self._shared.setdefault(head, head), self._shared.setdefault(rest, rest)
         until = FOREVER if math.isinf(req.lane_left) else req.started + req.lane_left
         kind = self._kind(req, answer, verdict)
-        lane[data[2:]] = (until, head, end, rest, kind, verdict, qtype_name(req.qtype))
+        self.store(lane, data[2:], (until, head, end, rest, kind, verdict, qtype_name(req.qtype)))
+
+    def store(self, lane: Lane, key: bytes, prepared: Prepared) -> None:
+        """Put an answer in a lane, evicting the oldest when it is full, in O(1).
+
+        Not ``del lane[next(iter(lane))]`` on a plain dict: that iteration walks over the dummies
+        earlier deletions left at the front, tens of microseconds per insert at 131,072 entries.
+        """
+        if len(lane) >= self.size and key not in lane:
+            lane.popitem(last=False)
+        lane[key] = prepared
 
     def hits(self) -> int:
         """Queries answered by the lane so far."""
@@ -192,9 +200,9 @@ class HotLane:
     def _lane_for(self, host: str, client: IPAddress) -> Lane:
         lane = self._clients.get(host)
         if lane is None:
-            lane = self._groups.setdefault(self.engine.group_of(client), {})
+            lane = self._groups.setdefault(self.engine.group_of(client), OrderedDict())
             if len(self._clients) >= CLIENTS_LIMIT:
-                self._clients.clear()
+                self._clients.popitem(last=False)
             self._clients[host] = lane
         return lane
 

@@ -20,6 +20,7 @@ import logging
 import mmap
 import socket
 import sys
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
@@ -122,7 +123,7 @@ class MmsgSocket:
         self.tx = _Slots(SLOTS, self.namelen)
         self.first = 0  # queued replies are tx slots [first, count)
         self.count = 0
-        self._addresses: dict[bytes, tuple[Any, ...]] = {}
+        self._addresses: OrderedDict[bytes, tuple[Any, ...]] = OrderedDict()
 
     @property
     def pending(self) -> int:
@@ -195,7 +196,7 @@ class MmsgSocket:
         found = self._addresses.get(raw)
         if found is None:
             if len(self._addresses) >= ADDRESS_CACHE:
-                self._addresses.clear()
+                self._addresses.popitem(last=False)
             found = self._addresses[raw] = decode_sockaddr(raw)
         return found
 

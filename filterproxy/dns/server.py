@@ -13,6 +13,7 @@ import asyncio
 import ipaddress
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable
 from typing import Any
 
@@ -38,6 +39,7 @@ from filterproxy.incidents.event import IncidentSink
 from filterproxy.model import IPAddress
 
 log = logging.getLogger(__name__)
+CLIENTS_LIMIT = 65536  # parsed client addresses kept (oldest first out)
 Outcome = tuple[Request, Answer | Awaitable[Answer]] | bytes | None
 
 
@@ -82,8 +84,8 @@ class DnsServer:
         self._udp: UdpEndpoint | None = None
         self._tcp: TcpListener | None = None
         self._tasks: set[asyncio.Task[None]] = set()
-        self._clients: dict[str, IPAddress] = {}
-        self._client_texts: dict[str, str] = {}
+        self._clients: OrderedDict[str, IPAddress] = OrderedDict()
+        self._client_texts: OrderedDict[str, str] = OrderedDict()
 
     @property
     def address(self) -> tuple[str, int]:
@@ -131,8 +133,8 @@ class DnsServer:
     def client(self, host: str) -> IPAddress:
         found = self._clients.get(host)
         if found is None:
-            if len(self._clients) > 65536:
-                self._clients.clear()
+            if len(self._clients) > CLIENTS_LIMIT:
+                self._clients.popitem(last=False)
             found = self._clients[host] = ipaddress.ip_address(host.partition("%")[0])
         return found
 
@@ -140,8 +142,8 @@ class DnsServer:
         """The client address as incidents record it (``str`` of the parsed address), cached per host."""
         found = self._client_texts.get(host)
         if found is None:
-            if len(self._client_texts) > 65536:
-                self._client_texts.clear()
+            if len(self._client_texts) > CLIENTS_LIMIT:
+                self._client_texts.popitem(last=False)
             found = self._client_texts[host] = str(self.client(host))
         return found
 
