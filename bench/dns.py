@@ -2,6 +2,11 @@
 
     .venv/bin/python -m bench.dns [--names 1000000] [--seconds 8] [--rounds 3] [--core]
     .venv/bin/python -m bench.dns --echo --names 100000 --seconds 5   # the UDP floor only
+    .venv/bin/python -m bench.dns --traffic realistic [--quick] [--json FILE]   # see bench.dns_realistic
+
+The default (``--traffic replay``) measures an answer cache: a query file of few distinct names,
+replayed. ``--traffic realistic`` (:mod:`bench.dns_realistic`) adds misses to a delayed upstream,
+first-seen blocked subdomains, EDNS cookies, 0x20 and incident recording.
 
 1M synthetic blocked names. filterproxy reads them as one plain list file, compiled and mapped
 by the production lists loader (as `filterproxy serve` does); unbound gets a `local-zone
@@ -46,7 +51,6 @@ CORE = ("unbound", "dnsmasq", "filterproxy")  # the comparison the resolver is j
 
 def blocked_names(count: int) -> list[str]:
     return [f"b{i:07d}.blocked{i % 97}.test" for i in range(count)]
-
 
 
 # --- the filterproxy server process -------------------------------------------------------------
@@ -315,14 +319,19 @@ def main(argv: list[str]) -> int:
     parser.add_argument(
         "--core", action="store_true", help="only unbound, dnsmasq and filterproxy as configured (no variants)"
     )
+    from bench.dns_realistic import add_arguments, run_realistic
+
+    add_arguments(parser)
     args = parser.parse_args(argv)
+    if args.quick:
+        args.latency_seconds = 3.0
     for tool in ("dnsperf", "unbound", "dnsmasq"):
         if shutil.which(tool) is None and not Path(f"/usr/sbin/{tool}").exists():
             print(f"bench.dns: {tool} missing (scripts/bootstrap.sh bench installs it)")
             return 2
     work = Path(tempfile.mkdtemp(prefix="bench-dns-"))
     try:
-        return run(work, args)
+        return run_realistic(work, args) if args.traffic == "realistic" else run(work, args)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

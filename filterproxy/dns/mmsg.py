@@ -124,6 +124,7 @@ class MmsgSocket:
         self.first = 0  # queued replies are tx slots [first, count)
         self.count = 0
         self._addresses: OrderedDict[bytes, tuple[Any, ...]] = OrderedDict()
+        self._raws: dict[tuple[Any, ...], bytes] = {}  # the reverse of _addresses, for queue_to()
 
     @property
     def pending(self) -> int:
@@ -196,9 +197,15 @@ class MmsgSocket:
         found = self._addresses.get(raw)
         if found is None:
             if len(self._addresses) >= ADDRESS_CACHE:
-                self._addresses.popitem(last=False)
+                self._raws.pop(self._addresses.popitem(last=False)[1], None)
             found = self._addresses[raw] = decode_sockaddr(raw)
+            self._raws[found] = raw
         return found
+
+    def queue_to(self, reply: bytes, addr: tuple[Any, ...]) -> bool:
+        """Queue ``reply`` to an address a datagram came from; False if it is unknown or cannot be queued."""
+        raw = self._raws.get(addr)
+        return raw is not None and self.queue(reply, raw)
 
     def queue(self, reply: bytes, raw: bytes) -> bool:
         """Queue ``reply`` to ``raw``; False when it cannot be queued (too large, or full after a flush)."""

@@ -11,6 +11,7 @@ import random
 import ssl
 from typing import Any
 
+from filterproxy.dns.udp import enlarge_buffers
 from filterproxy.dns.wire import LENGTH, frame, lower_question
 from filterproxy.errors import UpstreamError
 
@@ -120,6 +121,9 @@ class UdpTransport:
         pending = _Pending()
         loop = asyncio.get_running_loop()
         transport, _ = await loop.create_datagram_endpoint(lambda: _UdpProtocol(pending), remote_addr=self.address)
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            enlarge_buffers(sock)  # the answers to a burst of misses arrive as a burst
         old, self._current = self._current, _UdpSocket(transport, pending)
         if old is not None:
             if old.pending.waiting:

@@ -22,9 +22,10 @@ from filterproxy.errors import UpstreamError
 log = logging.getLogger(__name__)
 
 
-def make_query(question: bytes, payload: int) -> bytes:
-    """Our own query for a (lower-case) question: RD set, EDNS(0) with our payload size, ID 0."""
-    return wire.header(0, wire.RD, 1, 0, 0, 1) + question + wire.opt_record(payload)
+def make_query(question: bytes, payload: int, options: bytes = b"") -> bytes:
+    """The query for a (lower-case) question: RD set, EDNS(0) with our payload size and the
+    client's forwardable options (:func:`wire.forwardable_options`), ID 0 (each send sets one)."""
+    return wire.header(0, wire.RD, 1, 0, 0, 1) + question + wire.opt_record(payload, options)
 
 
 def tls_context(ca_file: Path | None) -> ssl.SSLContext:
@@ -97,8 +98,9 @@ class UpstreamPool:
         now = time.monotonic()
         return sorted(self.upstreams, key=lambda u: u.retry_at > now)  # stable: config order within each
 
-    async def resolve(self, question: bytes) -> bytes:
-        query = make_query(question, self.payload)
+    async def resolve(self, question: bytes, options: bytes = b"") -> bytes:
+        """The first good answer to ``question`` (lower case), asked with the given EDNS options."""
+        query = make_query(question, self.payload, options)
         deadline = time.monotonic() + self.total_timeout
         last: UpstreamError = UpstreamError("no upstream configured")
         for upstream in self.order():

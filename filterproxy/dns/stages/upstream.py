@@ -1,8 +1,12 @@
 """The last stage: forward to the upstream pool and turn the reply into a cacheable entry.
 
-The reply is parsed once with dnslib, reduced to a canonical form (lower-case question, no OPT,
-TTLs clamped, answer filters such as ECH stripping applied) and packed; that packing is the
-template every client gets, from this answer and from the cache.
+The query carries the client's question (in lower case) and the EDNS options that may leave
+the school (:func:`wire.forwardable_options`). The reply becomes a cacheable entry on the wire
+(:mod:`filterproxy.dns.relay`: TTLs clamped in place, the upstream's OPT dropped, no parse or
+repack); what the wire path declines (an ECH parameter to strip, odd OPT placement, anything
+malformed) is parsed with dnslib, reduced to the same canonical form (lower-case question, no
+OPT, TTLs clamped, answer filters applied) and packed. Either way the entry is the template
+every client gets, from this answer and from the cache.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from collections.abc import Callable, Sequence
 
 from dnslib import DNSError, DNSHeader, DNSQuestion, DNSRecord
 
-from filterproxy.dns import wire
+from filterproxy.dns import relay, wire
 from filterproxy.dns.answers import question_label, servfail
 from filterproxy.dns.cache import Entry
 from filterproxy.dns.request import Answer, Handler, Reply, Request
@@ -43,14 +47,15 @@ class UpstreamStage:
     async def _resolve(self, req: Request) -> Answer:
         question = wire.lower_question(req.q.question)
         try:
-            reply = await self.pool.resolve(question)
-            record = DNSRecord.parse(reply)
+            reply = await self.pool.resolve(question, wire.forwardable_options(req.q.options))
+            now = time.monotonic()
+            entry = relay.canonical(reply, len(question), self.settings, now) if self.settings.fast_path else None
+            if entry is None:  # declined by the wire path (or fast_path off): dnslib parses and repacks
+                entry = self.canonical(req, DNSRecord.parse(reply))
         except (UpstreamError, DNSError):
             return Answer(servfail(req, self.settings.edns_payload), failed=True, source="error")
         finally:
             self.pending -= 1
-        entry = self.canonical(req, record)
-        now = time.monotonic()
         return Answer(
             entry.render(req.q, now, self.settings.edns_payload, fast=self.settings.fast_path),
             entry.aliases,
