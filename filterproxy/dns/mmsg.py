@@ -259,9 +259,7 @@ class MmsgSocket:
             j = self.first + k
             size = tx.lengths[2 * j + 1]
             tx.data[k * SLOT_BYTES : k * SLOT_BYTES + size] = tx.data[j * SLOT_BYTES : j * SLOT_BYTES + size]
-            tx.names[k * self.namelen : (k + 1) * self.namelen] = tx.names[
-                j * self.namelen : (j + 1) * self.namelen
-            ]
+            tx.names[k * self.namelen : (k + 1) * self.namelen] = tx.names[j * self.namelen : (j + 1) * self.namelen]
             tx.lengths[2 * k + 1] = size
         self.first, self.count = 0, n
 

@@ -29,7 +29,7 @@ from filterproxy.dns.hotlane import HotLane
 from filterproxy.dns.intake import intake, truncate
 from filterproxy.dns.metrics import DnsMetrics
 from filterproxy.dns.ports import EngineLike
-from filterproxy.dns.request import Answer, Request, Transport
+from filterproxy.dns.request import Answer, Pending, Request, Transport
 from filterproxy.dns.tcp import TcpListener
 from filterproxy.dns.udp import UdpEndpoint
 from filterproxy.dns.upstream import UpstreamPool
@@ -187,9 +187,17 @@ class DnsServer:
             if self.lane is not None:
                 self.lane.learn(data, addr[0], req, reply, sent)
             return
+        if isinstance(reply, Pending):  # a miss: answered from the upstream's reply callback
+            reply.add(lambda result: self._send_later(req, result, addr))
+            return
         task = asyncio.get_running_loop().create_task(self._reply_later(req, reply, addr))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    def _send_later(self, req: Request, result: Answer | BaseException, addr: Any) -> None:
+        answer = result if isinstance(result, Answer) else self.failed(req, result)
+        if self._udp is not None and not self._udp.is_closing():
+            self._udp.sendto(truncate(req.q, answer.wire, self.settings.edns_payload), addr)
 
     async def _reply_later(self, req: Request, pending: Awaitable[Answer], addr: Any) -> None:
         answer = await self.finish(req, pending)

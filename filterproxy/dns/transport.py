@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import random
+import socket
 import ssl
+from collections.abc import Callable
 from typing import Any
 
 from filterproxy.dns.udp import enlarge_buffers
@@ -25,11 +27,14 @@ def _matches(reply: bytes, ident: int, question: bytes) -> bool:
     )
 
 
+Done = Callable[[bytes | UpstreamError], None]  # called once: the reply, or why there is none
+
+
 class _Pending:
-    """Futures waiting for replies, keyed by ID."""
+    """Queries waiting for replies, keyed by ID, each with its callback and timeout timer."""
 
     def __init__(self) -> None:
-        self.waiting: dict[int, tuple[bytes, asyncio.Future[bytes]]] = {}
+        self.waiting: dict[int, tuple[bytes, Done, asyncio.TimerHandle]] = {}
 
     def new_id(self) -> int:
         while True:
@@ -37,62 +42,115 @@ class _Pending:
             if ident not in self.waiting:
                 return ident
 
+    def start(self, send: Callable[[bytes], object], question: bytes, query: bytes, timeout: float, done: Done) -> int:
+        """Send ``query`` under a fresh ID; ``done`` gets the matching reply or an UpstreamError."""
+        ident = self.new_id()
+        timer = asyncio.get_running_loop().call_later(timeout, self._expire, ident)
+        self.waiting[ident] = (question, done, timer)
+        try:
+            send(ident.to_bytes(2, "big") + query[2:])
+        except OSError as exc:
+            self.finish(ident, UpstreamError(exc.strerror or str(exc)))
+        return ident
+
+    def finish(self, ident: int, result: bytes | UpstreamError) -> None:
+        item = self.waiting.pop(ident, None)
+        if item is not None:
+            item[2].cancel()
+            item[1](result)
+
+    def _expire(self, ident: int) -> None:
+        self.finish(ident, UpstreamError("timed out"))
+
     def deliver(self, reply: bytes) -> None:
         if len(reply) < 12:
             return
         ident = int.from_bytes(reply[0:2], "big")
         item = self.waiting.get(ident)
-        if item is not None and _matches(reply, ident, item[0]) and not item[1].done():
-            item[1].set_result(reply)
+        if item is not None and _matches(reply, ident, item[0]):
+            self.finish(ident, reply)
 
-    def fail_all(self, exc: BaseException) -> None:
-        for _q, fut in self.waiting.values():
-            if not fut.done():
-                fut.set_exception(exc)
+    def fail_all(self, exc: UpstreamError) -> None:
+        for ident in list(self.waiting):
+            self.finish(ident, exc)
 
 
-async def _exchange(pending: _Pending, send: Any, question: bytes, query: bytes, timeout: float) -> bytes:
+async def _exchange(
+    pending: _Pending, send: Callable[[bytes], object], question: bytes, query: bytes, timeout: float
+) -> bytes:
     """Send ``query`` (its ID is set here) and wait for the matching reply."""
-    ident = pending.new_id()
     fut: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
-    pending.waiting[ident] = (question, fut)
+    ident = pending.start(send, question, query, timeout, lambda result: _settle(fut, result))
     try:
-        send(ident.to_bytes(2, "big") + query[2:])
-        return await asyncio.wait_for(fut, timeout)
-    except TimeoutError as exc:
-        raise UpstreamError("timed out") from exc
-    except OSError as exc:
-        raise UpstreamError(exc.strerror or str(exc)) from exc
+        return await fut
     finally:
-        pending.waiting.pop(ident, None)
+        pending.waiting.pop(ident, (None, None, _NO_TIMER))[2].cancel()  # cancelled: forget it
 
 
-class _UdpProtocol(asyncio.DatagramProtocol):
-    def __init__(self, pending: _Pending) -> None:
-        self.pending = pending
+def _settle(fut: asyncio.Future[bytes], result: bytes | UpstreamError) -> None:
+    if fut.done():
+        return
+    if isinstance(result, bytes):
+        fut.set_result(result)
+    else:
+        fut.set_exception(result)
 
-    def datagram_received(self, data: bytes, addr: Any) -> None:
-        self.pending.deliver(data)
 
-    def error_received(self, exc: Exception) -> None:
-        # ICMP port unreachable on a connected socket: the upstream is down, fail fast.
-        self.pending.fail_all(UpstreamError(f"unreachable: {exc}"))
+class _NoTimer:
+    def cancel(self) -> None:
+        return None
+
+
+_NO_TIMER: Any = _NoTimer()
 
 
 class _UdpSocket:
-    """One connected UDP socket and the queries waiting on it."""
+    """One connected non-blocking UDP socket, read from the loop's readiness callback."""
 
-    def __init__(self, transport: asyncio.DatagramTransport, pending: _Pending) -> None:
-        self.transport = transport
-        self.pending = pending
+    def __init__(self, address: tuple[str, int]) -> None:
+        family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
+        self.sock = socket.socket(family, socket.SOCK_DGRAM)
+        try:
+            self.sock.setblocking(False)
+            self.sock.connect(address)
+            enlarge_buffers(self.sock)  # the answers to a burst of misses arrive as a burst
+        except OSError:
+            self.sock.close()
+            raise
+        self.pending = _Pending()
         self.used = 0
+        self.closed = False
+        self.loop = asyncio.get_running_loop()
+        self.loop.add_reader(self.sock.fileno(), self._readable)
+
+    def send(self, data: bytes) -> None:
+        self.sock.send(data)
+
+    def _readable(self) -> None:
+        recv, deliver = self.sock.recv, self.pending.deliver
+        for _ in range(256):
+            try:
+                deliver(recv(65535))
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as exc:  # ICMP port unreachable on a connected socket: the upstream is down
+                self.pending.fail_all(UpstreamError(f"unreachable: {exc}"))
+                return
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            self.loop.remove_reader(self.sock.fileno())
+            self.sock.close()
+            self.pending.fail_all(UpstreamError("connection closed"))
 
 
 class UdpTransport:
     """Connected UDP sockets to one upstream, a fresh one (new source port) every ``rotate_after`` queries.
 
     Changing the source port adds its entropy to the 16-bit ID an off-path spoofer must guess;
-    a retired socket stays open until the replies it waits for have arrived.
+    a retired socket stays open until the replies it waits for have arrived. :meth:`start` asks
+    without a coroutine (the resolver's miss path); :meth:`query` awaits the same.
     """
 
     def __init__(self, host: str, port: int, rotate_after: int = 512) -> None:
@@ -100,43 +158,45 @@ class UdpTransport:
         self.rotate_after = rotate_after
         self._current: _UdpSocket | None = None
         self._retired: set[_UdpSocket] = set()
-        self._opening = asyncio.Lock()
 
-    async def query(self, question: bytes, query: bytes, timeout: float) -> bytes:
+    def start(self, question: bytes, query: bytes, timeout: float, done: Done) -> None:
         sock = self._current
-        if sock is None or sock.used >= self.rotate_after or sock.transport.is_closing():
-            async with self._opening:  # one rotation at a time; the others use its socket
-                sock = self._current
-                if sock is None or sock.used >= self.rotate_after or sock.transport.is_closing():
-                    sock = await self._open()
+        if sock is None or sock.used >= self.rotate_after or sock.closed:
+            try:
+                sock = self._open()
+            except OSError as exc:
+                done(UpstreamError(exc.strerror or str(exc)))
+                return
         sock.used += 1
-        try:
-            return await _exchange(sock.pending, sock.transport.sendto, question, query, timeout)
-        finally:
+
+        def finished(result: bytes | UpstreamError) -> None:
             if sock in self._retired and not sock.pending.waiting:
                 self._retired.discard(sock)
-                sock.transport.close()
+                sock.close()
+            done(result)
 
-    async def _open(self) -> _UdpSocket:
-        pending = _Pending()
-        loop = asyncio.get_running_loop()
-        transport, _ = await loop.create_datagram_endpoint(lambda: _UdpProtocol(pending), remote_addr=self.address)
-        sock = transport.get_extra_info("socket")
-        if sock is not None:
-            enlarge_buffers(sock)  # the answers to a burst of misses arrive as a burst
-        old, self._current = self._current, _UdpSocket(transport, pending)
+        sock.pending.start(sock.send, question, query, timeout, finished)
+
+    async def query(self, question: bytes, query: bytes, timeout: float) -> bytes:
+        fut: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
+        self.start(question, query, timeout, lambda result: _settle(fut, result))
+        return await fut
+
+    def _open(self) -> _UdpSocket:
+        old, self._current = self._current, _UdpSocket(self.address)
         if old is not None:
             if old.pending.waiting:
                 self._retired.add(old)
             else:
-                old.transport.close()
+                old.close()
         return self._current
 
     async def close(self) -> None:
         for sock in [self._current, *self._retired]:
             if sock is not None:
-                sock.transport.close()
+                sock.close()
         self._retired.clear()
+        self._current = None
 
 
 class StreamTransport:
