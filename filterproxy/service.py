@@ -131,7 +131,11 @@ async def run_service(service: Service) -> None:
     # default (700, 10, 10) the collector rescans them so often that it cost the resolver a third
     # of its CPU on first-seen names (bench.dns --traffic realistic). The hot paths make few cycles.
     gc.set_threshold(*GC_THRESHOLDS)
-    log.info("filterproxy serving (%s)", ", ".join(type(c).__name__ for c in service.started))
+    log.info(
+        "filterproxy serving (%s) on the %s event loop",
+        ", ".join(type(c).__name__ for c in service.started),
+        type(loop).__module__.partition(".")[0],  # "uvloop" or "asyncio"
+    )
     await stop.wait()
     log.info("filterproxy stopping (draining incidents)")
     await service.stop()

@@ -129,6 +129,7 @@ def test_serve_blocks_records_counts_and_drains(tmp_path: Path, upstream: int) -
             proc.kill()
             output, _ = proc.communicate()
     assert proc.returncode == 0, output
+    assert "on the uvloop event loop" in output  # the loop `filterproxy dns` and bench.dns measure
     incidents = json.loads(cli(config, "incidents", "list", "--json"))
     by_host = {i.get("host"): i for i in incidents}
     assert "www.bet.example" in by_host and by_host["www.bet.example"]["protocol"] == "dns"
