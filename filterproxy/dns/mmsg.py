@@ -144,7 +144,7 @@ class MmsgSocket:
         self, quick: Callable[[bytes, str, float], bytes | None] | None, now: float = 0.0
     ) -> list[tuple[bytes, tuple[Any, ...]]]:
         """Receive a burst; queue ``quick(data, host, now)``'s replies; return the datagrams it did
-        not answer, with senders.
+        not answer (None), with senders. An empty reply means: send nothing.
 
         The per-datagram work of :meth:`datagram`, :meth:`raw_sender`, :meth:`address` and
         :meth:`queue`, inlined: this loop is the resolver's hottest code.
@@ -165,6 +165,8 @@ class MmsgSocket:
                 rest.append((data, addr))
                 continue
             size = len(reply)
+            if not size:
+                continue  # an empty reply: send nothing (rate limited)
             if j == SLOTS or size > MAX_DATAGRAM:
                 self.count = j
                 if not self.queue(reply, raw):

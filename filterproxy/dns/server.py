@@ -22,6 +22,7 @@ from prometheus_client import CollectorRegistry
 from filterproxy.config.model import Config
 from filterproxy.config.types import split_host_port
 from filterproxy.dns import wire
+from filterproxy.dns.access import ClientAccess, LimitedQuick, RateLimiter, allowed_networks
 from filterproxy.dns.answers import Responder, servfail
 from filterproxy.dns.cache import Cache
 from filterproxy.dns.chain import build_chain
@@ -81,6 +82,10 @@ class DnsServer:
             self.lane = HotLane(
                 engine, self.metrics, sink, self.client_text, self.settings.hot_lane_size, observer is None
             )
+        groups = config.policy.groups.values()
+        networks = allowed_networks(self.settings.allow_networks, (n for g in groups for n in g.networks))
+        self.access = ClientAccess(networks, registry)
+        self.limiter = RateLimiter(self.settings.rate_limit, registry) if self.settings.rate_limit > 0 else None
         self._udp: UdpEndpoint | None = None
         self._tcp: TcpListener | None = None
         self._tasks: set[asyncio.Task[None]] = set()
@@ -102,10 +107,11 @@ class DnsServer:
             self.lane.start(loop)
         for _attempt in range(10):  # with port 0, TCP may find the UDP port taken: pick again
             try:
-                self._udp = UdpEndpoint.bind(host, port, self.reuse_port, self.on_datagram, self.lane)
+                quick = LimitedQuick(self.limiter, self.lane) if self.limiter is not None else self.lane
+                self._udp = UdpEndpoint.bind(host, port, self.reuse_port, self.on_datagram, quick)
                 self._udp.start(loop)
                 bound = self.address[1]
-                self._tcp = TcpListener(self, self.settings.tcp_idle_timeout, self.settings.tcp_max_connections)
+                self._tcp = TcpListener(self, self.settings, self.metrics)
                 await self._tcp.start(host, bound, self.reuse_port)
                 break
             except OSError as exc:
@@ -174,6 +180,11 @@ class DnsServer:
             return self.failed(req, exc)
 
     def on_datagram(self, data: bytes, addr: Any) -> None:
+        if not self.access.allows(addr[0]):
+            refused = self.access.refusal(data, self.settings.edns_payload)
+            if refused is not None and self._udp is not None:
+                self._udp.sendto(refused, addr)
+            return
         outcome = self.dispatch(data, self.client(addr[0]), "udp")
         if outcome is None or self._udp is None:
             return

@@ -33,7 +33,8 @@ class Quick(Protocol):
     """Ready answers asked for before ``on_datagram``: the resolver's hot lane."""
 
     def answer(self, data: bytes, host: str, now: float) -> bytes | None:
-        """The answer for a datagram of the burst received at ``now`` (``perf_counter``), or None."""
+        """The answer for a datagram of the burst received at ``now`` (``perf_counter``), None to
+        pass it on, or ``b""`` to send nothing."""
 
     def answered(self, now: float) -> None:
         """The burst received at ``now`` is answered (its replies queued or sent)."""
@@ -193,6 +194,8 @@ class UdpEndpoint:
             if reply is None:
                 handle(data, addr)
                 continue
+            if not reply:
+                continue  # an empty reply: send nothing (rate limited)
             try:
                 send(reply, addr)
             except OSError as exc:
