@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import gc
 import os
 import random
@@ -236,12 +237,16 @@ class Server:
         self.load_seconds = time.monotonic() - started
 
     def cpu(self) -> tuple[float, float]:
-        """CPU seconds so far, (user, system), summed over the server's processes."""
+        """CPU seconds so far, (user, system), summed over the server's processes and the
+        children they started (a store writer in its own process counts as the server's)."""
         user = system = 0.0
-        for proc in self.procs:
-            fields = Path(f"/proc/{proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
-            user += int(fields[11]) / CLK
-            system += int(fields[12]) / CLK
+        for pid in _with_descendants([proc.pid for proc in self.procs]):
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue  # gone since it was listed
+            user += (int(fields[11]) + int(fields[13])) / CLK  # its own and its waited-for children's
+            system += (int(fields[12]) + int(fields[14])) / CLK
         return user, system
 
     def rss_mb(self) -> float:
@@ -259,6 +264,17 @@ class Server:
             except subprocess.TimeoutExpired:
                 proc.kill()
         self.log.unlink(missing_ok=True)
+
+
+def _with_descendants(pids: list[int]) -> list[int]:
+    out, todo = [], list(pids)
+    while todo:
+        pid = todo.pop()
+        out.append(pid)
+        for children in Path(f"/proc/{pid}/task").glob("*/children"):
+            with contextlib.suppress(OSError):  # the task ended since it was listed
+                todo += [int(c) for c in children.read_text().split()]
+    return out
 
 
 def wait_answering(port: int, proc: subprocess.Popen[bytes], timeout: float = 300) -> None:

@@ -233,3 +233,30 @@ def test_eviction_cost_stays_flat_when_full() -> None:
     assert len(lane) == size
     assert next(iter(lane)) == (size + 4 * 50_000 - size).to_bytes(8, "big")  # the oldest left is the right one
     assert evicting < 5 * filling + 2e-6
+
+
+@pytest.mark.parametrize("name", ["bet.example", "ok.example"])
+def test_client_cookies_share_one_lane_entry(make_resolver: Any, name: str) -> None:
+    """Stub resolvers send a fresh client cookie with every query: the lane answers them all
+    from one entry, byte for byte what the chain gives, and keeps other options apart."""
+    import dns.edns
+
+    resolver: Resolver = make_resolver(block={"dns_answer": "nxdomain"})
+
+    def with_cookie(cookie: bytes, extra: list[Any] | None = None) -> bytes:
+        options = [*(extra or []), dns.edns.GenericOption(10, cookie)]
+        query = dns.message.make_query(name, "A", use_edns=0, options=options)
+        query.id = 4242
+        return query.to_wire()  # type: ignore[no-any-return]
+
+    ask(resolver, name)  # fills the cache for the allowed name
+
+    async def scenario() -> None:
+        lane = await learn(resolver, with_cookie(b"\x01" * 8))
+        for cookie in (b"\x02" * 8, b"\x99" * 8):
+            hot, chain = await both(resolver, with_cookie(cookie))
+            assert hot is not None and hot == chain
+        other = with_cookie(b"\x03" * 8, [dns.edns.GenericOption(3, b"")])  # NSID too: its own key
+        assert lane.answer(other, HOST, time.perf_counter()) is None
+
+    resolver.loop.run(scenario())
