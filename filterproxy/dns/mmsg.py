@@ -125,6 +125,7 @@ class MmsgSocket:
         self.count = 0
         self._addresses: OrderedDict[bytes, tuple[Any, ...]] = OrderedDict()
         self._raws: dict[tuple[Any, ...], bytes] = {}  # the reverse of _addresses, for queue_to()
+        self.dropped = 0  # errno of the last error receive() or flush() met for one datagram (0: none)
 
     @property
     def pending(self) -> int:
@@ -138,7 +139,9 @@ class MmsgSocket:
         code = ctypes.get_errno()
         if code in _BROKEN:
             raise MmsgError(code, f"recvmmsg: {errno.errorcode.get(code, code)}")
-        return 0  # would block, or an ICMP error queued for an earlier send (as recvfrom reports it)
+        if code not in _WOULD_BLOCK:
+            self.dropped = code  # an ICMP error queued for an earlier send (as recvfrom reports it)
+        return 0
 
     def answer(
         self, quick: Callable[[bytes, str, float], bytes | None] | None, now: float = 0.0
@@ -240,6 +243,7 @@ class MmsgSocket:
             if code in _BROKEN and code != errno.EPERM:
                 raise MmsgError(code, f"sendmmsg: {errno.errorcode.get(code, code)}")
             self.first += 1  # this client's datagram failed (unreachable, refused, filtered): drop it
+            self.dropped = code
         self.first = self.count = 0
 
     def drain(self) -> list[tuple[bytes, tuple[Any, ...]]]:
@@ -264,6 +268,15 @@ class MmsgSocket:
             tx.names[k * self.namelen : (k + 1) * self.namelen] = tx.names[j * self.namelen : (j + 1) * self.namelen]
             tx.lengths[2 * k + 1] = size
         self.first, self.count = 0, n
+
+
+def encode_sockaddr(family: int, address: tuple[Any, ...]) -> bytes:
+    """The ``sockaddr_in`` / ``sockaddr_in6`` for a numeric (host, port) address (no scope id)."""
+    host, port = address[0], address[1]
+    head = family.to_bytes(2, sys.byteorder) + int(port).to_bytes(2, "big")
+    if family == socket.AF_INET:
+        return head + socket.inet_pton(socket.AF_INET, host) + bytes(8)
+    return head + bytes(4) + socket.inet_pton(socket.AF_INET6, host) + bytes(4)
 
 
 def decode_sockaddr(raw: bytes) -> tuple[Any, ...]:

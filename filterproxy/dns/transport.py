@@ -7,15 +7,22 @@ ignored), so concurrent queries share one socket or connection.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import errno
+import logging
 import random
 import socket
 import ssl
 from collections.abc import Callable
 from typing import Any
 
-from filterproxy.dns.udp import enlarge_buffers
+from filterproxy.dns.mmsg import MmsgError, encode_sockaddr, open_mmsg
+from filterproxy.dns.udp import enlarge_buffers, mmsg_default
 from filterproxy.dns.wire import LENGTH, frame, lower_question
 from filterproxy.errors import UpstreamError
+
+log = logging.getLogger(__name__)
+UNREACHABLE = (errno.ECONNREFUSED, errno.EHOSTUNREACH, errno.ENETUNREACH)  # the upstream is not there
 
 
 def _matches(reply: bytes, ident: int, question: bytes) -> bool:
@@ -105,7 +112,12 @@ _NO_TIMER: Any = _NoTimer()
 
 
 class _UdpSocket:
-    """One connected non-blocking UDP socket, read from the loop's readiness callback."""
+    """One connected non-blocking UDP socket, read from the loop's readiness callback.
+
+    On Linux the queries made in one loop iteration leave with one ``sendmmsg`` and the replies
+    are read with ``recvmmsg`` (:mod:`filterproxy.dns.mmsg`), as on the client socket; elsewhere,
+    or after a failure of those calls, one ``send`` and ``recv`` per datagram.
+    """
 
     def __init__(self, address: tuple[str, int]) -> None:
         family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
@@ -121,13 +133,68 @@ class _UdpSocket:
         self.used = 0
         self.closed = False
         self.loop = asyncio.get_running_loop()
+        self.mm = open_mmsg(self.sock) if mmsg_default() else None
+        self._peer = encode_sockaddr(family, self.sock.getpeername()) if self.mm is not None else b""
+        self._flushing = False
         self.loop.add_reader(self.sock.fileno(), self._readable)
 
     def send(self, data: bytes) -> None:
+        mm = self.mm
+        if mm is not None:
+            try:
+                if mm.queue(data, self._peer):
+                    if not self._flushing:
+                        self._flushing = True
+                        self.loop.call_soon(self._flush)
+                    return
+            except MmsgError as exc:
+                self._plain(exc)
         self.sock.send(data)
 
+    def _flush(self) -> None:
+        self._flushing = False
+        mm = self.mm
+        if mm is None or self.closed:
+            return
+        try:
+            mm.dropped = 0
+            mm.flush()
+        except MmsgError as exc:
+            self._plain(exc)
+            return
+        if mm.dropped in UNREACHABLE:
+            self.pending.fail_all(UpstreamError(f"unreachable: {errno.errorcode[mm.dropped]}"))
+        if mm.pending:  # the kernel's buffer is full: what is left goes one by one (rare)
+            for data, _addr in mm.drain():
+                with contextlib.suppress(OSError):
+                    self.sock.send(data)
+
+    def _plain(self, exc: OSError) -> None:
+        """Back to one system call per datagram on this socket; queued queries go out that way."""
+        mm, self.mm = self.mm, None
+        log.warning("recvmmsg/sendmmsg failed on an upstream socket (%s): one datagram at a time", exc)
+        if mm is not None:
+            for data, _addr in mm.drain():
+                with contextlib.suppress(OSError):
+                    self.sock.send(data)
+
     def _readable(self) -> None:
-        recv, deliver = self.sock.recv, self.pending.deliver
+        deliver = self.pending.deliver
+        mm = self.mm
+        if mm is not None:
+            try:
+                mm.dropped = 0
+                replies = mm.answer(None)
+            except MmsgError as exc:
+                self._plain(exc)
+            else:
+                for data, _addr in replies:
+                    deliver(data)
+                if mm.dropped in UNREACHABLE:  # the error recvmmsg took off the socket
+                    self.pending.fail_all(UpstreamError(f"unreachable: {errno.errorcode[mm.dropped]}"))
+                if replies or mm.dropped:
+                    return
+        recv = self.sock.recv  # nothing batched: see what the socket says (an ICMP error, say)
         for _ in range(256):
             try:
                 deliver(recv(65535))
