@@ -44,12 +44,14 @@ class CacheStage:
         self.metrics.cache_misses.inc()
         leader = self._inflight.get(key)
         if leader is not None:
-            return leader.then(lambda answer: self._follow(req, key, answer))
+            return leader.branch(lambda answer: self._follow(req, key, answer))
         reply = next(req)
         if isinstance(reply, Pending):
-            # registered now: the UDP reader hands over a whole burst of datagrams at once
+            # registered now: the UDP reader hands over a whole burst of datagrams at once;
+            # the stages above get a branch, so their steps never reach the followers
             self._inflight[key] = reply
             reply.add(lambda _result: self._landed(key))
+            return reply.branch(lambda answer: self._after(req, key, answer))
         return then(reply, lambda answer: self._after(req, key, answer))
 
     def _landed(self, key: Key) -> None:
