@@ -235,6 +235,7 @@ class Server:
             self.stop()
             raise
         self.load_seconds = time.monotonic() - started
+        self.rss_at_start = 0.0  # set by callers that want the footprint before any traffic
 
     def cpu(self) -> tuple[float, float]:
         """CPU seconds so far, (user, system), summed over the server's processes and the
