@@ -99,8 +99,9 @@ class Upstream:
                 done(reply)
                 return
             self._duration.observe(time.perf_counter() - started)
-            self.failures = 0
-            self._up.set(1)
+            if self.failures:
+                self.failures = 0
+                self._up.set(1)  # only on the change: a gauge's lock costs a microsecond per miss
             done(reply)
 
         primary.start(question, query, timeout, finished)

@@ -27,6 +27,7 @@ class CacheStage:
         self.metrics = metrics
         self.payload = payload
         self._generation = engine.generation
+        metrics.cache_entries.set_function(lambda: len(cache))  # read at scrape, not set per miss
         self._inflight: dict[Key, Pending] = {}  # misses waiting on the upstreams, by (name, qtype)
 
     def __call__(self, req: Request, next: Handler) -> Reply:
@@ -68,7 +69,6 @@ class CacheStage:
     def _after(self, req: Request, key: Key, answer: Answer) -> Answer:
         if answer.entry is not None and answer.source == "upstream":
             self.cache.put(key, answer.entry)
-            self.metrics.cache_entries.set(len(self.cache))
         elif answer.failed:
             stale = self.cache.stale(key, time.monotonic())
             if stale is not None:
