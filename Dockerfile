@@ -43,6 +43,7 @@ COPY deploy/docker/healthcheck.py /usr/local/lib/filterproxy/healthcheck.py
 ENV FILTERPROXY_CONFIG=/opt/filterproxy/config/filterproxy.yaml \
     FILTERPROXY_DATA_DIR=/var/lib/filterproxy \
     FILTERPROXY__DNS__LISTEN=0.0.0.0:5353 \
+    FILTERPROXY__DNS__ALLOW_NETWORKS=[127.0.0.0/8,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7] \
     FILTERPROXY__PROXY__LISTEN=0.0.0.0:3128 \
     FILTERPROXY__METRICS__LISTEN=0.0.0.0:9153 \
     PYTHONUNBUFFERED=1

@@ -3,7 +3,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 CONFIG ?= config/filterproxy.yaml
 
-.PHONY: run test lint typecheck unit bench bench-classify bench-dns bench-http bench-incidents bench-gateway clean
+.PHONY: run test lint typecheck unit bench bench-classify bench-dns bench-dns-realistic bench-http bench-incidents bench-gateway clean
 
 run:
 	FILTERPROXY_CONFIG=$(CONFIG) scripts/run.sh
@@ -26,6 +26,10 @@ bench-classify:
 bench-dns:
 	scripts/bootstrap.sh bench
 	$(PY) -m bench.dns
+
+bench-dns-realistic:
+	scripts/bootstrap.sh bench
+	$(PY) -m bench.dns --traffic realistic --json bench-dns-realistic.json
 
 bench-http:
 	scripts/bootstrap.sh bench

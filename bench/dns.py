@@ -2,6 +2,11 @@
 
     .venv/bin/python -m bench.dns [--names 1000000] [--seconds 8] [--rounds 3] [--core]
     .venv/bin/python -m bench.dns --echo --names 100000 --seconds 5   # the UDP floor only
+    .venv/bin/python -m bench.dns --traffic realistic [--quick] [--json FILE]   # see bench.dns_realistic
+
+The default (``--traffic replay``) measures an answer cache: a query file of few distinct names,
+replayed. ``--traffic realistic`` (:mod:`bench.dns_realistic`) adds misses to a delayed upstream,
+first-seen blocked subdomains, EDNS cookies, 0x20 and incident recording.
 
 1M synthetic blocked names. filterproxy reads them as one plain list file, compiled and mapped
 by the production lists loader (as `filterproxy serve` does); unbound gets a `local-zone
@@ -23,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import gc
 import os
 import random
@@ -46,7 +52,6 @@ CORE = ("unbound", "dnsmasq", "filterproxy")  # the comparison the resolver is j
 
 def blocked_names(count: int) -> list[str]:
     return [f"b{i:07d}.blocked{i % 97}.test" for i in range(count)]
-
 
 
 # --- the filterproxy server process -------------------------------------------------------------
@@ -230,14 +235,19 @@ class Server:
             self.stop()
             raise
         self.load_seconds = time.monotonic() - started
+        self.rss_at_start = 0.0  # set by callers that want the footprint before any traffic
 
     def cpu(self) -> tuple[float, float]:
-        """CPU seconds so far, (user, system), summed over the server's processes."""
+        """CPU seconds so far, (user, system), summed over the server's processes and the
+        children they started (a store writer in its own process counts as the server's)."""
         user = system = 0.0
-        for proc in self.procs:
-            fields = Path(f"/proc/{proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
-            user += int(fields[11]) / CLK
-            system += int(fields[12]) / CLK
+        for pid in _with_descendants([proc.pid for proc in self.procs]):
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue  # gone since it was listed
+            user += (int(fields[11]) + int(fields[13])) / CLK  # its own and its waited-for children's
+            system += (int(fields[12]) + int(fields[14])) / CLK
         return user, system
 
     def rss_mb(self) -> float:
@@ -255,6 +265,17 @@ class Server:
             except subprocess.TimeoutExpired:
                 proc.kill()
         self.log.unlink(missing_ok=True)
+
+
+def _with_descendants(pids: list[int]) -> list[int]:
+    out, todo = [], list(pids)
+    while todo:
+        pid = todo.pop()
+        out.append(pid)
+        for children in Path(f"/proc/{pid}/task").glob("*/children"):
+            with contextlib.suppress(OSError):  # the task ended since it was listed
+                todo += [int(c) for c in children.read_text().split()]
+    return out
 
 
 def wait_answering(port: int, proc: subprocess.Popen[bytes], timeout: float = 300) -> None:
@@ -315,14 +336,19 @@ def main(argv: list[str]) -> int:
     parser.add_argument(
         "--core", action="store_true", help="only unbound, dnsmasq and filterproxy as configured (no variants)"
     )
+    from bench.dns_realistic import add_arguments, run_realistic
+
+    add_arguments(parser)
     args = parser.parse_args(argv)
+    if args.quick:
+        args.latency_seconds = 3.0
     for tool in ("dnsperf", "unbound", "dnsmasq"):
         if shutil.which(tool) is None and not Path(f"/usr/sbin/{tool}").exists():
             print(f"bench.dns: {tool} missing (scripts/bootstrap.sh bench installs it)")
             return 2
     work = Path(tempfile.mkdtemp(prefix="bench-dns-"))
     try:
-        return run(work, args)
+        return run_realistic(work, args) if args.traffic == "realistic" else run(work, args)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

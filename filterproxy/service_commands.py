@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 from typing import Any
 
@@ -26,5 +25,7 @@ def run_serve(args: argparse.Namespace) -> int:
         logging.getLogger().setLevel(logging.INFO)
     config = apply_metrics_argument(load_config(args.config, data_dir=args.data_dir), args.metrics)
     service = build_service(config, dns=not args.no_dns, proxy=not args.no_proxy, console=not args.no_console)
-    asyncio.run(run_service(service))
+    from filterproxy.dns.commands import run_loop
+
+    run_loop(run_service(service))  # uvloop, as `filterproxy dns` and bench.dns run (asyncio without it)
     return 0

@@ -127,6 +127,7 @@ def exercise_serve(argv: list[str], cwd: Path, ports: dict[str, int], env: dict[
             proc.kill()
             output, _ = proc.communicate()
     assert proc.returncode == 0, output
+    assert "on the uvloop event loop" in output  # the loop `filterproxy dns` and bench.dns measure
     return match.group(0)
 
 

@@ -173,7 +173,11 @@ class Lab:
 
         config = {
             "data_dir": str(self.workdir / "var"),
-            "dns": {"listen": "0.0.0.0:5353", "upstreams": [f"{PUBLIC_DNS}:53"]},
+            "dns": {
+                "listen": "0.0.0.0:5353",
+                "upstreams": [f"{PUBLIC_DNS}:53"],
+                "allow_networks": [f"{CLIENT}/32", f"{CLIENT6}/128", "127.0.0.0/8", "::1/128"],
+            },
             "proxy": {"listen": "0.0.0.0:8080", "mode": "transparent"},
             "block": {"dns_answer": "blockpage", "blockpage_ipv4": GW_LAN},
             "gateway": {

@@ -17,16 +17,38 @@ from filterproxy.selftest.marker import DNS_OPTION as PROBE_OPTION
 BADVERS_EXT = 1  # extended RCODE 16 = (1 << 4) | 0
 
 
+MAX_QUERY = 4096  # bytes: one question and an OPT fit many times over; a larger "query" is not one
+
+
 def intake(data: bytes, payload: int) -> Question | bytes | None:
     """A question to answer, error bytes to send back, or None to drop the packet."""
     q = parse_query(data)
     if q is not None:
         return q
+    if len(data) > MAX_QUERY or not _ends_where_it_should(data):
+        # RFC 1035 4.1: a message is its sections and nothing more; dnslib would ignore the rest
+        return error_wire(data, wire.FORMERR, payload)
     try:
         record = DNSRecord.parse(data)
     except (DNSError, ValueError, IndexError, UnicodeError):
         return error_wire(data, wire.FORMERR, payload)
     return _unusual(data, record, payload)
+
+
+def _ends_where_it_should(data: bytes) -> bool:
+    """Whether the sections the header counts end exactly at the end of the packet."""
+    if len(data) < 12:
+        return True  # too short for a header: dropped or answered by the checks that follow
+    qd, an, ns, ar = (int.from_bytes(data[i : i + 2], "big") for i in (4, 6, 8, 10))
+    try:
+        pos = 12
+        for _ in range(qd):
+            pos = wire.skip_name(data, pos) + 4
+        for _rtype, _ttl_at, end in wire.records(data, pos, an + ns + ar):
+            pos = end
+    except ValueError:
+        return True  # malformed inside: dnslib's parse says FORMERR
+    return pos == len(data)
 
 
 def _unusual(data: bytes, record: DNSRecord, payload: int) -> Question | bytes | None:
@@ -41,8 +63,8 @@ def _unusual(data: bytes, record: DNSRecord, payload: int) -> Question | bytes |
     if question.qclass != wire.CLASS_IN:
         return error_wire(data, wire.NOTIMP, payload)
     opts = [rr for rr in record.ar if rr.rtype == wire.T_OPT]
-    if len(opts) > 1:
-        return error_wire(data, wire.FORMERR, payload)
+    if len(opts) > 1 or (opts and opts[0].rname.label):
+        return error_wire(data, wire.FORMERR, payload)  # RFC 6891 6.1.1: one OPT, owned by the root
     if opts and (opts[0].ttl >> 16) & 0xFF:
         return _badvers(data, payload)
     buffer = DNSBuffer()

@@ -105,6 +105,12 @@ class DnsMetrics:
             "Self-test probes answered with a block, by category and group (kept out of blocks_total).",
             ("category", "group"),
         )
+        self.tcp_refused: Counter = counter(
+            registry,
+            "filterproxy_dns_tcp_refused_total",
+            "Client TCP connections closed at once: over the total or the per-client limit.",
+            ("reason",),
+        )
         self._rcodes = {r: wire.RCODE_NAMES.get(r, "other") for r in range(16)}
 
     def query(self, qtype: int, transport: str) -> None:

@@ -20,6 +20,7 @@ import logging
 import mmap
 import socket
 import sys
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
@@ -122,7 +123,9 @@ class MmsgSocket:
         self.tx = _Slots(SLOTS, self.namelen)
         self.first = 0  # queued replies are tx slots [first, count)
         self.count = 0
-        self._addresses: dict[bytes, tuple[Any, ...]] = {}
+        self._addresses: OrderedDict[bytes, tuple[Any, ...]] = OrderedDict()
+        self._raws: dict[tuple[Any, ...], bytes] = {}  # the reverse of _addresses, for queue_to()
+        self.dropped = 0  # errno of the last error receive() or flush() met for one datagram (0: none)
 
     @property
     def pending(self) -> int:
@@ -136,13 +139,15 @@ class MmsgSocket:
         code = ctypes.get_errno()
         if code in _BROKEN:
             raise MmsgError(code, f"recvmmsg: {errno.errorcode.get(code, code)}")
-        return 0  # would block, or an ICMP error queued for an earlier send (as recvfrom reports it)
+        if code not in _WOULD_BLOCK:
+            self.dropped = code  # an ICMP error queued for an earlier send (as recvfrom reports it)
+        return 0
 
     def answer(
         self, quick: Callable[[bytes, str, float], bytes | None] | None, now: float = 0.0
     ) -> list[tuple[bytes, tuple[Any, ...]]]:
         """Receive a burst; queue ``quick(data, host, now)``'s replies; return the datagrams it did
-        not answer, with senders.
+        not answer (None), with senders. An empty reply means: send nothing.
 
         The per-datagram work of :meth:`datagram`, :meth:`raw_sender`, :meth:`address` and
         :meth:`queue`, inlined: this loop is the resolver's hottest code.
@@ -163,6 +168,8 @@ class MmsgSocket:
                 rest.append((data, addr))
                 continue
             size = len(reply)
+            if not size:
+                continue  # an empty reply: send nothing (rate limited)
             if j == SLOTS or size > MAX_DATAGRAM:
                 self.count = j
                 if not self.queue(reply, raw):
@@ -195,9 +202,15 @@ class MmsgSocket:
         found = self._addresses.get(raw)
         if found is None:
             if len(self._addresses) >= ADDRESS_CACHE:
-                self._addresses.clear()
+                self._raws.pop(self._addresses.popitem(last=False)[1], None)
             found = self._addresses[raw] = decode_sockaddr(raw)
+            self._raws[found] = raw
         return found
+
+    def queue_to(self, reply: bytes, addr: tuple[Any, ...]) -> bool:
+        """Queue ``reply`` to an address a datagram came from; False if it is unknown or cannot be queued."""
+        raw = self._raws.get(addr)
+        return raw is not None and self.queue(reply, raw)
 
     def queue(self, reply: bytes, raw: bytes) -> bool:
         """Queue ``reply`` to ``raw``; False when it cannot be queued (too large, or full after a flush)."""
@@ -230,6 +243,7 @@ class MmsgSocket:
             if code in _BROKEN and code != errno.EPERM:
                 raise MmsgError(code, f"sendmmsg: {errno.errorcode.get(code, code)}")
             self.first += 1  # this client's datagram failed (unreachable, refused, filtered): drop it
+            self.dropped = code
         self.first = self.count = 0
 
     def drain(self) -> list[tuple[bytes, tuple[Any, ...]]]:
@@ -251,11 +265,18 @@ class MmsgSocket:
             j = self.first + k
             size = tx.lengths[2 * j + 1]
             tx.data[k * SLOT_BYTES : k * SLOT_BYTES + size] = tx.data[j * SLOT_BYTES : j * SLOT_BYTES + size]
-            tx.names[k * self.namelen : (k + 1) * self.namelen] = tx.names[
-                j * self.namelen : (j + 1) * self.namelen
-            ]
+            tx.names[k * self.namelen : (k + 1) * self.namelen] = tx.names[j * self.namelen : (j + 1) * self.namelen]
             tx.lengths[2 * k + 1] = size
         self.first, self.count = 0, n
+
+
+def encode_sockaddr(family: int, address: tuple[Any, ...]) -> bytes:
+    """The ``sockaddr_in`` / ``sockaddr_in6`` for a numeric (host, port) address (no scope id)."""
+    host, port = address[0], address[1]
+    head = family.to_bytes(2, sys.byteorder) + int(port).to_bytes(2, "big")
+    if family == socket.AF_INET:
+        return head + socket.inet_pton(socket.AF_INET, host) + bytes(8)
+    return head + bytes(4) + socket.inet_pton(socket.AF_INET6, host) + bytes(4)
 
 
 def decode_sockaddr(raw: bytes) -> tuple[Any, ...]:

@@ -1,16 +1,18 @@
 """What flows through the chain: a :class:`Request` in, an :class:`Answer` (or its awaitable) out.
 
-A stage that has its answer at once returns it; one that must wait (upstream I/O) returns an
-awaitable. Cache hits and block answers therefore run the whole chain synchronously, without
-an asyncio task per query; :func:`then` lets a stage post-process either kind alike.
+A stage that has its answer at once returns it; one that must wait (upstream I/O) returns a
+:class:`Pending`, settled by a callback when the upstream answers. Cache hits and block answers
+therefore run the whole chain synchronously, and misses run it without an asyncio task or
+coroutine per query; :func:`then` lets a stage post-process any kind alike.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Generator
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Literal, TypeAlias
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 from filterproxy.dns.wire import CD, RA, RD, Question
 from filterproxy.identity.model import Identity
@@ -69,14 +71,94 @@ class Answer:
         return self.wire[3] & 0x0F if len(self.wire) >= 4 else 0
 
 
-Reply: TypeAlias = "Answer | Awaitable[Answer]"
+class Pending:
+    """An answer that comes later (upstream I/O), without a coroutine or task per query.
+
+    Stages chain work onto it with :func:`then`; the UDP server adds a callback that sends the
+    answer; TCP and tests may ``await`` it. It settles once, with an :class:`Answer` or with the
+    exception a stage raised on the way (which the server turns into SERVFAIL).
+
+    :meth:`then` appends its step to this same object (the chain hands each pending reply up to
+    one caller only, and a miss passes five stages: five objects and closures fewer per query);
+    :meth:`branch` makes a new one, for a holder that is not the only one (coalesced misses).
+    """
+
+    __slots__ = ("_callbacks", "_result", "_steps")
+
+    def __init__(self) -> None:
+        self._steps: list[Callable[[Answer], Answer]] = []
+        self._callbacks: list[Callable[[Answer | BaseException], None]] | None = []
+        self._result: Answer | BaseException | None = None
+
+    @property
+    def done(self) -> bool:
+        return self._callbacks is None
+
+    def settle(self, result: Answer | BaseException) -> None:
+        callbacks = self._callbacks
+        if callbacks is None:
+            return
+        for step in self._steps:  # in the order added: the innermost stage's first
+            if isinstance(result, BaseException):
+                break
+            try:
+                result = step(result)
+            except Exception as exc:
+                result = exc
+        self._result, self._callbacks = result, None
+        for callback in callbacks:
+            callback(result)
+
+    def add(self, callback: Callable[[Answer | BaseException], None]) -> None:
+        """Call ``callback`` with the result once settled (at once if it is)."""
+        if self._callbacks is None:
+            callback(self._result)  # type: ignore[arg-type]
+        else:
+            self._callbacks.append(callback)
+
+    def then(self, fn: Callable[[Answer], Answer]) -> Pending:
+        """``fn`` applied to the answer when it comes; returns this same pending reply."""
+        if self._callbacks is None or self._callbacks:
+            return self.branch(fn)  # settled, or someone waits on the result as it is now
+        self._steps.append(fn)
+        return self
+
+    def branch(self, fn: Callable[[Answer], Answer]) -> Pending:
+        """A new pending reply: ``fn`` of this one's answer (this one is left as it is)."""
+        out = Pending()
+        out._steps.append(fn)
+        self.add(out.settle)
+        return out
+
+    def __await__(self) -> Generator[Any, None, Answer]:
+        if self._callbacks is not None:
+            fut: asyncio.Future[Answer] = asyncio.get_running_loop().create_future()
+            self.add(lambda result: _settle(fut, result))
+            return (yield from fut.__await__())
+        if isinstance(self._result, BaseException):
+            raise self._result
+        assert self._result is not None
+        return self._result
+
+
+def _settle(fut: asyncio.Future[Answer], result: Answer | BaseException) -> None:
+    if not fut.done():
+        if isinstance(result, BaseException):
+            fut.set_exception(result)
+        else:
+            fut.set_result(result)
+
+
+Reply: TypeAlias = "Answer | Pending | Awaitable[Answer]"
 Handler = Callable[[Request], Reply]
 
 
 def then(reply: Reply, fn: Callable[[Answer], Answer]) -> Reply:
-    """Apply ``fn`` to the answer now, or once the awaitable gives it."""
+    """Apply ``fn`` to the answer now, or once the pending reply (or awaitable) gives it."""
     if isinstance(reply, Answer):
         return fn(reply)
+    if isinstance(reply, Pending):
+        return reply.then(fn)
     return _later(reply, fn)
 
 

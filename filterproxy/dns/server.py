@@ -13,6 +13,7 @@ import asyncio
 import ipaddress
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable
 from typing import Any
 
@@ -21,6 +22,7 @@ from prometheus_client import CollectorRegistry
 from filterproxy.config.model import Config
 from filterproxy.config.types import split_host_port
 from filterproxy.dns import wire
+from filterproxy.dns.access import ClientAccess, LimitedQuick, RateLimiter, allowed_networks
 from filterproxy.dns.answers import Responder, servfail
 from filterproxy.dns.cache import Cache
 from filterproxy.dns.chain import build_chain
@@ -28,7 +30,7 @@ from filterproxy.dns.hotlane import HotLane
 from filterproxy.dns.intake import intake, truncate
 from filterproxy.dns.metrics import DnsMetrics
 from filterproxy.dns.ports import EngineLike
-from filterproxy.dns.request import Answer, Request, Transport
+from filterproxy.dns.request import Answer, Pending, Request, Transport
 from filterproxy.dns.tcp import TcpListener
 from filterproxy.dns.udp import UdpEndpoint
 from filterproxy.dns.upstream import UpstreamPool
@@ -40,6 +42,7 @@ from filterproxy.model import IPAddress
 from filterproxy.selftest.marker import ProbeMarker
 
 log = logging.getLogger(__name__)
+CLIENTS_LIMIT = 65536  # parsed client addresses kept (oldest first out)
 Outcome = tuple[Request, Answer | Awaitable[Answer]] | bytes | None
 
 
@@ -86,11 +89,15 @@ class DnsServer:
             if identities is not None:  # the person behind an address changed: its lane is no longer valid
                 lane = self.lane
                 identities.on_change(lambda address: lane.forget(str(address)))
+        groups = config.policy.groups.values()
+        networks = allowed_networks(self.settings.allow_networks, (n for g in groups for n in g.networks))
+        self.access = ClientAccess(networks, registry)
+        self.limiter = RateLimiter(self.settings.rate_limit, registry) if self.settings.rate_limit > 0 else None
         self._udp: UdpEndpoint | None = None
         self._tcp: TcpListener | None = None
         self._tasks: set[asyncio.Task[None]] = set()
-        self._clients: dict[str, IPAddress] = {}
-        self._client_texts: dict[str, str] = {}
+        self._clients: OrderedDict[str, IPAddress] = OrderedDict()
+        self._client_texts: OrderedDict[str, str] = OrderedDict()
         self.marker = ProbeMarker(config.data_dir)
 
     @property
@@ -108,10 +115,11 @@ class DnsServer:
             self.lane.start(loop)
         for _attempt in range(10):  # with port 0, TCP may find the UDP port taken: pick again
             try:
-                self._udp = UdpEndpoint.bind(host, port, self.reuse_port, self.on_datagram, self.lane)
+                quick = LimitedQuick(self.limiter, self.lane) if self.limiter is not None else self.lane
+                self._udp = UdpEndpoint.bind(host, port, self.reuse_port, self.on_datagram, quick)
                 self._udp.start(loop)
                 bound = self.address[1]
-                self._tcp = TcpListener(self, self.settings.tcp_idle_timeout, self.settings.tcp_max_connections)
+                self._tcp = TcpListener(self, self.settings, self.metrics)
                 await self._tcp.start(host, bound, self.reuse_port)
                 break
             except OSError as exc:
@@ -139,8 +147,8 @@ class DnsServer:
     def client(self, host: str) -> IPAddress:
         found = self._clients.get(host)
         if found is None:
-            if len(self._clients) > 65536:
-                self._clients.clear()
+            if len(self._clients) > CLIENTS_LIMIT:
+                self._clients.popitem(last=False)
             found = self._clients[host] = ipaddress.ip_address(host.partition("%")[0])
         return found
 
@@ -148,8 +156,8 @@ class DnsServer:
         """The client address as incidents record it (``str`` of the parsed address), cached per host."""
         found = self._client_texts.get(host)
         if found is None:
-            if len(self._client_texts) > 65536:
-                self._client_texts.clear()
+            if len(self._client_texts) > CLIENTS_LIMIT:
+                self._client_texts.popitem(last=False)
             found = self._client_texts[host] = str(self.client(host))
         return found
 
@@ -182,6 +190,11 @@ class DnsServer:
             return self.failed(req, exc)
 
     def on_datagram(self, data: bytes, addr: Any) -> None:
+        if not self.access.allows(addr[0]):
+            refused = self.access.refusal(data, self.settings.edns_payload)
+            if refused is not None and self._udp is not None:
+                self._udp.sendto(refused, addr)
+            return
         outcome = self.dispatch(data, self.client(addr[0]), "udp")
         if outcome is None or self._udp is None:
             return
@@ -195,9 +208,17 @@ class DnsServer:
             if self.lane is not None:
                 self.lane.learn(data, addr[0], req, reply, sent)
             return
+        if isinstance(reply, Pending):  # a miss: answered from the upstream's reply callback
+            reply.add(lambda result: self._send_later(req, result, addr))
+            return
         task = asyncio.get_running_loop().create_task(self._reply_later(req, reply, addr))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    def _send_later(self, req: Request, result: Answer | BaseException, addr: Any) -> None:
+        answer = result if isinstance(result, Answer) else self.failed(req, result)
+        if self._udp is not None and not self._udp.is_closing():
+            self._udp.sendto(truncate(req.q, answer.wire, self.settings.edns_payload), addr)
 
     async def _reply_later(self, req: Request, pending: Awaitable[Answer], addr: Any) -> None:
         answer = await self.finish(req, pending)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ipaddress import IPv4Network, IPv6Network
 from pathlib import Path
 from typing import Annotated
 
@@ -100,3 +101,17 @@ class DnsSettings(Section):
     )
     tcp_idle_timeout: float = Field(default=10.0, gt=0, description="Seconds an idle client TCP connection is kept.")
     tcp_max_connections: int = Field(default=256, ge=1, description="Concurrent client TCP connections at most.")
+    tcp_max_connections_per_client: int = Field(
+        default=16, ge=1, description="Concurrent TCP connections from one client address at most (more are closed)."
+    )
+    allow_networks: list[IPv4Network | IPv6Network] = Field(
+        default=[],
+        description="Client networks (CIDR) the resolver answers; others get REFUSED, counted, never an incident. "
+        "Empty (the default): loopback plus every group's networks. [0.0.0.0/0, ::/0] answers everyone.",
+    )
+    rate_limit: float = Field(
+        default=0,
+        ge=0,
+        description="UDP answers per second per client address at most (a second's worth of burst); "
+        "queries over it get no answer, counted (0: no limit).",
+    )

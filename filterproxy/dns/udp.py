@@ -14,6 +14,7 @@ with one ``sendmmsg`` per burst (:mod:`filterproxy.dns.mmsg`); elsewhere, with
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import socket
@@ -32,10 +33,28 @@ class Quick(Protocol):
     """Ready answers asked for before ``on_datagram``: the resolver's hot lane."""
 
     def answer(self, data: bytes, host: str, now: float) -> bytes | None:
-        """The answer for a datagram of the burst received at ``now`` (``perf_counter``), or None."""
+        """The answer for a datagram of the burst received at ``now`` (``perf_counter``), None to
+        pass it on, or ``b""`` to send nothing."""
 
     def answered(self, now: float) -> None:
         """The burst received at ``now`` is answered (its replies queued or sent)."""
+
+
+SOCKET_BUFFER = 4 << 20  # bytes: a burst of hundreds of datagrams must not overflow the kernel's queue
+
+
+def enlarge_buffers(sock: socket.socket, size: int = SOCKET_BUFFER) -> None:
+    """Ask for ``size``-byte receive and send buffers (beyond ``rmem_max`` when privileged).
+
+    With the default of about 208 kB a loopback socket holds only some 270 datagrams: a client
+    burst, or the upstream's answers to one, is dropped while the loop is busy elsewhere.
+    """
+    for forced, plain in ((getattr(socket, "SO_RCVBUFFORCE", None), socket.SO_RCVBUF), (None, socket.SO_SNDBUF)):
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, forced if forced is not None else plain, size)
+        except OSError:
+            with contextlib.suppress(OSError):  # else the system's default stays
+                sock.setsockopt(socket.SOL_SOCKET, plain, size)
 
 
 def mmsg_default() -> bool:
@@ -59,6 +78,8 @@ class UdpEndpoint:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._closed = False
         self._writing = False
+        self._batching = False  # inside a burst: replies are queued and sent together at its end
+        self._flushing = False  # a send of queued replies is scheduled for this loop iteration
         self.mmsg: MmsgSocket | None = open_mmsg(sock) if (mmsg_default() if mmsg is None else mmsg) else None
 
     @classmethod
@@ -78,6 +99,7 @@ class UdpEndpoint:
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
             sock.bind(address)
             sock.setblocking(False)
+            enlarge_buffers(sock)
         except OSError:
             sock.close()
             raise
@@ -106,16 +128,31 @@ class UdpEndpoint:
         finally:
             if quick is not None:
                 quick.answered(now)
+        self._batching = True  # replies the chain has at once join the burst's sendmmsg
         try:
-            if mm.pending:
-                mm.flush()
-                if mm.pending and not self._writing and self._loop is not None:
-                    self._writing = True  # the kernel's buffer is full: send the rest when it drains
-                    self._loop.add_writer(self.sock.fileno(), self._writable)
-        finally:
             handle = self._on_datagram
             for data, addr in rest:
                 handle(data, addr)
+        finally:
+            self._batching = False
+            self._send_queued()
+
+    def _send_queued(self) -> None:
+        """Send what is queued with one ``sendmmsg``; wait for the socket to drain if it is full."""
+        self._flushing = False
+        mm = self.mmsg
+        if mm is None or not mm.pending or self._closed:
+            return
+        mm.flush()
+        if mm.pending and not self._writing and self._loop is not None:
+            self._writing = True  # the kernel's buffer is full: send the rest when it drains
+            self._loop.add_writer(self.sock.fileno(), self._writable)
+
+    def _guarded_send(self) -> None:
+        try:
+            self._send_queued()
+        except MmsgError as exc:
+            self._give_up_mmsg(exc)
 
     def _writable(self) -> None:
         mm = self.mmsg
@@ -157,13 +194,29 @@ class UdpEndpoint:
             if reply is None:
                 handle(data, addr)
                 continue
+            if not reply:
+                continue  # an empty reply: send nothing (rate limited)
             try:
                 send(reply, addr)
             except OSError as exc:
                 log.debug("UDP send to %s failed: %s", addr, exc)
 
     def sendto(self, data: bytes, addr: Any) -> None:
-        """Send now; a datagram the kernel cannot take (buffer full, client gone) is dropped, as UDP may."""
+        """Send ``data`` to ``addr``: with batching, queued and sent with the other replies made in
+        this loop iteration (one ``sendmmsg``); else at once. A datagram the kernel cannot take
+        (buffer full, client gone) is dropped, as UDP may."""
+        mm = self.mmsg
+        if mm is not None and not self._closed:
+            try:
+                queued = mm.queue_to(data, addr)
+            except MmsgError as exc:
+                self._give_up_mmsg(exc)
+                queued = False
+            if queued:
+                if not self._batching and not self._flushing and self._loop is not None:
+                    self._flushing = True
+                    self._loop.call_soon(self._guarded_send)
+                return
         try:
             self.sock.sendto(data, addr)
         except OSError as exc:

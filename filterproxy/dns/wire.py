@@ -57,6 +57,7 @@ class Question:
     payload: int  # the client's EDNS UDP payload size (512 without EDNS)
     do: bool  # DNSSEC OK bit
     probe: bytes | None = None  # the self-test probe option's data, if the query carries one
+    options: bytes = b""  # the client's EDNS options as sent (the OPT record's RDATA)
 
 
 def parse_query(data: bytes) -> Question | None:
@@ -73,19 +74,20 @@ def parse_query(data: bytes) -> Question | None:
     end += 4
     if qclass != CLASS_IN:
         return None
-    payload, do, probe = 512, False, None
+    payload, do, probe, options = 512, False, None, b""
     if ar:
         opt = _parse_opt(data, end)
         if opt is None:
             return None
         payload, do, probe = opt
+        options = data[end + 11 :]
     elif end != len(data):
         return None
     dotted = b".".join(labels)
     if dotted and not _NAME_CHARS.fullmatch(dotted):
         return None
     name = dotted.decode("ascii").lower()
-    return Question(ident, flags, name, qtype, qclass, data[12:end], bool(ar), payload, do, probe)
+    return Question(ident, flags, name, qtype, qclass, data[12:end], bool(ar), payload, do, probe, options)
 
 
 def _plain_labels(data: bytes) -> tuple[list[bytes], int]:
@@ -123,6 +125,24 @@ def _parse_opt(data: bytes, pos: int) -> tuple[int, bool, bytes | None] | None:
     if pos != len(data):
         return None
     return max(payload, 512), bool(ttl & 0x8000), probe
+
+
+#: EDNS options a client's query may carry to the upstreams (RFC 6891 section 6.1.2): not the
+#: hop-by-hop ones (COOKIE 10, TCP keepalive 11, padding 12, chain 13), not client subnet (8:
+#: pupils' addresses stay here, and the shared cache holds one answer per name), not EDE (15), and
+#: never the self-test's probe token.
+HOP_OPTIONS = frozenset({8, 10, 11, 12, 13, 15, PROBE_OPTION})
+
+
+def forwardable_options(options: bytes) -> bytes:
+    """The client's EDNS options that may go upstream, in the order sent."""
+    out, pos = [], 0
+    while pos + 4 <= len(options):
+        code, size = struct.unpack_from("!HH", options, pos)
+        if code not in HOP_OPTIONS:
+            out.append(options[pos : pos + 4 + size])
+        pos += 4 + size
+    return b"".join(out)
 
 
 def lower_question(question: bytes) -> bytes:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections import OrderedDict
 from collections.abc import Hashable
 from datetime import UTC, datetime
 
@@ -29,7 +30,7 @@ class BlockingStage:
         self.responder = responder
         self.metrics = metrics
         self._makers: dict[Hashable, tuple[Hashable, Maker]] = {}
-        self._memo: dict[tuple[str, str], tuple[tuple[int, int], Verdict | None]] = {}
+        self._memo: OrderedDict[tuple[str, str], tuple[tuple[int, int], Verdict | None]] = OrderedDict()
 
     def __call__(self, req: Request, next: Handler) -> Reply:
         # the hot lane may keep this answer while the verdicts it rests on hold; never for an identified
@@ -73,7 +74,7 @@ class BlockingStage:
         except ValueError:
             verdict = None  # not a name the classifier accepts (odd characters): nothing lists it
         if len(self._memo) >= MEMO_SIZE:
-            self._memo.clear()
+            self._memo.popitem(last=False)  # the oldest; clearing would send every hot name back to the classifier
         self._memo[key] = (stamp, verdict)
         return verdict
 

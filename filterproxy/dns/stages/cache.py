@@ -8,15 +8,13 @@ page at the start of a lesson cost one upstream query).
 
 from __future__ import annotations
 
-import asyncio
 import time
-from collections.abc import Awaitable
 
 from filterproxy.dns.answers import servfail
-from filterproxy.dns.cache import Cache, Entry, Key
+from filterproxy.dns.cache import Cache, Key
 from filterproxy.dns.metrics import DnsMetrics
 from filterproxy.dns.ports import EngineLike
-from filterproxy.dns.request import Answer, Handler, Reply, Request, then
+from filterproxy.dns.request import Answer, Handler, Pending, Reply, Request, then
 
 STALE_TTL = 30  # RFC 8767 section 4: TTL of a stale answer
 
@@ -29,7 +27,8 @@ class CacheStage:
         self.metrics = metrics
         self.payload = payload
         self._generation = engine.generation
-        self._inflight: dict[Key, asyncio.Future[Entry | None]] = {}
+        metrics.cache_entries.set_function(lambda: len(cache))  # read at scrape, not set per miss
+        self._inflight: dict[Key, Pending] = {}  # misses waiting on the upstreams, by (name, qtype)
 
     def __call__(self, req: Request, next: Handler) -> Reply:
         if self.engine.generation != self._generation:
@@ -46,30 +45,22 @@ class CacheStage:
         self.metrics.cache_misses.inc()
         leader = self._inflight.get(key)
         if leader is not None:
-            return self._follow(req, key, leader)
+            return leader.branch(lambda answer: self._follow(req, key, answer))
         reply = next(req)
-        if not isinstance(reply, Answer):
-            # registered now, not when the coroutine first runs: the UDP reader hands over a
-            # whole burst of datagrams before any task gets to run
-            future: asyncio.Future[Entry | None] = asyncio.get_running_loop().create_future()
-            self._inflight[key] = future
-            reply = self._lead(key, reply, future)
+        if isinstance(reply, Pending):
+            # registered now: the UDP reader hands over a whole burst of datagrams at once;
+            # the stages above get a branch, so their steps never reach the followers
+            self._inflight[key] = reply
+            reply.add(lambda _result: self._landed(key))
+            return reply.branch(lambda answer: self._after(req, key, answer))
         return then(reply, lambda answer: self._after(req, key, answer))
 
-    async def _lead(self, key: Key, pending: Awaitable[Answer], future: asyncio.Future[Entry | None]) -> Answer:
-        try:
-            answer = await pending
-        except BaseException:
-            future.set_result(None)
-            raise
-        finally:
-            self._inflight.pop(key, None)
-        if not future.done():
-            future.set_result(answer.entry if answer.source == "upstream" else None)
-        return answer
+    def _landed(self, key: Key) -> None:
+        self._inflight.pop(key, None)
 
-    async def _follow(self, req: Request, key: Key, leader: asyncio.Future[Entry | None]) -> Answer:
-        entry = await asyncio.shield(leader)
+    def _follow(self, req: Request, key: Key, leader: Answer) -> Answer:
+        """A coalesced query's answer, from its leader's entry (rendered for this client)."""
+        entry = leader.entry if leader.source == "upstream" else None
         if entry is None:
             return self._after(req, key, Answer(servfail(req, self.payload), failed=True, source="error"))
         wire = entry.render(req.q, time.monotonic(), self.payload, fast=self.fast)
@@ -78,7 +69,6 @@ class CacheStage:
     def _after(self, req: Request, key: Key, answer: Answer) -> Answer:
         if answer.entry is not None and answer.source == "upstream":
             self.cache.put(key, answer.entry)
-            self.metrics.cache_entries.set(len(self.cache))
         elif answer.failed:
             stale = self.cache.stale(key, time.monotonic())
             if stale is not None:

@@ -1,8 +1,12 @@
 """The last stage: forward to the upstream pool and turn the reply into a cacheable entry.
 
-The reply is parsed once with dnslib, reduced to a canonical form (lower-case question, no OPT,
-TTLs clamped, answer filters such as ECH stripping applied) and packed; that packing is the
-template every client gets, from this answer and from the cache.
+The query carries the client's question (in lower case) and the EDNS options that may leave
+the school (:func:`wire.forwardable_options`). The reply becomes a cacheable entry on the wire
+(:mod:`filterproxy.dns.relay`: TTLs clamped in place, the upstream's OPT dropped, no parse or
+repack); what the wire path declines (an ECH parameter to strip, odd OPT placement, anything
+malformed) is parsed with dnslib, reduced to the same canonical form (lower-case question, no
+OPT, TTLs clamped, answer filters applied) and packed. Either way the entry is the template
+every client gets, from this answer and from the cache.
 """
 
 from __future__ import annotations
@@ -13,10 +17,10 @@ from collections.abc import Callable, Sequence
 
 from dnslib import DNSError, DNSHeader, DNSQuestion, DNSRecord
 
-from filterproxy.dns import wire
+from filterproxy.dns import relay, wire
 from filterproxy.dns.answers import question_label, servfail
 from filterproxy.dns.cache import Entry
-from filterproxy.dns.request import Answer, Handler, Reply, Request
+from filterproxy.dns.request import Answer, Handler, Pending, Reply, Request
 from filterproxy.dns.settings import DnsSettings
 from filterproxy.dns.upstream import UpstreamPool
 from filterproxy.errors import UpstreamError
@@ -38,25 +42,34 @@ class UpstreamStage:
             self.overloaded += 1
             return Answer(servfail(req, self.settings.edns_payload), failed=True, source="error")
         self.pending += 1
-        return self._resolve(req)
-
-    async def _resolve(self, req: Request) -> Answer:
+        pending = Pending()
         question = wire.lower_question(req.q.question)
-        try:
-            reply = await self.pool.resolve(question)
-            record = DNSRecord.parse(reply)
-        except (UpstreamError, DNSError):
-            return Answer(servfail(req, self.settings.edns_payload), failed=True, source="error")
-        finally:
-            self.pending -= 1
-        entry = self.canonical(req, record)
-        now = time.monotonic()
-        return Answer(
-            entry.render(req.q, now, self.settings.edns_payload, fast=self.settings.fast_path),
-            entry.aliases,
-            entry,
-            source="upstream",
+        self.pool.ask(
+            question, wire.forwardable_options(req.q.options), lambda reply: self._answered(req, pending, reply)
         )
+        return pending
+
+    def _answered(self, req: Request, pending: Pending, reply: bytes | UpstreamError) -> None:
+        self.pending -= 1
+        try:
+            pending.settle(self.answer(req, reply))
+        except Exception as exc:  # a bug here must still answer the client (SERVFAIL, counted)
+            pending.settle(exc)
+
+    def answer(self, req: Request, reply: bytes | UpstreamError) -> Answer:
+        """The client's answer from the upstream's reply: on the wire when it can, else via dnslib."""
+        settings = self.settings
+        if isinstance(reply, UpstreamError):
+            return Answer(servfail(req, settings.edns_payload), failed=True, source="error")
+        now = time.monotonic()
+        entry = relay.canonical(reply, len(req.q.question), settings, now) if settings.fast_path else None
+        if entry is None:  # declined by the wire path (or fast_path off): dnslib parses and repacks
+            try:
+                entry = self.canonical(req, DNSRecord.parse(reply))
+            except DNSError:
+                return Answer(servfail(req, settings.edns_payload), failed=True, source="error")
+        wire_ = entry.render(req.q, now, settings.edns_payload, fast=settings.fast_path)
+        return Answer(wire_, entry.aliases, entry, source="upstream")
 
     def canonical(self, req: Request, record: DNSRecord) -> Entry:
         for apply in self.filters:
