@@ -81,8 +81,8 @@ def build_service(config: Config, *, dns: bool = True, proxy: bool = True) -> Se
     """Compose the enabled components from the configuration."""
     from filterproxy.dns.server import DnsServer
     from filterproxy.http.server import ProxyServer
+    from filterproxy.incidents.isolated import service_store
     from filterproxy.incidents.queue import IncidentQueue
-    from filterproxy.incidents.store import store_for
     from filterproxy.metrics.exporter import MetricsServer
     from filterproxy.metrics.incidents import register_incident_status
     from filterproxy.selftest.metrics import register_selftest_metrics
@@ -94,7 +94,7 @@ def build_service(config: Config, *, dns: bool = True, proxy: bool = True) -> Se
     queue = IncidentQueue.from_config(config, registry)
     register_selftest_metrics(registry, config.data_dir)
     # its own store handle: the status gauge reads while the queue's writer writes
-    register_incident_status(registry, store_for(config.incidents, config.data_dir))
+    register_incident_status(registry, service_store(config.incidents, config.data_dir))
     service = Service(config, registry, engine)
     if config.metrics.enabled:
         service.components.append(MetricsServer(config.metrics, registry))
