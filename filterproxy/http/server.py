@@ -12,6 +12,7 @@ import contextlib
 import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
 from prometheus_client import CollectorRegistry
 
@@ -22,6 +23,7 @@ from filterproxy.errors import ProxyError
 from filterproxy.http.addon import FilterAddon
 from filterproxy.http.ca import ensure_ca
 from filterproxy.http.decide import Decider
+from filterproxy.http.internal import InternalGuard
 from filterproxy.http.limits import ClientLimit
 from filterproxy.http.metrics import ProxyMetrics
 from filterproxy.http.pac import PacServer
@@ -43,7 +45,25 @@ def build_addon(config: Config, engine: Engine, sink: IncidentSink, registry: Co
         timezone=config.policy.timezone,
         max_header_bytes=settings.max_header_bytes,
     )
-    return FilterAddon(Decider(engine, settings), responder, metrics, ClientLimit(settings.max_client_connections))
+    guard = InternalGuard(settings.allow_internal, service_ports(config))
+    return FilterAddon(
+        Decider(engine, settings), responder, metrics, ClientLimit(settings.max_client_connections), guard
+    )
+
+
+def service_ports(config: Config) -> set[int]:
+    """The ports the service itself listens on (and Prometheus's): never reachable through the proxy."""
+    listens = [config.proxy.listen, config.proxy.pac_listen, config.dns.listen]
+    if config.metrics.enabled:
+        listens.append(config.metrics.listen)
+    console = getattr(config, "console", None)  # the web console, where configured
+    if console is not None and getattr(console, "listen", None):
+        listens.append(console.listen)
+    ports = {split_host_port(listen)[1] for listen in listens if listen}
+    if config.metrics.prometheus_url:
+        prometheus = urlsplit(config.metrics.prometheus_url)
+        ports.add(prometheus.port or (443 if prometheus.scheme == "https" else 80))
+    return ports - {0}
 
 
 def mitmproxy_options(config: Config, listen: str, mode: str) -> dict[str, Any]:
@@ -130,6 +150,7 @@ class ProxyServer:
             await self.stop()
             raise ProxyError(f"the proxy could not listen on {self.listen} ({self.mode} mode); see the log")
         self.port = int(addrs[0][1])
+        self.addon.guard.own_ports.add(self.port)  # the bound port, when the configuration said 0
         log.info("proxy listening on %s port %s (%s mode)", addrs[0][0], self.port, self.mode)
         await self._start_pac()
 
@@ -140,6 +161,7 @@ class ProxyServer:
         proxy = self.config.proxy.pac_proxy or f"{split_host_port(self.listen)[0]}:{self.port}"
         self.pac = PacServer(host, port, proxy)
         await self.pac.start()
+        self.addon.guard.own_ports.add(self.pac.port)
 
     async def stop(self) -> None:
         if self.pac is not None:
