@@ -73,7 +73,8 @@ def list_observer(metrics: ListMetrics) -> Callable[[ReloadResult, Engine], None
 
 def source_stats(engine: Engine) -> list[SourceStats]:
     return [
-        SourceStats(s.id, s.category.value, s.entries, s.bad_lines, s.mtime) for s in engine.current.index.sources
+        SourceStats(s.id, s.category.value, s.entries, s.bad_lines, s.mtime, bool(s.stale))
+        for s in engine.current.index.sources
     ]
 
 

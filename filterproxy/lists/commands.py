@@ -76,7 +76,7 @@ def run_stats(args: argparse.Namespace) -> int:
         {
             "source": s.id, "category": s.category.value, "entries": s.entries, "bad_lines": s.bad_lines,
             "unsupported_lines": s.skipped, "age_days": round((now - s.mtime) / 86400, 1) if s.mtime else None,
-            "licence": s.licence, "path": s.path, "errors": list(s.errors),
+            "licence": s.licence, "path": s.path, "errors": list(s.errors), "stale": s.stale or None,
         }
         for s in index.sources
     ]
@@ -92,6 +92,8 @@ def run_stats(args: argparse.Namespace) -> int:
     for r in rows:
         print(f"{r['source']:32} {r['category']:14} {r['entries']:>9} {r['bad_lines']:>6} "
               f"{r['age_days'] if r['age_days'] is not None else '-':>7}  {r['licence']}")
+        if r["stale"]:
+            print(f"    STALE: {r['stale']}")
         for error in r["errors"][:2]:
             print(f"    {error}")
     print("local lists: " + ", ".join(f"{k}={v}" for k, v in local.items()))
