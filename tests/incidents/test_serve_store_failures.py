@@ -177,8 +177,10 @@ def test_postgresql_gone_mid_stream(tmp_path: Path, postgres: Postgres) -> None:
         if postgres.proc is None:
             postgres.start()
     with psycopg.connect(url) as conn:
-        stored = conn.execute("SELECT SUM(count) FROM incidents WHERE protocol = 'dns'").fetchone()[0]
-        lost, dropped = conn.execute("SELECT lost_total, dropped_total FROM node_state").fetchone()
+        row = conn.execute("SELECT SUM(count) FROM incidents WHERE protocol = 'dns'").fetchone()
+        state = conn.execute("SELECT lost_total, dropped_total FROM node_state").fetchone()
+    assert row is not None and state is not None
+    stored, (lost, dropped) = row[0], state
     assert stored == load.answered + READY and lost == dropped == 0
 
 
