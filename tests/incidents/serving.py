@@ -58,6 +58,7 @@ incidents:
         )
         self.proc: subprocess.Popen[str] | None = None
         self.output = ""
+        self.probes = 0  # readiness queries sent (each is a blocked event if it arrived)
 
     @property
     def data_dir(self) -> Path:
@@ -76,6 +77,7 @@ incidents:
             assert self.proc.poll() is None, self.read_log()
             try:
                 if "filterproxy_incidents_queue_depth" in self.metrics_text():
+                    self.probes += 1
                     self.query("ready.bet.example")
                     return
             except (httpx.HTTPError, OSError, dns.exception.DNSException):

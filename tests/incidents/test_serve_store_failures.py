@@ -77,6 +77,13 @@ def _finish(served: Served, load: Load, db: Path, spool: Path | None = None) -> 
     return stored_events(db) + spooled_events(spool or served.data_dir / "incidents.spool"), lost, dropped
 
 
+def _all_counted(kept: int, load: Load) -> None:
+    """Every answered blocked query is an event kept (or counted lost); none is invented. A query can
+    reach the service and still time out at the client, hence the range up to what was sent (and the
+    readiness probes, of which a retried one may have arrived too)."""
+    assert load.answered + READY <= kept <= load.sent + load.served.probes, (kept, load.answered, load.sent)
+
+
 def _assert_survived(served: Served, load: Load) -> None:
     assert served.alive(), f"serve died: {served.read_log()[-3000:]}"
     assert served.proxy_answers() == 403  # the proxy too
@@ -101,8 +108,9 @@ def test_immutable_store_files_mid_stream(tmp_path: Path) -> None:
     finally:
         _chattr("-i", *files)
     stored, lost, dropped = _finish(served, load, db)
-    assert load.answered > 1000
-    assert stored == load.answered + READY and lost == dropped == 0
+    assert load.answered > 300  # the load really ran
+    _all_counted(stored, load)
+    assert lost == dropped == 0
 
 
 def test_full_filesystem_under_the_store(tmp_path: Path, tmpfs: Path) -> None:
@@ -118,8 +126,9 @@ def test_full_filesystem_under_the_store(tmp_path: Path, tmpfs: Path) -> None:
         served.wait_spool_empty()
         load.run_for(0.5)
     stored, lost, dropped = _finish(served, load, tmpfs / "incidents.db")
-    assert load.answered > 1000
-    assert stored == load.answered + READY and lost == dropped == 0
+    assert load.answered > 300  # the load really ran
+    _all_counted(stored, load)
+    assert lost == dropped == 0
 
 
 def test_full_filesystem_under_store_and_spool_counts_every_drop(tmp_path: Path, tmpfs: Path) -> None:
@@ -135,7 +144,7 @@ def test_full_filesystem_under_store_and_spool_counts_every_drop(tmp_path: Path,
         load.run_for(1.5)
     stored, lost, dropped = _finish(served, load, tmpfs / "incidents.db", tmpfs / "incidents.spool")
     assert dropped > 0 and lost == 0
-    assert stored + dropped == load.answered + READY  # every event stored or counted as dropped
+    _all_counted(stored + dropped, load)  # every event stored or counted as dropped
 
 
 def test_corrupt_database(tmp_path: Path) -> None:
@@ -152,8 +161,9 @@ def test_corrupt_database(tmp_path: Path) -> None:
         served.wait_spool_empty()
         load.run_for(0.5)
     stored, lost, dropped = _finish(served, load, db)
-    assert load.answered > 1000
-    assert stored == load.answered + READY and lost == dropped == 0
+    assert load.answered > 300  # the load really ran
+    _all_counted(stored, load)
+    assert lost == dropped == 0
 
 
 def test_postgresql_gone_mid_stream(tmp_path: Path, postgres: Postgres) -> None:
@@ -181,7 +191,8 @@ def test_postgresql_gone_mid_stream(tmp_path: Path, postgres: Postgres) -> None:
         state = conn.execute("SELECT lost_total, dropped_total FROM node_state").fetchone()
     assert row is not None and state is not None
     stored, (lost, dropped) = row[0], state
-    assert stored == load.answered + READY and lost == dropped == 0
+    _all_counted(stored, load)
+    assert lost == dropped == 0
 
 
 def test_sigkill_of_the_service_counts_every_lost_event(tmp_path: Path) -> None:
@@ -202,4 +213,4 @@ def test_sigkill_of_the_service_counts_every_lost_event(tmp_path: Path) -> None:
     # the killed run handed out between answered+READY and sent+READY numbers; what is not stored was lost
     assert load.answered + READY - stored > 0, "nothing was in flight at the kill: the test proves nothing"
     assert lost >= load.answered + READY - stored, (lost, load.answered, stored)
-    assert lost <= load.sent + READY - stored + block, (lost, load.sent, stored, block)  # the over-count bound
+    assert lost <= load.sent + served.probes - stored + block, (lost, load.sent, stored, block)  # the over-count bound
