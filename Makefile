@@ -3,7 +3,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 CONFIG ?= config/filterproxy.yaml
 
-.PHONY: run test lint typecheck unit bench bench-classify bench-dns bench-dns-realistic bench-http bench-incidents bench-gateway clean
+.PHONY: run test lint typecheck unit fuzz bench-reload bench bench-classify bench-dns bench-dns-realistic bench-http bench-incidents bench-gateway clean
 
 run:
 	FILTERPROXY_CONFIG=$(CONFIG) scripts/run.sh
@@ -42,6 +42,13 @@ bench-incidents:
 bench-gateway:
 	scripts/bootstrap.sh bench
 	$(PY) -m bench.gateway
+
+# not part of `make test`: about 10 minutes on 2 cores; loopback only, bounded in count and time
+fuzz:
+	$(PY) -m bench.fuzz
+
+bench-reload:
+	$(PY) -m bench.reload
 
 clean:
 	rm -rf $(VENV) var artifacts .mypy_cache .ruff_cache

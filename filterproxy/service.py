@@ -76,7 +76,8 @@ def list_observer(metrics: ListMetrics) -> Callable[[ReloadResult, Engine], None
 
 def source_stats(engine: Engine) -> list[SourceStats]:
     return [
-        SourceStats(s.id, s.category.value, s.entries, s.bad_lines, s.mtime) for s in engine.current.index.sources
+        SourceStats(s.id, s.category.value, s.entries, s.bad_lines, s.mtime, bool(s.stale))
+        for s in engine.current.index.sources
     ]
 
 
@@ -85,8 +86,8 @@ def build_service(config: Config, *, dns: bool = True, proxy: bool = True, conso
     from filterproxy.dns.server import DnsServer
     from filterproxy.http.server import ProxyServer
     from filterproxy.identity.runtime import IdentityRuntime
+    from filterproxy.incidents.isolated import service_store
     from filterproxy.incidents.queue import IncidentQueue
-    from filterproxy.incidents.store import store_for
     from filterproxy.lists.loader import resolve_sources
     from filterproxy.lists.state import state_dir
     from filterproxy.metrics.exporter import MetricsServer
@@ -102,7 +103,7 @@ def build_service(config: Config, *, dns: bool = True, proxy: bool = True, conso
     register_selftest_metrics(registry, config.data_dir)
     register_list_state_metrics(registry, lambda: resolve_sources(config), state_dir(config.data_dir))
     # its own store handle: the status gauge reads while the queue's writer writes
-    register_incident_status(registry, store_for(config.incidents, config.data_dir))
+    register_incident_status(registry, service_store(config.incidents, config.data_dir))
     service = Service(config, registry, engine)
     if config.metrics.enabled:
         service.components.append(MetricsServer(config.metrics, registry))

@@ -115,6 +115,14 @@ def exercise_serve(argv: list[str], cwd: Path, ports: dict[str, int], env: dict[
         assert "Adult content" in page.text
         match = re.search(r"[A-Z2-9]{3}-[A-Z2-9]{3}-[A-Z2-9]{3}", page.text)
         assert match, page.text[:500]
+        # ... and never lets a client reach the gateway's own services through it
+        with httpx.Client(proxy=f"http://127.0.0.1:{ports['proxy']}", timeout=10) as client:
+            inside = client.get(f"http://127.0.0.1:{ports['metrics']}/metrics")
+        assert inside.status_code == 403 and "filterproxy_" not in inside.text
+        tunnel = subprocess.run(["curl", "-sS", "--noproxy", "", "-p", "-x", f"http://127.0.0.1:{ports['proxy']}",
+                                 f"http://127.0.0.1:{ports['metrics']}/metrics"], capture_output=True, text=True,
+                                timeout=30, env={"PATH": "/usr/bin:/bin"})  # fmt: skip
+        assert tunnel.returncode == 56 and "403" in tunnel.stderr and "filterproxy_" not in tunnel.stdout
         metrics = httpx.get(f"http://127.0.0.1:{ports['metrics']}/metrics", timeout=5).text
         assert "filterproxy_dns_" in metrics and "filterproxy_lists_entries" in metrics
         for secret in ("bet.example", "adult.example", "127.0.0.1\""):

@@ -87,6 +87,7 @@ class SourceInfo:
     licence: str = ""
     attribution: str = ""
     errors: tuple[str, ...] = ()  # first few `file:line: reason` samples
+    stale: str = ""  # why the live file was rejected, when the index holds the source's last good copy
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,6 +34,7 @@ from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
+from filterproxy.dns.cache import dismantle
 from filterproxy.dns.metrics import LATENCY_BUCKETS, DnsMetrics, LabelValues, qtype_label
 from filterproxy.dns.ports import EngineLike
 from filterproxy.dns.request import Answer, Request
@@ -185,9 +186,10 @@ class HotLane:
     def reset(self) -> None:
         """Forget every answer (the lists changed)."""
         self._generation = self.engine.generation
-        self._groups.clear()
-        self._clients.clear()
-        self._shared.clear()
+        old = (self._groups, self._clients)
+        self._groups, self._clients, self._shared = {}, OrderedDict(), {}
+        for lanes in old:  # a lane per client: freed a few at a time, not in one stall of the loop
+            dismantle(lanes, chunk=50)
 
     def forget(self, host: str) -> None:
         """Forget the lane of one client address (the person behind it changed)."""

@@ -7,6 +7,8 @@ Where each decision is made, and why there:
   transparent mode has); allowed connections are ignored here, i.e. passed through untouched.
 - ``server_connect``: closes connections refused at the ClientHello before they reach upstream.
 - ``requestheaders``: plain HTTP and intercepted HTTPS, before the body and before upstream.
+- ``server_connect`` (every upstream connection): the destination is resolved here, checked against
+  :class:`InternalGuard` (never the gateway itself) and the connection pinned to the checked address.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from filterproxy.classify.normalise import parse_ip
 from filterproxy.http import fastpath
 from filterproxy.http.content import ContentGuard
 from filterproxy.http.decide import ConnectionDecision, Decider, TlsHandling
+from filterproxy.http.internal import InternalGuard
 from filterproxy.http.limits import ClientLimit
 from filterproxy.http.metrics import ProxyMetrics
 from filterproxy.http.responder import Responder
@@ -78,6 +81,7 @@ class FilterAddon:
         who: Callable[[str, IPAddress], Identity | None] | None = None,
         marker: ProbeMarker | None = None,
         content: ContentGuard | None = None,
+        guard: InternalGuard | None = None,
     ) -> None:
         self.decider = decider
         self.who = who  # connection id, client -> the person (proxy auth, RADIUS); None: no identity sources
@@ -86,6 +90,7 @@ class FilterAddon:
         self.limit = limit or ClientLimit(0)
         self.marker = marker
         self.content = content  # page-content analysis of allowed responses; None when off
+        self.guard = guard or InternalGuard()
         self._refused: dict[str, str] = {}  # server connection id -> client connection id
         self._probes: set[str] = set()  # client connections whose CONNECT carried a self-test token
 
@@ -133,8 +138,22 @@ class FilterAddon:
                 raise exceptions.OptionsError(f"filterproxy_no_sni: expected one of {NO_SNI}, got {value!r}")  # type: ignore[no-untyped-call]
             self.decider.no_sni = value
 
+    def _refuse_internal(self, flow: http.HTTPFlow) -> bool:
+        """Refuse a request or CONNECT that names the gateway itself (the address check follows at connect)."""
+        reason = self.guard.check_name(flow.request.host, flow.request.port)
+        if reason is None:
+            return False
+        self.metrics.internal_reason[reason].inc()
+        self.metrics.outcome["refused"].inc()
+        flow.response = http.Response.make(
+            403, b"Refused: the proxy does not connect to the gateway itself.\n", {"Content-Type": "text/plain"}
+        )
+        return True
+
     def http_connect(self, flow: http.HTTPFlow) -> None:
         if flow.response or flow.error or not flow.live:
+            return
+        if self._refuse_internal(flow):
             return
         started = time.perf_counter()
         client = client_ip(flow.client_conn.peername)
@@ -190,9 +209,19 @@ class FilterAddon:
             self.responder.pending(context.client.id, client, decision.verdict, who)
         self.metrics.handling[decision.handling.value].inc()
 
-    def server_connect(self, data: Any) -> None:
+    async def server_connect(self, data: Any) -> None:
         if self._refused.pop(data.server.id, None) is not None:
             data.server.error = "blocked by filterproxy"
+            return
+        if data.server.error or not data.server.address:
+            return
+        host, port = data.server.address[0], data.server.address[1]
+        address, reason = await self.guard.pin(host, port)
+        if reason is not None:
+            self.metrics.internal_reason[reason].inc()
+            data.server.error = f"refused by filterproxy: {host}:{port} is inside the gateway ({reason})"
+        else:
+            data.server.address = (address, port)  # connect to exactly what was checked (DNS rebinding)
 
     def tls_failed_client(self, data: Any) -> None:
         self.responder.flush_pending(data.context.client.id)
@@ -214,6 +243,8 @@ class FilterAddon:
 
     def requestheaders(self, flow: http.HTTPFlow) -> None:
         if flow.response or flow.error or not flow.live:
+            return
+        if self._refuse_internal(flow):
             return
         started = time.perf_counter()
         request = flow.request

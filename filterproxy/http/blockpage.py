@@ -2,11 +2,18 @@
 
 No JavaScript, one self-contained HTML page (inline CSS), readable by screen readers. Clients
 that do not accept HTML get the same facts as plain text; HEAD gets the headers only.
+
+The page is served under the blocked site's origin, so it must not become a foothold there: it is
+never sniffed into another type (``nosniff``) and its Content-Security-Policy allows nothing but its
+own inline style (by hash), the configured logo and a form posting back to itself.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import html
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -43,6 +50,31 @@ def category_title(verdict: Verdict) -> str:
 
 
 @lru_cache(maxsize=1)
+def _style_hash() -> str:
+    """The CSP source of the template's one inline style block: 'sha256-...' of its exact text."""
+    text = resources.files("filterproxy.http").joinpath("templates/blockpage.html").read_text("utf-8")
+    found = re.search(r"<style>(.*?)</style>", text, re.DOTALL)
+    style = found.group(1) if found else ""
+    return "'sha256-" + base64.b64encode(hashlib.sha256(style.encode("utf-8")).digest()).decode() + "'"
+
+
+@lru_cache(maxsize=16)
+def content_security_policy(logo_url: str | None) -> str:
+    """Nothing may load, run, frame or be posted anywhere but the inline style and the school logo."""
+    image = "'none'"
+    if logo_url:
+        parts = urlsplit(logo_url)
+        image = f"{parts.scheme}://{parts.netloc}" if parts.scheme in ("http", "https") and parts.netloc else "'self'"
+    return (
+        f"default-src 'none'; style-src {_style_hash()}; img-src {image}; form-action 'self'; "
+        "base-uri 'none'; frame-ancestors 'none'"
+    )
+
+
+SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer", "X-Frame-Options": "DENY"}
+
+
+@lru_cache(maxsize=1)
 def _template() -> Template:
     text = resources.files("filterproxy.http").joinpath("templates/blockpage.html").read_text("utf-8")
     return Template(text)
@@ -69,6 +101,8 @@ def render(
         "Cache-Control": "no-store",
         "X-Filterproxy-Reference": reference,
         "X-Filterproxy-Category": verdict.what,
+        **SECURITY_HEADERS,
+        "Content-Security-Policy": content_security_policy(settings.logo_url),
     }
     if wants_html(accept):
         body = _html(verdict, title, url, reference, at, settings).encode("utf-8")

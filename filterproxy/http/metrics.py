@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry
 
+from filterproxy.http.internal import REASONS
 from filterproxy.metrics.registry import counter, histogram
 from filterproxy.model import Verdict
 
@@ -60,6 +61,13 @@ class ProxyMetrics:
             "filterproxy_http_connections_limited_total",
             "Connections refused because their client already had the maximum open.",
         )
+        self.internal = counter(
+            registry,
+            "filterproxy_http_internal_refused_total",
+            "Requests and connections refused because they aimed at the gateway itself, by reason "
+            "(loopback, link_local, unspecified, gateway_address, service_port, unresolved).",
+            ["reason"],
+        )
         self.decision = histogram(
             registry,
             "filterproxy_http_decision_seconds",
@@ -71,6 +79,7 @@ class ProxyMetrics:
         self.outcome = {o: self.requests.labels(o) for o in OUTCOMES}
         self.handling = {h: self.connections.labels(h) for h in HANDLING}
         self.hook_time = {h: self.decision.labels(h) for h in ("connect", "clienthello", "request")}
+        self.internal_reason = {r: self.internal.labels(r) for r in REASONS}
 
     def blocked(self, verdict: Verdict, protocol: str) -> None:
         self.blocks.labels(verdict.what, verdict.group, protocol).inc()

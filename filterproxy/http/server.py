@@ -12,6 +12,7 @@ import contextlib
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from prometheus_client import CollectorRegistry
 
@@ -26,6 +27,7 @@ from filterproxy.http.auth import ProxyAuthAddon
 from filterproxy.http.ca import ensure_ca
 from filterproxy.http.content import ContentGuard
 from filterproxy.http.decide import Decider
+from filterproxy.http.internal import InternalGuard
 from filterproxy.http.limits import ClientLimit
 from filterproxy.http.metrics import ProxyMetrics
 from filterproxy.http.pac import PacServer
@@ -59,9 +61,11 @@ def build_addon(
         timezone=config.policy.timezone,
         max_header_bytes=settings.max_header_bytes,
     )
-    guard = content_guard(config, engine, responder, registry)
+    content = content_guard(config, engine, responder, registry)
+    internal = InternalGuard(settings.allow_internal, service_ports(config))
     limit = ClientLimit(settings.max_client_connections)
-    return FilterAddon(Decider(engine, settings), responder, metrics, limit, who, ProbeMarker(config.data_dir), guard)
+    marker = ProbeMarker(config.data_dir)
+    return FilterAddon(Decider(engine, settings), responder, metrics, limit, who, marker, content, internal)
 
 
 def content_guard(
@@ -74,6 +78,21 @@ def content_guard(
     engine.sites.configure(settings.cache_size, settings.cache_ttl)
     analyser = Analyser(load_lists(settings.phrases_dir), settings.max_bytes, content_metrics(registry))
     return ContentGuard(analyser, engine, responder, content_metrics(registry))
+
+
+def service_ports(config: Config) -> set[int]:
+    """The ports the service itself listens on (and Prometheus's): never reachable through the proxy."""
+    listens = [config.proxy.listen, config.proxy.pac_listen, config.dns.listen]
+    if config.metrics.enabled:
+        listens.append(config.metrics.listen)
+    console = getattr(config, "console", None)  # the web console, where configured
+    if console is not None and getattr(console, "listen", None):
+        listens.append(console.listen)
+    ports = {split_host_port(listen)[1] for listen in listens if listen}
+    if config.metrics.prometheus_url:
+        prometheus = urlsplit(config.metrics.prometheus_url)
+        ports.add(prometheus.port or (443 if prometheus.scheme == "https" else 80))
+    return ports - {0}
 
 
 def mitmproxy_options(config: Config, listen: str, mode: str) -> dict[str, Any]:
@@ -164,6 +183,7 @@ class ProxyServer:
             await self.stop()
             raise ProxyError(f"the proxy could not listen on {self.listen} ({self.mode} mode); see the log")
         self.port = int(addrs[0][1])
+        self.addon.guard.own_ports.add(self.port)  # the bound port, when the configuration said 0
         log.info("proxy listening on %s port %s (%s mode)", addrs[0][0], self.port, self.mode)
         await self._start_pac()
 
@@ -174,6 +194,7 @@ class ProxyServer:
         proxy = self.config.proxy.pac_proxy or f"{split_host_port(self.listen)[0]}:{self.port}"
         self.pac = PacServer(host, port, proxy)
         await self.pac.start()
+        self.addon.guard.own_ports.add(self.pac.port)
 
     async def stop(self) -> None:
         if self.pac is not None:

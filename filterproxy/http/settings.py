@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Literal
 
 from pydantic import Field, field_validator
@@ -77,9 +78,30 @@ class ProxySettings(Section):
     max_client_connections: int = Field(
         default=512, ge=0, description="Simultaneous connections per client address (0: no limit)."
     )
+    allow_internal: list[str] = Field(
+        default=[],
+        description="Destinations inside the gateway the proxy may still reach (by default it refuses "
+        "loopback, link-local, the gateway's own addresses and the service's own ports): CIDR networks "
+        "(every port but the service's own) or exact HOST:PORT pairs (e.g. 127.0.0.1:8080, [::1]:8080).",
+    )
     max_header_bytes: int = Field(
         default=65536, ge=1024, description="Largest request header block accepted; larger is refused."
     )
+
+    @field_validator("allow_internal")
+    @classmethod
+    def _allow_entries(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            host, sep, port = entry.rpartition(":")
+            if sep and port.isdigit() and (not host.count(":") or host.startswith("[")) and host:
+                if not 0 < int(port) < 65536:
+                    raise ValueError(f"{entry!r}: port out of range")
+                continue
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"{entry!r}: expected a CIDR network or HOST:PORT") from exc
+        return value
 
     @field_validator("passthrough")
     @classmethod

@@ -40,6 +40,17 @@ class IncidentMetrics:
         self.lost = counter(
             registry, "filterproxy_incidents_lost_after_crash_total", "Events found lost at start-up after a crash."
         )
+        self.watermark_block = gauge(
+            registry,
+            "filterproxy_incidents_watermark_block",
+            "Sequence numbers reserved ahead on disk: the most a crash now can over-count as lost.",
+        )
+        self.watermark_overrun = gauge(
+            registry,
+            "filterproxy_incidents_watermark_overrun",
+            "Sequence numbers handed out beyond the reservation this run (disk too slow; a crash then "
+            "under-counts by up to this).",
+        )
         self.write_seconds = histogram(
             registry,
             "filterproxy_incidents_write_seconds",

@@ -7,9 +7,11 @@ transaction with a sequence checkpoint. While the store is down, batches go to t
 (fsync'd) and are replayed, in order, once it is back. ``stop()`` drains everything.
 
 Loss accounting: every accepted event gets a sequence number (starting from the clock in
-microseconds, so it never goes back across restarts). Each batch records ``submitted`` (the
-highest number handed out) beside ``stored``; at the next start ``submitted - durable`` is
-what a crash lost, added to ``node_state.lost_total`` and ``lost_after_crash_total``.
+microseconds, so it never goes back across restarts). Numbers are reserved ahead on disk
+(:mod:`filterproxy.incidents.watermark`, fsync'd by a thread) before they are handed out, and each
+batch records ``submitted`` beside ``stored``; at the next start ``max(watermark, submitted) -
+durable`` is what a crash may have lost (over-counting by at most the unused part of the last
+reserved block, which is logged), added to ``node_state.lost_total`` and ``lost_after_crash_total``.
 """
 
 from __future__ import annotations
@@ -31,11 +33,13 @@ from filterproxy.incidents.devices import DeviceDirectory
 from filterproxy.incidents.event import BlockEvent
 from filterproxy.incidents.fold import Sequenced, fold
 from filterproxy.incidents.housekeeping import Housekeeper
+from filterproxy.incidents.isolated import service_store
 from filterproxy.incidents.link import StoreLink
 from filterproxy.incidents.metrics import IncidentMetrics
 from filterproxy.incidents.settings import IncidentSettings
 from filterproxy.incidents.spool import Spool, SpoolContents
-from filterproxy.incidents.store import Written, store_for
+from filterproxy.incidents.store import Written
+from filterproxy.incidents.watermark import Watermark
 
 if TYPE_CHECKING:
     from filterproxy.config.model import Config
@@ -57,7 +61,7 @@ class IncidentQueue:
         self.settings = settings
         self.node = node or settings.node or socket.gethostname()
         self.metrics = IncidentMetrics(registry)
-        self.store = store_for(settings, data_dir)
+        self.store = service_store(settings, data_dir)
         self.spool = Spool(data_dir / settings.spool_file)
         self.devices = DeviceDirectory(settings.devices, data_dir)
         self.notifier = Notifier(settings.alerts, self.metrics)
@@ -75,6 +79,8 @@ class IncidentQueue:
         self.link = StoreLink(self.store, settings.retry_interval, self.metrics, self._account_previous_run,
                               str(self.spool.path))  # fmt: skip
         self._spool_at_start = SpoolContents([], 0, 0)
+        self.watermark = Watermark(data_dir / settings.watermark_file, lambda: self._seq)
+        self._watermark_at_start = (0, 0)
 
     @classmethod
     def from_config(cls, config: Config, registry: CollectorRegistry) -> IncidentQueue:
@@ -89,6 +95,8 @@ class IncidentQueue:
                 if not full:
                     self._seq += 1
                     self._items.append((self._seq, event))
+                    if self._seq >= self.watermark.low():  # the reserve runs low: its thread fsyncs more
+                        self.watermark.wake()
             if full:
                 self.dropped += 1
                 self.metrics.dropped.labels("overflow").inc()
@@ -111,7 +119,9 @@ class IncidentQueue:
     def start_sync(self) -> None:
         """Account for a previous crash, then start the writer (works with the store down)."""
         self._spool_at_start = self.spool.scan()
-        self._rebase(max(self._spool_at_start.last_seq, self._spool_at_start.submitted))
+        self._watermark_at_start = self.watermark.read()
+        self._rebase(max(self._spool_at_start.last_seq, self._spool_at_start.submitted, self._watermark_at_start[0]))
+        self.watermark.start()  # before the store: numbers handed out from now on are reserved on disk
         self.link.ready()
         self._thread = threading.Thread(target=self._run, name="incident-writer", daemon=True)
         self._thread.start()
@@ -123,6 +133,7 @@ class IncidentQueue:
         self._wake.set()
         if self._thread is not None:
             self._thread.join()
+        self.watermark.stop(self._seq)
         if self.link.up and self.dropped:
             try:
                 self.store.record_loss(self.node, 0, self.dropped)
@@ -155,6 +166,7 @@ class IncidentQueue:
                 self._cycle()
             except Exception:  # a bug must not end the writer: the batch went to the spool
                 log.exception("incident writer cycle failed")
+                self._busy = False
             if stopping and not self._items:
                 return
 
@@ -164,14 +176,16 @@ class IncidentQueue:
             count = min(len(self._items), self.settings.batch_size)
             batch = [self._items.popleft() for _ in range(count)]
             self._write(batch, self._seq)
-            self._busy = False
         if self.spool.pending and self.link.ready():
             self._replay()
         self.metrics.queue_depth.set(len(self._items))
         self.metrics.spool_events.set(self.spool.pending)
         self.metrics.spool_bytes.set(self.spool.size())
+        self.metrics.watermark_block.set(self.watermark.block)
+        self.metrics.watermark_overrun.set(self.watermark.overrun)
         if self.link.up:
             self.link.guarded(self.housekeeper.tick)
+        self._busy = False  # only now: flush() waits for the whole cycle, chores included
 
     def _write(self, batch: list[Sequenced], submitted: int) -> None:
         if self.spool.pending or not self.link.ready():
@@ -236,10 +250,16 @@ class IncidentQueue:
     # store state ---------------------------------------------------------------------------
     def _account_previous_run(self) -> None:
         state, spooled = self.store.state(self.node), self._spool_at_start
+        watermark, block = self._watermark_at_start
         durable = max(state.stored_seq, spooled.last_seq)
-        lost = max(0, max(state.submitted_seq, spooled.submitted) - durable) + spooled.bad_lines
+        checkpoint = max(state.submitted_seq, spooled.submitted)
+        lost = max(0, max(checkpoint, watermark) - durable) + spooled.bad_lines
         if lost:
-            log.warning("incident queue: %s event(s) were lost by an unclean stop of node %s", lost, self.node)
+            certain = max(0, checkpoint - durable, watermark - block - durable) + spooled.bad_lines
+            log.warning(
+                "incident queue: %s event(s) were lost by an unclean stop of node %s (at least %s: up to %s "
+                "reserved sequence numbers may not have been used)", lost, self.node, certain, lost - certain,
+            )  # fmt: skip
             self.metrics.lost.inc(lost)
             self.store.record_loss(self.node, lost)
         self._rebase(max(state.submitted_seq, state.stored_seq))
@@ -258,4 +278,6 @@ class IncidentQueue:
             self._run_first += offset
         if self._spooled_this_run:
             self.spool.shift_tail(self._spooled_this_run, offset, self._seq)
+        if self.watermark.reserved:
+            self.watermark.reserve_now(self._seq)
         log.warning("incident sequence numbers moved on by %s: the clock is behind an earlier run", offset)

@@ -94,6 +94,15 @@ class IncidentSettings(Section):
         default=Path("incidents.spool"), description="Append-only spool used while the store is down."
     )
     retry_interval: float = Field(default=2.0, gt=0, description="Seconds between store reconnect attempts.")
+    isolate: bool = Field(
+        default=True,
+        description="Run the service's store connections in a child process, so a failing database "
+        "(SQLite's SIGBUS on an unwritable or full filesystem, a hung server) cannot take DNS and the proxy down.",
+    )
+    watermark_file: Path = Field(
+        default=Path("incidents.seq"),
+        description="Sequence numbers reserved ahead of use (fsync'd), so a crash's loss is counted.",
+    )
     retention_days: int = Field(
         default=365, ge=1, description="Days after which client IP, device, user, URL query are purged."
     )

@@ -19,13 +19,14 @@ import logging
 import os
 import sys
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from filterproxy.classify.builder import IndexBuilder
 from filterproxy.classify.index import Index, SourceInfo
 from filterproxy.classify.store import write_index
 from filterproxy.errors import ListError, ListFormatError
+from filterproxy.lists import lastgood
 from filterproxy.lists.formats import BadLine, Entry, parse_source
 from filterproxy.lists.settings import SourceSettings
 
@@ -57,8 +58,11 @@ def fingerprint(sources: Sequence[SourceSettings], max_bad_share: float) -> str:
     return digest.hexdigest()[:32]
 
 
-def build_index(sources: Sequence[SourceSettings], max_bad_share: float) -> Index:
-    """Parse every enabled source into one index, or raise :class:`ListError` saying which and why."""
+def build_index(sources: Sequence[SourceSettings], max_bad_share: float, good: Path | None = None) -> Index:
+    """Parse every enabled source into one index, or raise :class:`ListError` saying which and why.
+
+    With ``good`` (the last-good-copy directory), a rejected source falls back to its last good
+    copy (see :mod:`filterproxy.lists.lastgood`) and only a source without one fails the build."""
     # taken before parsing: a file that changes during the build then no longer matches, and is rebuilt
     stamp = fingerprint(sources, max_bad_share)
     enabled = [s for s in sources if s.enabled]
@@ -74,13 +78,31 @@ def build_index(sources: Sequence[SourceSettings], max_bad_share: float) -> Inde
             continue
         result = _add_source(builder, source, max_bad_share)
         if result.rejected:
-            raise ListFormatError(_rejection(result.info, source.bad_share_limit(max_bad_share)))
+            result = _fall_back(builder, source, max_bad_share, result, good)
+        elif good is not None:
+            lastgood.keep(source, good)
         infos.append(result.info)
     if missing:
         log.info("%d remote source(s) not downloaded yet (%s): serving without them until the first "
                  "download (`filterproxy lists update`, or the service's own update)", len(missing),
                  ", ".join(missing[:3]) + (", ..." if len(missing) > 3 else ""))
     return builder.build(infos, stamp)
+
+
+def _fall_back(builder: IndexBuilder, source: SourceSettings, max_bad_share: float, rejected: SourceResult,
+               good: Path | None) -> SourceResult:  # fmt: skip
+    """The source's last good copy in place of a rejected file; raises when there is none (or it fails too)."""
+    reason = _rejection(rejected.info, source.bad_share_limit(max_bad_share))
+    copy = lastgood.last_good(source, good) if good is not None else None
+    if copy is None:
+        raise ListFormatError(reason)
+    result = _add_source(builder, copy, max_bad_share)
+    if result.rejected:
+        raise ListFormatError(reason)
+    log.warning("%s; serving its last good copy (%s entries)", reason, result.info.entries)
+    info = replace(result.info, path=str(source.path), stale=f"{reason}; serving the last good copy",
+                   errors=rejected.info.errors)  # fmt: skip
+    return SourceResult(info, False)
 
 
 def _add_source(builder: IndexBuilder, source: SourceSettings, max_bad_share: float) -> SourceResult:
@@ -157,9 +179,10 @@ def _stat(path: Path) -> tuple[float, int]:
     return max(s.st_mtime for s in stats), sum(s.st_size for s in stats)
 
 
-def build_to_file(sources: Sequence[SourceSettings], max_bad_share: float, out: Path) -> Index:
+def build_to_file(sources: Sequence[SourceSettings], max_bad_share: float, out: Path,
+                  good: Path | None = None) -> Index:  # fmt: skip
     """Build and write the compiled form to ``out`` atomically."""
-    index = build_index(sources, max_bad_share)
+    index = build_index(sources, max_bad_share, good)
     out.parent.mkdir(parents=True, exist_ok=True)
     write_index(index, out)
     return index
@@ -170,7 +193,8 @@ def _main(argv: Sequence[str]) -> int:
     spec = json.loads(Path(argv[0]).read_text())
     sources = [SourceSettings.model_validate(s) for s in spec["sources"]]
     try:
-        build_to_file(sources, float(spec["max_bad_share"]), Path(argv[1]))
+        good = Path(spec["good"]) if spec.get("good") else None
+        build_to_file(sources, float(spec["max_bad_share"]), Path(argv[1]), good)
     except ListError as exc:
         print(str(exc), file=sys.stderr)
         return 3

@@ -79,7 +79,7 @@ def run_stats(args: argparse.Namespace) -> int:
         {
             "source": s.id, "category": s.category.value, "entries": s.entries, "bad_lines": s.bad_lines,
             "unsupported_lines": s.skipped, "age_days": round((now - s.mtime) / 86400, 1) if s.mtime else None,
-            "licence": s.licence, "path": s.path, "errors": list(s.errors),
+            "licence": s.licence, "path": s.path, "errors": list(s.errors), "stale": s.stale or None,
             "download": _download(states.get(s.id), now),
         }
         for s in index.sources
@@ -103,6 +103,8 @@ def run_stats(args: argparse.Namespace) -> int:
               f"{r['download']['status'] if r['download'] else 'local':9} {r['licence']}")
         if r["download"] and r["download"]["last_error"]:
             print(f"    last error: {r['download']['last_error']}")
+        if r["stale"]:
+            print(f"    STALE: {r['stale']}")
         for error in r["errors"][:2]:
             print(f"    {error}")
     print("local lists: " + ", ".join(f"{k}={v}" for k, v in local.items()))

@@ -16,6 +16,7 @@ from filterproxy.classify.policy import Policy
 from filterproxy.classify.store import read_index
 from filterproxy.config.model import Config
 from filterproxy.errors import IndexFileError
+from filterproxy.lists import lastgood
 from filterproxy.lists.build import build_to_file, fingerprint
 from filterproxy.lists.local import LocalFiles, load_local
 from filterproxy.lists.settings import SourceSettings
@@ -60,9 +61,14 @@ def load_index(config: Config) -> Index:
             return read_index(path)
         except IndexFileError as exc:
             log.warning("rebuilding: %s", exc)
-    build_to_file(sources, config.lists.max_bad_share, path)
+    build_to_file(sources, config.lists.max_bad_share, path, last_good_dir(config))
     prune_index_files(path.parent, keep=path)
     return read_index(path)
+
+
+def last_good_dir(config: Config) -> Path:
+    """Where each accepted source's last good copy is kept (see filterproxy.lists.lastgood)."""
+    return config.data_dir / "lists" / lastgood.DIRECTORY
 
 
 def prune_index_files(directory: Path, keep: Path) -> None:

@@ -27,7 +27,7 @@ from filterproxy.classify.store import read_index
 from filterproxy.config.model import Config
 from filterproxy.errors import FilterproxyError, ListError
 from filterproxy.lists.build import fingerprint
-from filterproxy.lists.loader import index_dir, local_files, prune_index_files, resolve_sources
+from filterproxy.lists.loader import index_dir, last_good_dir, local_files, prune_index_files, resolve_sources
 from filterproxy.lists.local import load_local
 from filterproxy.lists.settings import SourceSettings
 from filterproxy.lists.state import due, read_states, remote, state_dir
@@ -165,7 +165,7 @@ class ListManager:
             return Classifier(self._engine.current.policy, current, local), False
         path = index_dir(config) / f"{wanted}.fpi"
         if not path.exists():
-            await _build_in_child(sources, config.lists.max_bad_share, path)
+            await _build_in_child(sources, config.lists.max_bad_share, path, last_good_dir(config))
         index = read_index(path)
         prune_index_files(path.parent, keep=path)
         return Classifier(Policy(config.policy), index, local), True
@@ -204,8 +204,9 @@ class ListManager:
         return tuple(out)
 
 
-async def _build_in_child(sources: list[SourceSettings], max_bad_share: float, out: Path) -> None:
-    spec = {"sources": [s.model_dump(mode="json") for s in sources], "max_bad_share": max_bad_share}
+async def _build_in_child(sources: list[SourceSettings], max_bad_share: float, out: Path, good: Path) -> None:
+    spec = {"sources": [s.model_dump(mode="json") for s in sources], "max_bad_share": max_bad_share,
+            "good": str(good)}  # fmt: skip
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
         json.dump(spec, handle)
     spec_path = Path(handle.name)

@@ -1,8 +1,9 @@
 """The /metrics endpoint: a small asyncio HTTP/1.1 server over one private registry.
 
-It runs in the service's event loop (no thread), answers GET/HEAD on the configured path,
-and speaks just enough HTTP for Prometheus, curl and browsers: one request per connection,
-bounded request size and time, optional basic authentication.
+It runs in the service's event loop, answers GET/HEAD on the configured path, and speaks just
+enough HTTP for Prometheus, curl and browsers: one request per connection, bounded request size
+and time, optional basic authentication (whose password hashing runs in a worker thread, rate
+limited per client: see :mod:`filterproxy.metrics.auth`).
 """
 
 from __future__ import annotations
@@ -16,14 +17,22 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.exposition import choose_encoder
 
 from filterproxy.config.types import split_host_port
-from filterproxy.metrics.auth import BasicAuth
+from filterproxy.metrics.auth import BasicAuth, Outcome
+from filterproxy.metrics.registry import counter
 from filterproxy.metrics.settings import MetricsSettings
 
 log = logging.getLogger(__name__)
 
 _MAX_HEAD = 16 * 1024
 _READ_TIMEOUT = 10.0
-_REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 405: "Method Not Allowed"}
+_REASONS = {
+    200: "OK",
+    400: "Bad Request",
+    401: "Unauthorized",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    429: "Too Many Requests",
+}
 
 
 class MetricsServer:
@@ -34,6 +43,10 @@ class MetricsServer:
         self.registry = registry
         self.host, self._port = split_host_port(settings.listen)
         self._auth = BasicAuth.from_settings(settings)
+        auth_total = counter(
+            registry, "filterproxy_metrics_auth_total", "Basic-auth checks of /metrics by outcome.", ("outcome",)
+        )
+        self._auth_outcome = {o: auth_total.labels(o.value) for o in Outcome}
         self._server: asyncio.Server | None = None
 
     @property
@@ -56,11 +69,14 @@ class MetricsServer:
             self._server.close()
             await self._server.wait_closed()
             self._server = None
+        if self._auth is not None:
+            self._auth.close()
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), _READ_TIMEOUT)
-            await self._respond(writer, *_parse_head(head))
+            peer = writer.get_extra_info("peername")
+            await self._respond(writer, *_parse_head(head), str(peer[0]) if peer else "")
         except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, TimeoutError, ValueError):
             await _send(writer, 400, b"bad request\n", "text/plain")
         except ConnectionError:
@@ -71,11 +87,17 @@ class MetricsServer:
                 await writer.wait_closed()
 
     async def _respond(
-        self, writer: asyncio.StreamWriter, method: str, path: str, headers: dict[str, str]
+        self, writer: asyncio.StreamWriter, method: str, path: str, headers: dict[str, str], client: str
     ) -> None:
+        outcome = Outcome.OK
+        if self._auth is not None and method in ("GET", "HEAD"):
+            outcome = await self._auth.check(headers.get("authorization"), client)
+            self._auth_outcome[outcome].inc()
         if method not in ("GET", "HEAD"):
             await _send(writer, 405, b"method not allowed\n", "text/plain", {"Allow": "GET, HEAD"})
-        elif self._auth is not None and not self._auth.check(headers.get("authorization")):
+        elif outcome is Outcome.LIMITED:
+            await _send(writer, 429, b"too many failed attempts\n", "text/plain", {"Retry-After": "60"})
+        elif outcome is Outcome.DENIED:
             await _send(writer, 401, b"unauthorized\n", "text/plain",
                         {"WWW-Authenticate": 'Basic realm="filterproxy metrics"'})
         elif path.partition("?")[0] == self.settings.path:

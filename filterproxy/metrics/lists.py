@@ -25,6 +25,7 @@ class SourceStats:
     entries: int  # entries that went into the index
     bad_lines: int  # malformed lines skipped (within the tolerated share)
     mtime: float  # modification time of the list file (Unix seconds): its age on the dashboard
+    rejected: bool = False  # the live file was rejected: the index holds the source's last good copy
 
 
 class ListMetrics:
@@ -40,6 +41,12 @@ class ListMetrics:
             registry,
             "filterproxy_lists_source_mtime_seconds",
             "Modification time of each list source (Unix seconds); time() minus this is its age.",
+            labels,
+        )
+        self.rejected = gauge(
+            registry,
+            "filterproxy_lists_source_rejected",
+            "1 while a source's current file is rejected (too many bad lines) and its last good copy serves.",
             labels,
         )
         self.reloads = counter(
@@ -64,8 +71,9 @@ class ListMetrics:
             self.entries.labels(*key).set(source.entries)
             self.bad_lines.labels(*key).set(source.bad_lines)
             self.mtime.labels(*key).set(source.mtime)
+            self.rejected.labels(*key).set(1 if source.rejected else 0)
         for key in self._known - seen:
-            for metric in (self.entries, self.bad_lines, self.mtime):
+            for metric in (self.entries, self.bad_lines, self.mtime, self.rejected):
                 metric.remove(*key)
         self._known = seen
         self.reloads.labels("ok").inc()

@@ -39,6 +39,12 @@ class MetricsSettings(Section):
     password_env: str | None = Field(
         default=None, description="Environment variable holding the basic-auth password (or password_hash)."
     )
+    auth_failures_per_minute: int = Field(
+        default=10,
+        ge=0,
+        description="Wrong basic-auth attempts allowed per client address per minute (as many in a burst); "
+        "beyond that 429 without checking (0: no limit).",
+    )
     prometheus_url: str | None = Field(
         default=None,
         description="Prometheus server scraping filterproxy (http://HOST:9090): the review reads history.",

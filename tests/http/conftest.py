@@ -83,6 +83,20 @@ class ListSink:
         self.events.append(event)
 
 
+class FakeDns:
+    """The proxy's name resolution in tests (no internet): every name is a public test address unless named.
+
+    The upstream map then sends the connection to the local origin, after the filter checked the address."""
+
+    PUBLIC = "192.0.2.10"
+
+    def __init__(self) -> None:
+        self.names: dict[str, list[str]] = {}
+
+    async def __call__(self, host: str, port: int) -> list[str]:
+        return self.names.get(host.lower(), [self.PUBLIC])
+
+
 class RunningProxy:
     """A ProxyServer on its own asyncio loop in a thread, so tests can use blocking clients."""
 
@@ -109,6 +123,8 @@ class RunningProxy:
             options=options,
             addons=(*addons, self.upstream),
         )
+        self.dns = FakeDns()
+        self.server.addon.guard.resolve = self.dns
         self.call(self.server.start())
 
     def call(self, coro: Any) -> Any:
@@ -147,6 +163,8 @@ def origin(pki: tuple[Path, Path, Path]) -> Iterator[Origin]:
 
 
 def make_config(data_dir: Path, **proxy: Any) -> Config:
+    # the local origin listens on 127.0.0.1: reaching loopback through the proxy must be allowed explicitly
+    proxy.setdefault("allow_internal", ["127.0.0.0/8"])
     return Config(
         data_dir=data_dir,
         policy=policy_for_tests(),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import ssl
 from typing import Any
 
@@ -117,7 +118,7 @@ def test_clienthello_decisions(addon: FilterAddon, sni: str | None, client: str,
         addon.tls_clienthello(data)
         assert data.ignore_connection is ignored
         server_data: Any = type("D", (), {"server": data.context.server})()
-        addon.server_connect(server_data)
+        asyncio.run(addon.server_connect(server_data))
         assert bool(data.context.server.error) is refused
 
 

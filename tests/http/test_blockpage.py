@@ -54,3 +54,28 @@ def test_automatic_verdicts_say_so_and_invite_a_review() -> None:
         assert b"categorised automatically: ask for a review" in page.body
         listed = render(VERDICT, url="u", reference="R", at=AT, settings=SETTINGS, accept=accept)
         assert b"categorised automatically" not in listed.body
+
+
+def test_security_headers_forbid_sniffing_scripts_and_foreign_loads() -> None:
+    import base64
+    import hashlib
+    import re
+
+    for accept in ("text/html", "*/*"):
+        page = render(VERDICT, url="u", reference="R", at=AT, settings=SETTINGS, accept=accept)
+        assert page.headers["X-Content-Type-Options"] == "nosniff"
+        csp = dict(d.strip().split(" ", 1) for d in page.headers["Content-Security-Policy"].split(";"))
+        assert csp["default-src"] == "'none'" and csp["form-action"] == "'self'"
+        assert csp["img-src"] == "'none'" and csp["frame-ancestors"] == "'none'" and csp["base-uri"] == "'none'"
+        assert "script-src" not in csp and "'unsafe-inline'" not in page.headers["Content-Security-Policy"]
+    html_page = render(VERDICT, url="u", reference="R", at=AT, settings=SETTINGS, accept="text/html").body.decode()
+    style = re.search(r"<style>(.*?)</style>", html_page, re.DOTALL)
+    assert style is not None  # the hash in the policy is the hash of the style the page really carries
+    digest = base64.b64encode(hashlib.sha256(style.group(1).encode()).digest()).decode()
+    assert csp["style-src"] == f"'sha256-{digest}'"
+
+
+def test_csp_allows_the_configured_logo_origin_only() -> None:
+    settings = BlockSettings(school_name="S", review_url="https://r.example/", logo_url="https://cdn.school.example/l.png")
+    page = render(VERDICT, url="u", reference="R", at=AT, settings=settings, accept="text/html")
+    assert "img-src https://cdn.school.example;" in page.headers["Content-Security-Policy"]

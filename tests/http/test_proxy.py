@@ -53,6 +53,8 @@ def test_blocked_http_gets_block_page_and_never_reaches_origin(proxy: RunningPro
     )
     assert "Gambling" in result.stdout and reference in result.stdout and "Test School" in result.stdout
     assert "https://helpdesk.school.example/review" in result.stdout and "<script" not in result.stdout
+    head = result.stdout.lower().split("\r\n\r\n")[0]
+    assert "x-content-type-options: nosniff" in head and "content-security-policy: default-src 'none';" in head
     assert len(proxy.origin.seen) == seen
     event = proxy.sink.events[-1]
     assert event.reference == reference and event.protocol == "http" and event.method == "GET"

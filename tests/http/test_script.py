@@ -23,7 +23,10 @@ def mitmdump(tmp_path: Path) -> Iterator[int]:
     (tmp_path / "var" / "local" / "deny").mkdir(parents=True)
     (tmp_path / "var" / "local" / "deny" / "gambling.txt").write_text("bet.example\n")
     config = tmp_path / "filterproxy.yaml"
-    config.write_text("block: {school_name: Script School}\nlists: {sources: []}\n")
+    # the local origin is on loopback: the proxy reaches it only because this allows it explicitly
+    config.write_text(
+        "block: {school_name: Script School}\nlists: {sources: []}\nproxy: {allow_internal: [127.0.0.0/8]}\n"
+    )
     port = free_port()
     mitmdump = Path(sys.executable).parent / "mitmdump"
     proc = subprocess.Popen(

@@ -69,6 +69,8 @@ def shipped_config(data_dir: Path, upstreams: list[str], overrides: dict[str, st
         "FILTERPROXY__LISTS__OFFLINE": "true",  # the shipped sources are public lists: never fetched in tests
         "FILTERPROXY__PROXY__ENABLED": "false",
         "FILTERPROXY__PROXY__LISTEN": "127.0.0.1:0",
+        # the probes' local origin listens on loopback: reaching it through the proxy is allowed explicitly
+        "FILTERPROXY__PROXY__ALLOW_INTERNAL": '["127.0.0.0/8"]',
         **(overrides or {}),
     }
     return load_config(SHIPPED, env=env, data_dir=data_dir)
