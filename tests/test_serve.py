@@ -101,6 +101,8 @@ def exercise_serve(argv: list[str], cwd: Path, ports: dict[str, int], env: dict[
     proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         for port in (ports["dns"], ports["proxy"], ports["metrics"]):
+            if proc.poll() is not None:
+                raise AssertionError(f"serve exited with {proc.returncode}:\n{proc.communicate()[0][-4000:]}")
             wait_listening(port)
         # DNS: a blocked name gets the block page address, an allowed one the upstream's answer
         blocked = dns.query.udp(dns.message.make_query("www.bet.example", "A"), "127.0.0.1",

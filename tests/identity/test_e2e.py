@@ -64,6 +64,7 @@ dns:
   upstreams: ["127.0.0.1:{upstream_port}"]
 proxy:
   listen: 127.0.0.1:{ports['proxy']}
+  allow_internal: [127.0.0.0/8, "bet.example:80", "bet.example:443"]  # the local origin stands in for them
 metrics: {{enabled: false}}
 incidents: {{dedup_window: 0}}
 identity:
