@@ -21,6 +21,7 @@ are translated at one boundary with ``raise ... from exc``::
     │   └── UpstreamError        no usable answer from an upstream (timeout, refused, lost connection)
     ├── ProxyError               the HTTP(S) proxy cannot start (address in use, bad mode)
     │   └── CaError              the school CA is missing, exists already, or cannot be read
+    ├── ModelFileError           a hostname model file is missing, truncated or not a model
     ├── SelftestError            the self-test cannot run (unknown group, no source address, nothing to probe)
     └── ReviewError              the annual review cannot be built
         └── MetricsHistoryError  the Prometheus HTTP API gave no usable answer (the report notes it)
@@ -95,6 +96,10 @@ class DnsError(FilterproxyError):
 
 class UpstreamError(DnsError):
     """An upstream resolver gave no usable answer (timeout, refused, connection lost)."""
+
+
+class ModelFileError(FilterproxyError):
+    """A hostname model file is missing, truncated or not a model."""
 
 
 class SelftestError(FilterproxyError):

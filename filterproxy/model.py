@@ -73,6 +73,8 @@ class Reason(enum.StrEnum):
     CATEGORY = "category"  # a category list, with the group's action for it now
     IP_LIST = "ip_list"  # an IP literal listed in a category's IP list
     UNLISTED = "unlisted"  # nothing matched
+    MODEL = "model"  # no list decided; the hostname model scored the name
+    CONTENT = "content"  # the page's content scored over its category's threshold
 
 
 class Query(NamedTuple):
@@ -103,6 +105,8 @@ class Verdict(NamedTuple):
     rule: str | None = None  # the entry that matched: a domain suffix, "host/path" prefix or IP
     site: str = ""  # registrable domain (eTLD+1) for grouping incidents
     extra_categories: tuple[Category, ...] = ()  # other listed categories
+    score: float | None = None  # model/content verdicts: the calibrated score, 0-1
+    evidence: tuple[str, ...] = ()  # model/content verdicts: the tokens or phrases that weighed most
 
     @property
     def blocked(self) -> bool:

@@ -86,11 +86,13 @@ def build_service(config: Config, *, dns: bool = True, proxy: bool = True) -> Se
     from filterproxy.metrics.exporter import MetricsServer
     from filterproxy.metrics.incidents import register_incident_status
     from filterproxy.selftest.metrics import register_selftest_metrics
+    from filterproxy.categorise.metrics import register_model_metrics
 
     registry = new_registry()
     list_metrics = ListMetrics(registry)
     engine = load_engine(config)
     list_metrics.observe(source_stats(engine))
+    register_model_metrics(registry, engine)
     queue = IncidentQueue.from_config(config, registry)
     register_selftest_metrics(registry, config.data_dir)
     # its own store handle: the status gauge reads while the queue's writer writes

@@ -51,7 +51,10 @@ def _text(record: dict[str, Any]) -> str:
     if record.get("file"):
         where += f" ({record['file']}:{record['line']})"
     why = f"category={record['category'] or '-'} group={record['group']} reason={record['reason']}"
-    return f"{record['name']}\t{record['action'].upper()}\t{why} source={where} rule={record['rule'] or '-'}"
+    text = f"{record['name']}\t{record['action'].upper()}\t{why} source={where} rule={record['rule'] or '-'}"
+    if record.get("score") is not None:
+        text += f" score={record['score']:.2f} evidence={','.join(record['evidence']) or '-'}"
+    return text
 
 
 def _client(text: str) -> IPAddress:

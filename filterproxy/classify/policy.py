@@ -11,7 +11,7 @@ import ipaddress
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
-from filterproxy.classify.settings import DAYS, CategoryRule, Group, PolicySettings, Window
+from filterproxy.classify.settings import DAYS, CategoryRule, Group, ModelRule, PolicySettings, Window
 from filterproxy.model import Action, Category, IPAddress
 
 _CACHE_LIMIT = 65536
@@ -21,7 +21,7 @@ _ALWAYS_BLOCKED = (Category.ILLEGAL,)
 class Policy:
     """Read-only view of :class:`PolicySettings` tuned for per-query use."""
 
-    __slots__ = ("_actions", "_default", "_groups", "_networks", "_static", "_which", "_zone")
+    __slots__ = ("_actions", "_default", "_groups", "_model", "_networks", "_static", "_which", "_zone")
 
     def __init__(self, settings: PolicySettings) -> None:
         self._default = settings.default_group
@@ -33,6 +33,7 @@ class Policy:
         self._which: dict[IPAddress, str] = {}
         self._actions: dict[tuple[str, int], dict[Category, Action]] = {}
         self._static = {name: _static_actions(group) for name, group in settings.groups.items()}
+        self._model = {name: group.model for name, group in settings.groups.items()}
 
     def group_of(self, client: IPAddress) -> str:
         """The group of the most specific network containing ``client``; else the default group."""
@@ -48,6 +49,10 @@ class Policy:
 
     def group(self, name: str) -> Group:
         return self._groups[name]
+
+    def model_rule(self, group: str, category: Category) -> ModelRule | None:
+        """The group's hostname-model rule for ``category`` (None: the model is off for it)."""
+        return self._model[group].get(category)
 
     def timeless(self, group: str) -> bool:
         """Whether the group's actions never depend on the time (no rule has a window)."""

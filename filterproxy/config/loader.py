@@ -30,6 +30,7 @@ _PATH_FIELDS = (
     ("lists", "sources_file"),
     ("lists", "local_dir"),
     ("metrics", "password_file"),
+    ("categorise", "model"),
 )
 
 

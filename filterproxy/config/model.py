@@ -6,6 +6,7 @@ from pathlib import Path
 
 from pydantic import Field
 
+from filterproxy.categorise.settings import CategoriseSettings
 from filterproxy.classify.settings import PolicySettings
 from filterproxy.config.block import BlockSettings
 from filterproxy.config.section import Section
@@ -34,6 +35,9 @@ class Config(Section):
     metrics: MetricsSettings = Field(default_factory=MetricsSettings, description="Prometheus metrics.")
     gateway: GatewaySettings = Field(default_factory=GatewaySettings, description="Transparent gateway.")
     selftest: SelftestSettings = Field(default_factory=SelftestSettings, description="Filter self-test probes.")
+    categorise: CategoriseSettings = Field(
+        default_factory=CategoriseSettings, description="The hostname model for names no list decides."
+    )
 
     @property
     def local_dir(self) -> Path:

@@ -18,6 +18,8 @@ from filterproxy.config.block import BlockSettings
 from filterproxy.model import CATEGORY_TITLES, Category, Reason, Verdict
 
 STATUS = 403
+AUTOMATIC = "This page was categorised automatically: ask for a review if it is wrong."
+_AUTOMATIC_REASONS = (Reason.MODEL, Reason.CONTENT)
 _REASON_TITLES = {
     Reason.LOCAL_DENY: "Blocked by the school",
     Reason.ILLEGAL: CATEGORY_TITLES[Category.ILLEGAL],
@@ -46,6 +48,11 @@ def _template() -> Template:
     return Template(text)
 
 
+def automatic_note(verdict: Verdict) -> str:
+    """The sentence for verdicts no person or list made (model, content), else empty."""
+    return AUTOMATIC if verdict.reason in _AUTOMATIC_REASONS else ""
+
+
 def wants_html(accept: str | None) -> bool:
     """Browsers say text/html; API clients, curl (*/*) and fetchers of images get plain text."""
     return accept is not None and "text/html" in accept.lower()
@@ -72,7 +79,7 @@ def render(
         body = _html(verdict, title, url, reference, at, settings).encode("utf-8")
         headers["Content-Type"] = "text/html; charset=utf-8"
     else:
-        body = _text(title, url, reference, at, settings).encode("utf-8")
+        body = (_text(title, url, reference, at, settings) + _line(automatic_note(verdict))).encode("utf-8")
         headers["Content-Type"] = "text/plain; charset=utf-8"
     headers["Content-Length"] = str(len(body))
     return BlockPage(STATUS, headers, b"" if method.upper() == "HEAD" else body)
@@ -91,7 +98,12 @@ def _html(verdict: Verdict, title: str, url: str, reference: str, at: datetime, 
         time_text=esc(at.strftime("%d %B %Y, %H:%M:%S %Z")),
         review_url=esc(_review_link(settings, reference, url)),
         contact=esc(settings.contact),
+        automatic=f'\n<p class="automatic">{esc(note)}</p>' if (note := automatic_note(verdict)) else "",
     )
+
+
+def _line(text: str) -> str:
+    return text + "\n" if text else ""
 
 
 def _review_link(settings: BlockSettings, reference: str, url: str) -> str:

@@ -18,7 +18,8 @@ Verb = Literal["add", "remove", "allow", "unallow"]
 _ANY_CLIENT = ipaddress.ip_address("192.0.2.1")
 
 
-def edit(config: Config, verb: Verb, names: Sequence[str], reason: str, category: Category | None) -> list[str]:
+def edit(config: Config, verb: Verb, names: Sequence[str], reason: str, category: Category | None,
+         detail: str = "") -> list[str]:
     """Apply one edit; returns the names that changed a file. Refused allows are audited, then raised."""
     if not reason.strip():
         raise ConfigError("--reason must say why (it is kept for the annual review)")
@@ -33,7 +34,7 @@ def edit(config: Config, verb: Verb, names: Sequence[str], reason: str, category
     else:
         path = files.allow_file
     changed = edit_list(path, clean, add=verb in ("add", "allow"))
-    audit(files, verb, changed, reason, category)
+    audit(files, verb, changed, reason, category, detail=detail)
     return changed
 
 

@@ -1,0 +1,105 @@
+"""The hostname model at decision time: a name in, a category with a calibrated score and evidence out.
+
+Pure: the weights are handed in by :mod:`filterproxy.categorise.modelfile`; scoring one name is a
+feature walk, one numpy gather-sum and a softmax (a few microseconds). Scores are the model's
+softmax probabilities, which the validation split showed to be calibrated enough to threshold.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from filterproxy.categorise.features import deleet, features, split_name
+from filterproxy.categorise.lexicon import lexicon_words, protective
+from filterproxy.model import Category
+
+BENIGN = "benign"
+EVIDENCE = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Score:
+    """What the model makes of one name: its most likely harmful category and that category's score."""
+
+    category: Category | None  # None: the model found nothing harmful-looking
+    score: float  # calibrated probability of ``category``, 0-1
+    evidence: tuple[str, ...] = ()  # the features that weighed most towards it
+    protected_by: str | None = None  # a protective word or vetted suffix: never block, at most log
+
+
+NOTHING = Score(None, 0.0)
+
+
+class HostModel:
+    """A trained model: vocabulary, weights per class, the thresholds chosen on validation."""
+
+    __slots__ = ("_bias", "_categories", "_ids", "_weights", "classes", "manifest", "thresholds", "version")
+
+    def __init__(self, classes: tuple[str, ...], vocabulary: tuple[str, ...], weights: npt.NDArray[np.float32],
+                 bias: npt.NDArray[np.float32], manifest: dict[str, Any]) -> None:
+        if weights.shape != (len(vocabulary), len(classes)) or classes[0] != BENIGN:
+            raise ValueError("model weights do not match its vocabulary and classes")
+        self.classes = classes
+        self._categories = tuple(Category(c) for c in classes[1:])
+        self._ids = {feature: i for i, feature in enumerate(vocabulary)}
+        self._weights = np.ascontiguousarray(weights, dtype=np.float32)
+        self._bias = np.ascontiguousarray(bias, dtype=np.float32)
+        self.manifest = manifest
+        self.version = str(manifest.get("version", "unversioned"))
+        self.thresholds: dict[Category, float] = {
+            Category(c): float(t) for c, t in manifest.get("thresholds", {}).items() if c in classes
+        }
+
+    @property
+    def size(self) -> int:
+        return len(self._ids)
+
+    def score(self, name: str) -> Score:
+        """Score a normalised name (lower case, punycode, no trailing dot)."""
+        found = self._ids
+        names = features(name)
+        ids = [i for i in map(found.get, names) if i is not None]
+        z = self._weights[ids].sum(axis=0) + self._bias if ids else self._bias
+        best = int(z[1:].argmax()) + 1
+        top = float(z.max())
+        total = float(np.exp(z - top).sum())
+        probability = math.exp(float(z[best]) - top) / total
+        if probability < 0.05:
+            return NOTHING
+        category = self._categories[best - 1]
+        body, suffix = split_name(name)
+        return Score(category, round(probability, 4), self._evidence(names, ids, best, body, category),
+                     protective(body, suffix))
+
+    def _evidence(self, names: list[str], ids: list[int], best: int, body: str, category: Category) -> tuple[str, ...]:
+        """The features pushing hardest from benign towards ``best``, as a person can read them."""
+        if not ids:
+            return ()
+        lift = self._weights[ids, best] - self._weights[ids, 0]
+        known = [n for n in names if n in self._ids]
+        out: list[str] = []
+        for position in np.argsort(-lift)[: EVIDENCE * 3]:
+            if lift[position] <= 0:
+                break
+            text = _readable(known[position], body, category)
+            if text and text not in out and not any(text in o for o in out):
+                out.append(text)
+            if len(out) == EVIDENCE:
+                break
+        return tuple(out)
+
+
+def _readable(feature: str, body: str, category: Category) -> str:
+    if feature.startswith("l:"):
+        words = lexicon_words(deleet(body), category)
+        return f"word:{words[0]}" if words else ""
+    if feature.startswith("w:"):
+        return feature[2:]
+    if feature.startswith("t:"):
+        return "." + feature[2:]
+    return feature.strip("^$")
