@@ -79,6 +79,7 @@ def source_stats(engine: Engine) -> list[SourceStats]:
 
 def build_service(config: Config, *, dns: bool = True, proxy: bool = True) -> Service:
     """Compose the enabled components from the configuration."""
+    from filterproxy.categorise.metrics import register_model_metrics
     from filterproxy.dns.server import DnsServer
     from filterproxy.http.server import ProxyServer
     from filterproxy.incidents.queue import IncidentQueue
@@ -86,7 +87,6 @@ def build_service(config: Config, *, dns: bool = True, proxy: bool = True) -> Se
     from filterproxy.metrics.exporter import MetricsServer
     from filterproxy.metrics.incidents import register_incident_status
     from filterproxy.selftest.metrics import register_selftest_metrics
-    from filterproxy.categorise.metrics import register_model_metrics
 
     registry = new_registry()
     list_metrics = ListMetrics(registry)

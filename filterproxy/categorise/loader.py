@@ -9,7 +9,6 @@ from filterproxy.categorise.modelfile import read_model, shipped_path
 from filterproxy.categorise.scorer import HostModel
 from filterproxy.categorise.settings import CategoriseSettings
 
-
 TRAINED = Path("model") / "hostnames.fphm"
 
 

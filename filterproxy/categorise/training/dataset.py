@@ -46,11 +46,14 @@ def source_names(source: SourceFile) -> set[str]:
     return out
 
 
-def collect(sources: Iterable[SourceFile]) -> dict[str, tuple[str, list[str]]]:
-    """site -> (label, names): each site under its most serious label."""
+def collect(sources: Iterable[SourceFile]) -> tuple[dict[str, tuple[str, list[str]]], set[str]]:
+    """site -> (label, names): each site under its most serious label; and the sites held out for validation."""
     sites: dict[str, tuple[str, set[str]]] = {}
+    held: set[str] = set()
     for source in sources:
         label = source.label
+        if source.source.split == "validation":
+            held.update(registrable_domain(name) for name in source_names(source))
         for name in source_names(source):
             if label == BENIGN and any(word in name for word in _NOISE):
                 continue
@@ -60,7 +63,7 @@ def collect(sources: Iterable[SourceFile]) -> dict[str, tuple[str, list[str]]]:
                 sites[site] = (label, {name})
             elif found[0] == label:
                 found[1].add(name)
-    return {site: (label, _keep(site, names)) for site, (label, names) in sites.items()}
+    return {site: (label, _keep(site, names)) for site, (label, names) in sites.items()}, held
 
 
 def _keep(site: str, names: set[str]) -> list[str]:
@@ -77,6 +80,8 @@ def split_of(site: str, seed: int) -> str:
 def examples(sources: Iterable[SourceFile], seed: int) -> dict[str, list[Example]]:
     """Examples per split, in a deterministic order."""
     out: dict[str, list[Example]] = {split: [] for split in SPLITS}
-    for site, (label, names) in sorted(collect(sources).items()):
-        out[split_of(site, seed)].extend(Example(name, label, site) for name in names)
+    sites, held = collect(sources)
+    for site, (label, names) in sorted(sites.items()):
+        split = "validation" if site in held else split_of(site, seed)
+        out[split].extend(Example(name, label, site) for name in names)
     return out

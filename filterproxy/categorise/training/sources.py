@@ -39,6 +39,9 @@ class TrainingSource(Section):
     label: Label = Field(description="A category, or 'benign' for names that must not be blocked.")
     format: ListFormat = Field(default="auto", description="List format; 'auto' guesses from name and content.")
     ut1_category: str | None = Field(default=None, description="UT1 folder inside a tarball, e.g. 'gambling'.")
+    split: Literal["auto", "validation"] = Field(
+        default="auto", description="auto: sites split 80/10/10 by hash; validation: held out, never trained on."
+    )
     note: str = Field(default="", description="Why this source is used (shown in the manifest).")
 
 
