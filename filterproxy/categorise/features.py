@@ -7,12 +7,16 @@ process scores identically in another. The public suffix is split off first: ``b
 
 from __future__ import annotations
 
+import re
+
 from filterproxy.categorise.lexicon import lexicon_hits
 from filterproxy.classify.site import public_suffix_start
 
 NGRAM_SIZES = (3, 4, 5)
 MAX_BODY = 80  # longer names (tracking subdomains) are cut: their tail carries the site
 _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "@": "a", "$": "s"})
+_DIGIT = re.compile(r"\d")
+_WORD = re.compile(r"[^\W\d_]{2,}")
 _SKIP_LABELS = frozenset({"www", "m", "mobile", "en", "web", "wap", "amp", "cdn", "api", "static", "img", "images"})
 
 
@@ -27,7 +31,7 @@ def split_name(name: str) -> tuple[str, str]:
 
 def deleet(text: str) -> str:
     """``p0rn`` -> ``porn``: a digit between two letters reads as the letter it looks like."""
-    if not any(c.isdigit() for c in text):
+    if _DIGIT.search(text) is None:
         return text
     chars = list(text)
     for i in range(1, len(chars) - 1):
@@ -37,19 +41,8 @@ def deleet(text: str) -> str:
 
 
 def tokens(body: str) -> list[str]:
-    """Labels split at dots, hyphens, underscores and digit runs: ``18teen-vid.x`` -> teen, vid, x."""
-    out: list[str] = []
-    word: list[str] = []
-    for c in body:
-        if c.isalpha():
-            word.append(c)
-        else:
-            if len(word) > 1:
-                out.append("".join(word))
-            word = []
-    if len(word) > 1:
-        out.append("".join(word))
-    return out
+    """Letter runs of two or more: ``18teen-vid.x9tube`` -> teen, vid, tube."""
+    return _WORD.findall(body)
 
 
 def features(name: str) -> list[str]:
@@ -57,9 +50,11 @@ def features(name: str) -> list[str]:
     body, suffix = split_name(name)
     plain = deleet(body)
     text = "^" + plain.replace("-", "").replace("_", "") + "$"
+    size = len(text)
     out = [f"t:{suffix}"]
-    for size in NGRAM_SIZES:
-        out.extend(text[i : i + size] for i in range(len(text) - size + 1))
-    out.extend("w:" + word for word in tokens(plain))
-    out.extend("l:" + hit for hit in lexicon_hits(plain))
+    out += [text[i : i + 3] for i in range(size - 2)]
+    out += [text[i : i + 4] for i in range(size - 3)]
+    out += [text[i : i + 5] for i in range(size - 4)]
+    out += ["w:" + word for word in _WORD.findall(plain)]
+    out += ["l:" + hit for hit in lexicon_hits(plain)]
     return out

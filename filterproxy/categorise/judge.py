@@ -10,6 +10,7 @@ a protective word or under a vetted public-sector suffix is at most logged.
 from __future__ import annotations
 
 from collections import OrderedDict
+from contextlib import suppress
 from datetime import datetime
 
 from filterproxy.categorise.scorer import HostModel, Score
@@ -47,10 +48,8 @@ class NameJudge:
             self.scored += 1
             cache = self._cache
             if len(cache) >= self._limit:
-                try:
+                with suppress(KeyError):  # another thread emptied it first
                     cache.popitem(last=False)
-                except KeyError:  # another thread emptied it first
-                    pass
             cache[host] = found
         return found
 

@@ -10,6 +10,8 @@ blocked by the model.
 
 from __future__ import annotations
 
+import re
+
 from filterproxy.model import Category
 
 #: Words long enough to be matched anywhere in a name (``freeporntube`` contains ``porn``).
@@ -97,33 +99,75 @@ VETTED_SUFFIXES: tuple[str, ...] = (
     "gov.scot", "gov.wales", "ac.nz", "govt.nz", "school.nz", "edu.au", "gov.au", "gc.ca", "gouv.fr", "gov.ie",
     "edu.ie", "ac.jp", "go.jp", "ac.in", "gov.in", "edu.in", "ac.za", "gov.za", "edu.sg", "gov.sg",
 )
+_VETTED = frozenset(VETTED_SUFFIXES)
 
 _SHORT = 4  # words shorter than this count only as a whole token (``bet`` in ``bet-now``, not ``alphabet``)
-_LONG = {category: tuple(w for w in words if len(w) >= _SHORT) for category, words in WORDS.items()}
+
+
+def _trie(words: list[str]) -> str:
+    """A regex alternation shaped as a trie (one branch per first letter), so matching stays linear."""
+    if not words or words == [""]:
+        return ""
+    heads: dict[str, list[str]] = {}
+    ends = False
+    for word in words:
+        if word:
+            heads.setdefault(word[0], []).append(word[1:])
+        else:
+            ends = True
+    branches = [re.escape(h) + _trie(sorted(set(rest))) for h, rest in sorted(heads.items())]
+    body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+    return f"(?:{body})?" if ends else body
+
+
+def _finder(words: list[str]) -> re.Pattern[str]:
+    return re.compile("(?=(" + _trie(sorted(set(words))) + "))")
+
+
+_OWNERS: dict[str, list[Category]] = {}
+for _category, _words in WORDS.items():
+    for _word in _words:
+        if len(_word) >= _SHORT:
+            _OWNERS.setdefault(_word, []).append(_category)
+#: first four letters -> the long words starting with them: a name's 4-grams find its words in a few lookups
+_BY_HEAD: dict[str, tuple[str, ...]] = {}
+for _word in sorted(_OWNERS):
+    _BY_HEAD[_word[:_SHORT]] = (*_BY_HEAD.get(_word[:_SHORT], ()), _word)
 _WHOLE = {category: frozenset(w for w in words if len(w) < _SHORT) for category, words in WORDS.items()}
+_ANY_WHOLE = frozenset().union(*_WHOLE.values())
+_PROTECTIVE = _finder(list(PROTECTIVE))
+_SPLIT = re.compile(r"[-_.]")
+
+
+def _found(text: str) -> set[str]:
+    """Every lexicon word (of four letters or more) occurring in ``text``, overlaps included."""
+    heads = _BY_HEAD
+    out: set[str] = set()
+    for i in range(len(text) - _SHORT + 1):
+        words = heads.get(text[i : i + _SHORT])
+        if words is not None:
+            out.update(w for w in words if text.startswith(w, i))
+    return out
 
 
 def lexicon_hits(text: str) -> list[str]:
     """``<category>`` once per category whose word occurs in ``text`` (a name without its suffix)."""
-    parts = frozenset(text.replace("_", "-").replace(".", "-").split("-"))
-    return [
-        category.value
-        for category, words in _LONG.items()
-        if any(word in text for word in words) or not parts.isdisjoint(_WHOLE[category])
-    ]
+    hit = {category for word in _found(text) for category in _OWNERS[word]}
+    parts = set(_SPLIT.split(text))
+    if not parts.isdisjoint(_ANY_WHOLE):
+        hit.update(category for category, short in _WHOLE.items() if not parts.isdisjoint(short))
+    return [category.value for category in WORDS if category in hit] if hit else []
 
 
 def lexicon_words(text: str, category: Category) -> list[str]:
-    """The words of ``category`` found in ``text`` (for the evidence shown to people)."""
-    parts = set(text.replace("_", "-").replace(".", "-").split("-"))
-    return [w for w in _LONG[category] if w in text] + sorted(parts & _WHOLE[category])
+    """The words of ``category`` found in ``text`` (for the evidence shown to people), longest first."""
+    words = sorted((w for w in _found(text) if category in _OWNERS[w]), key=lambda w: (-len(w), w))
+    return words + sorted(set(_SPLIT.split(text)) & _WHOLE[category])
 
 
 def protective(body: str, suffix: str) -> str | None:
     """The protective word or vetted suffix that caps a model verdict at log, if any."""
-    if suffix in VETTED_SUFFIXES or any(suffix.endswith("." + s) for s in VETTED_SUFFIXES):
+    if suffix in _VETTED or suffix.rpartition(".")[2] in _VETTED or suffix.partition(".")[2] in _VETTED:
         return suffix
-    for word in PROTECTIVE:
-        if word in body:
-            return word
-    return None
+    match = _PROTECTIVE.search(body)
+    return match.group(1) if match and match.group(1) else None

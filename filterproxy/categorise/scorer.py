@@ -20,6 +20,7 @@ from filterproxy.model import Category
 
 BENIGN = "benign"
 EVIDENCE = 3
+REPORTED = 0.5  # below this the model has nothing to say about the name (no threshold is lower)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,26 +65,31 @@ class HostModel:
         found = self._ids
         names = features(name)
         ids = [i for i in map(found.get, names) if i is not None]
-        z = self._weights[ids].sum(axis=0) + self._bias if ids else self._bias
-        best = int(z[1:].argmax()) + 1
-        top = float(z.max())
-        total = float(np.exp(z - top).sum())
-        probability = math.exp(float(z[best]) - top) / total
-        if probability < 0.05:
+        if ids:
+            rows = self._weights[ids]
+            z = (rows.sum(axis=0) + self._bias).tolist()
+        else:
+            rows, z = None, self._bias.tolist()
+        harmful = z[1:]
+        best = harmful.index(max(harmful)) + 1
+        top = max(z)
+        probability = math.exp(z[best] - top) / sum(math.exp(v - top) for v in z)
+        if probability < REPORTED:
             return NOTHING
         category = self._categories[best - 1]
         body, suffix = split_name(name)
-        return Score(category, round(probability, 4), self._evidence(names, ids, best, body, category),
-                     protective(body, suffix))
+        evidence = self._evidence(names, rows, best, body, category)
+        return Score(category, round(probability, 4), evidence, protective(body, suffix))
 
-    def _evidence(self, names: list[str], ids: list[int], best: int, body: str, category: Category) -> tuple[str, ...]:
+    def _evidence(self, names: list[str], rows: npt.NDArray[np.float32] | None, best: int, body: str,
+                  category: Category) -> tuple[str, ...]:
         """The features pushing hardest from benign towards ``best``, as a person can read them."""
-        if not ids:
+        if rows is None:
             return ()
-        lift = self._weights[ids, best] - self._weights[ids, 0]
+        lift = (rows[:, best] - rows[:, 0]).tolist()
         known = [n for n in names if n in self._ids]
         out: list[str] = []
-        for position in np.argsort(-lift)[: EVIDENCE * 3]:
+        for position in sorted(range(len(lift)), key=lift.__getitem__, reverse=True)[: EVIDENCE * 3]:
             if lift[position] <= 0:
                 break
             text = _readable(known[position], body, category)

@@ -27,7 +27,8 @@ def write_small_sources(root: Path) -> Path:
     root.mkdir(parents=True, exist_ok=True)
     lists = {
         "adult.txt": [f"{w}{x}{i}.example" for w in ADULT_WORDS for x in ("tube", "vids", "hub") for i in range(4)],
-        "gambling.txt": [f"{x}{w}{i}.example" for w in GAMBLING_WORDS for x in ("best", "live", "win") for i in range(4)],
+        "gambling.txt": [f"{x}{w}{i}.example" for w in GAMBLING_WORDS for x in ("best", "live", "win")
+                         for i in range(4)],
         "benign.txt": [f"{x}{w}{i}.example" for w in BENIGN_WORDS for x in ("my", "the", "local") for i in range(4)],
     }
     for name, names in lists.items():

@@ -57,7 +57,8 @@ def test_lexicon_hits(text: str, hits: list[str]) -> None:
     [
         ("sussex", "ac.uk", "ac.uk"),
         ("scunthorpe", "gov.uk", "gov.uk"),
-        ("begambleaware", "org", "aware"),
+        ("begambleaware", "org", "begambleaware"),
+        ("gamblingawareness", "org", "awareness"),
         ("talktofrank", "com", "talktofrank"),
         ("casinoroyal", "com", None),
     ],

@@ -63,7 +63,8 @@ def test_confirm_adds_the_site_to_the_deny_list_with_an_audited_reason(config: C
     verdict = load_classifier(config).classify(Query(ipaddress.ip_address("10.0.0.7"), "www.hotclips.example", NOW))
     assert (verdict.reason, verdict.category) == (Reason.LOCAL_DENY, Category.ADULT)
     [record] = [json.loads(line) for line in local_files(config).audit_log.read_text().splitlines()]
-    assert record["action"] == "add" and record["detail"] == CONFIRMED and record["reason"] == "checked: adult video site"
+    assert (record["action"], record["detail"]) == ("add", CONFIRMED)
+    assert record["reason"] == "checked: adult video site"
 
 
 def test_reject_adds_the_site_to_the_allow_list_and_the_review_counts_it(config: Config) -> None:

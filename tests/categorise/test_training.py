@@ -63,5 +63,5 @@ def test_sources_need_benign_and_harmful_names(tmp_path: Path) -> None:
 
 def test_a_missing_source_is_a_config_error(tmp_path: Path) -> None:
     (tmp_path / "s.yaml").write_text("sources:\n  - {path: gone.txt, label: adult}\n")
-    with pytest.raises(ConfigError, match="gone.txt"):
+    with pytest.raises(ConfigError, match=r"gone\.txt"):
         train(load_training_sources(tmp_path / "s.yaml"), tmp_path / "m.fphm", SMALL_FIT)

@@ -15,7 +15,7 @@ from filterproxy.categorise.scorer import HostModel, Score
 from filterproxy.categorise.training.dataset import Example
 from filterproxy.categorise.training.sources import BENIGN
 
-GRID = (*(round(0.5 + 0.01 * i, 2) for i in range(50)), 0.995, 0.999)
+GRID = (*(round(0.5 + 0.01 * i, 2) for i in range(50)), 0.995, 0.999)  # scorer.REPORTED is the lowest
 MAX_BENIGN_SHARE = 0.001  # at most 1 benign name in 1,000 may be blocked per category (the lists are noisy)
 BLOCK_PRECISION = 0.97  # precision a category needs on validation to be blocked by default
 MIN_SUPPORT = 30  # fewer validation names than this and the default stays log

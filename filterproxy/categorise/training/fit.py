@@ -27,7 +27,7 @@ class FitOptions:
     rate: float = 0.3
     l2: float = 1e-6
     seed: int = 12
-    prune: float = 0.08  # features whose weights all stay within this of zero are dropped
+    prune: float = 0.15  # features whose weights all stay within this of zero are dropped
     benign_weight: float = 2.0  # most names a school resolves are benign: weigh the benign class up
 
 
@@ -91,8 +91,9 @@ def scatter(owner: npt.NDArray[np.int64], values: F32, size: int) -> F32:
 
 def softmax(z: F32) -> F32:
     z = z - z.max(axis=1, keepdims=True)
-    e = np.exp(z)
-    return (e / e.sum(axis=1, keepdims=True)).astype(np.float32)
+    e: F32 = np.exp(z).astype(np.float32)
+    out: F32 = e / e.sum(axis=1, keepdims=True)
+    return out
 
 
 def fit(names: Sequence[str], labels: Sequence[str], classes: tuple[str, ...], features: Features,

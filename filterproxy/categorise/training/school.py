@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from filterproxy.categorise.training.sources import BENIGN, PACKAGE, TrainingSource, TrainingSources
+from filterproxy.categorise.training.sources import PACKAGE, TrainingSource, TrainingSources
 from filterproxy.config.model import Config
 from filterproxy.lists.loader import local_files, resolve_sources
 from filterproxy.model import POLICY_CATEGORIES
@@ -23,9 +23,9 @@ def from_config(config: Config, benign: list[Path]) -> TrainingSources:
         for s in resolve_sources(config)
         if s.enabled and s.category in POLICY_CATEGORIES and s.path.exists()
     ]
-    sources.append(TrainingSource(path=CURATED, label=BENIGN, note="benign sites shipped with filterproxy"))
+    sources.append(TrainingSource(path=CURATED, label="benign", note="benign sites shipped with filterproxy"))
     allow = local_files(config).allow_file
     if allow.exists():
-        sources.append(TrainingSource(path=allow, label=BENIGN, format="plain", note="the school's allow list"))
-    sources.extend(TrainingSource(path=p.resolve(), label=BENIGN, note="given with --benign") for p in benign)
+        sources.append(TrainingSource(path=allow, label="benign", format="plain", note="the school's allow list"))
+    sources.extend(TrainingSource(path=p.resolve(), label="benign", note="given with --benign") for p in benign)
     return TrainingSources(root=Path("/"), sources=sources)
