@@ -85,11 +85,11 @@ PROTECTIVE: tuple[str, ...] = (
     "aware", "awareness", "anonymous", "recovery", "rehab", "rehabilitation", "prevention", "prevent",
     "education", "educat", "school", "academy", "college", "university", "univ", "museum", "memorial",
     "library", "council", "hospital", "clinic", "health", "nhs", "helpline", "help", "support", "advice",
-    "counsel", "charity", "foundation", "against", "stop", "quit", "treatment", "therapy", "research",
+    "counsel", "charity", "foundation", "against", "quit", "treatment", "therapy", "research",
     "institute", "science", "safety", "safe", "protect", "police", "court", "justice", "gov", "parliament",
     "history", "holocaust", "remembrance", "antiracism", "tolerance", "equality", "rights", "victim",
     "survivor", "childline", "samaritans", "brook", "fpa", "sexualhealth", "sexeducation", "gamcare",
-    "gamstop", "begambleaware", "talktofrank", "drugwise", "adfam", "mind", "ncpcc", "nspcc", "barnardo",
+    "gamstop", "begambleaware", "talktofrank", "drugwise", "adfam", "nspcc", "barnardo", "sexwise",
 )
 
 #: Public suffixes whose registrants are vetted (government, schools, universities, health, police):

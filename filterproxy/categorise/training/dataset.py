@@ -33,6 +33,7 @@ class Example:
     name: str
     label: str
     site: str
+    curated: bool = False  # from a hand-written benign list: checked, so a threshold must not block it
 
 
 def source_names(source: SourceFile) -> set[str]:
@@ -46,14 +47,23 @@ def source_names(source: SourceFile) -> set[str]:
     return out
 
 
-def collect(sources: Iterable[SourceFile]) -> tuple[dict[str, tuple[str, list[str]]], set[str]]:
-    """site -> (label, names): each site under its most serious label; and the sites held out for validation."""
+Sites = dict[str, tuple[str, list[str]]]
+
+
+def collect(sources: Iterable[SourceFile], curated: set[str] | None = None) -> tuple[Sites, set[str]]:
+    """site -> (label, names): each site under its most serious label; and the sites held out for validation.
+
+    ``curated`` collects the sites of hand-written benign lists.
+    """
+    curated = curated if curated is not None else set()
     sites: dict[str, tuple[str, set[str]]] = {}
     held: set[str] = set()
     for source in sources:
         label = source.label
         if source.source.split == "validation":
             held.update(registrable_domain(name) for name in source_names(source))
+        if label == BENIGN and source.curated:
+            curated.update(registrable_domain(name) for name in source_names(source))
         for name in source_names(source):
             if label == BENIGN and any(word in name for word in _NOISE):
                 continue
@@ -80,8 +90,10 @@ def split_of(site: str, seed: int) -> str:
 def examples(sources: Iterable[SourceFile], seed: int) -> dict[str, list[Example]]:
     """Examples per split, in a deterministic order."""
     out: dict[str, list[Example]] = {split: [] for split in SPLITS}
-    sites, held = collect(sources)
+    curated: set[str] = set()
+    sites, held = collect(sources, curated)
     for site, (label, names) in sorted(sites.items()):
         split = "validation" if site in held else split_of(site, seed)
-        out[split].extend(Example(name, label, site) for name in names)
+        checked = label == BENIGN and site in curated
+        out[split].extend(Example(name, label, site, checked) for name in names)
     return out

@@ -16,7 +16,8 @@ from filterproxy.categorise.training.dataset import Example
 from filterproxy.categorise.training.sources import BENIGN
 
 GRID = (*(round(0.5 + 0.01 * i, 2) for i in range(50)), 0.995, 0.999)  # scorer.REPORTED is the lowest
-MAX_BENIGN_SHARE = 0.001  # at most 1 benign name in 1,000 may be blocked per category (the lists are noisy)
+MAX_BENIGN_SHARE = 0.002  # at most 1 benign name in 500 per category (UT1's benign lists hold some noise) ...
+# ... and none at all of the hand-written benign lists (popular, public-sector, help sites: checked by hand)
 BLOCK_PRECISION = 0.97  # precision a category needs on validation to be blocked by default
 MIN_SUPPORT = 30  # fewer validation names than this and the default stays log
 
@@ -25,33 +26,35 @@ MIN_SUPPORT = 30  # fewer validation names than this and the default stays log
 class Scored:
     label: str
     score: Score
+    curated: bool = False
 
 
 def score_all(model: HostModel, split: Sequence[Example]) -> list[Scored]:
-    return [Scored(e.label, model.score(e.name)) for e in split]
+    return [Scored(e.label, model.score(e.name), e.curated) for e in split]
 
 
-def _hits(scored: Sequence[Scored], category: str, threshold: float) -> tuple[int, int, int]:
-    """(true positives, benign false positives, all positives flagged) at ``threshold``."""
-    tp = fp = flagged = 0
+def _hits(scored: Sequence[Scored], category: str, threshold: float) -> tuple[int, int, int, int]:
+    """(true positives, benign false positives, all flagged, curated benign false positives) at ``threshold``."""
+    tp = fp = flagged = checked = 0
     for item in scored:
         s = item.score
         if s.category is not None and s.category.value == category and s.score >= threshold and not s.protected_by:
             flagged += 1
             tp += item.label == category
             fp += item.label == BENIGN
-    return tp, fp, flagged
+            checked += item.curated
+    return tp, fp, flagged, checked
 
 
 def choose_thresholds(scored: Sequence[Scored], categories: Sequence[str]) -> dict[str, float]:
-    """Per category, the lowest threshold keeping benign blocks under ``MAX_BENIGN_SHARE``."""
+    """Per category, the lowest threshold keeping benign blocks under ``MAX_BENIGN_SHARE``, curated ones at 0."""
     benign = max(1, sum(item.label == BENIGN for item in scored))
     out: dict[str, float] = {}
     for category in categories:
         out[category] = GRID[-1]
         for threshold in GRID:
-            _, fp, _ = _hits(scored, category, threshold)
-            if fp / benign <= MAX_BENIGN_SHARE:
+            _, fp, _, checked = _hits(scored, category, threshold)
+            if fp / benign <= MAX_BENIGN_SHARE and not checked:
                 out[category] = threshold
                 break
     return out
@@ -63,7 +66,7 @@ def measure(scored: Sequence[Scored], thresholds: dict[str, float]) -> dict[str,
     per: dict[str, Any] = {}
     blocked_benign = 0
     for category, threshold in sorted(thresholds.items()):
-        tp, fp, flagged = _hits(scored, category, threshold)
+        tp, fp, flagged, checked = _hits(scored, category, threshold)
         support = sum(item.label == category for item in scored)
         blocked_benign += fp
         per[category] = {
@@ -72,6 +75,7 @@ def measure(scored: Sequence[Scored], thresholds: dict[str, float]) -> dict[str,
             "precision": round(tp / flagged, 4) if flagged else None,
             "recall": round(tp / support, 4) if support else None,
             "benign_false_positives": fp,
+            "curated_benign_false_positives": checked,
         }
     harmful = sum(item.label != BENIGN for item in scored)
     caught = sum(v["recall"] * v["support"] for v in per.values() if v["recall"] is not None)

@@ -66,6 +66,11 @@ class SourceFile:
     def label(self) -> str:
         return str(self.source.label)
 
+    @property
+    def curated(self) -> bool:
+        """A hand-written list shipped with filterproxy (``package:`` path): its names were checked."""
+        return str(self.source.path).startswith(PACKAGE)
+
 
 def load_training_sources(path: Path) -> TrainingSources:
     try:
