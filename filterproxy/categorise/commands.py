@@ -74,24 +74,34 @@ def run_info(args: argparse.Namespace) -> int:
     print(f"split: {manifest.get('split')}")
     for source in manifest.get("sources", []):
         print(f"  source {source['label']:<9} {source['path']} sha256={source['sha256'][:16]} bytes={source['bytes']}")
+    blocked = [c for c, a in manifest.get("recommended_actions", {}).items() if a == "block"]
     print("validation split (thresholds chosen here):")
-    print(_metrics_table(manifest.get("validation", {})))
+    print(_metrics_table(manifest.get("validation", {}), blocked))
     if manifest.get("test"):
         print("test split (reported, never tuned on):")
-        print(_metrics_table(manifest["test"]))
+        print(_metrics_table(manifest["test"], blocked))
     print(f"recommended actions: {manifest.get('recommended_actions', {})}")
     return 0
 
 
-def _metrics_table(measured: dict[str, Any]) -> str:
+def _metrics_table(measured: dict[str, Any], blocked: list[str] | None = None) -> str:
     lines = [f"  {'category':<9} {'threshold':>9} {'precision':>9} {'recall':>7} {'support':>7} {'benign_fp':>9}"]
     for category, m in measured.get("categories", {}).items():
         precision = f"{m['precision']:.3f}" if m["precision"] is not None else "-"
         recall = f"{m['recall']:.3f}" if m["recall"] is not None else "-"
         lines.append(f"  {category:<9} {m['threshold']:>9.2f} {precision:>9} {recall:>7} {m['support']:>7} "
                      f"{m['benign_false_positives']:>9}")
-    lines.append(f"  benign names: {measured.get('benign')}, blocked share: {measured.get('benign_blocked_share')}, "
-                 f"harmful recall: {measured.get('harmful_recall')}")
+    lines.append(f"  benign names: {measured.get('benign')}, flagged share (all categories): "
+                 f"{measured.get('benign_blocked_share')}, harmful recall (all categories): "
+                 f"{measured.get('harmful_recall')}")
+    if blocked and measured.get("benign"):
+        per = measured["categories"]
+        fp = sum(per[c]["benign_false_positives"] for c in blocked if c in per)
+        caught = sum(per[c]["recall"] * per[c]["support"] for c in blocked if c in per and per[c]["recall"])
+        harmful = sum(m["support"] for m in per.values())
+        lines.append(f"  with the default policy (block {', '.join(blocked)}; log the rest): benign blocked "
+                     f"{fp}/{measured['benign']} = {fp / measured['benign']:.3%}, harmful blocked "
+                     f"{caught / harmful:.1%}" if harmful else "")
     return "\n".join(lines)
 
 

@@ -47,7 +47,11 @@ def tokens(body: str) -> list[str]:
 
 def features(name: str) -> list[str]:
     """Every feature string of a normalised name (lower case, punycode, no trailing dot)."""
-    body, suffix = split_name(name)
+    return split_features(*split_name(name))
+
+
+def split_features(body: str, suffix: str) -> list[str]:
+    """:func:`features` of a name already split by :func:`split_name`."""
     plain = deleet(body)
     text = "^" + plain.replace("-", "").replace("_", "") + "$"
     size = len(text)

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from filterproxy.categorise.features import deleet, features, split_name
+from filterproxy.categorise.features import deleet, split_features, split_name
 from filterproxy.categorise.lexicon import lexicon_words, protective
 from filterproxy.model import Category
 
@@ -62,9 +62,9 @@ class HostModel:
 
     def score(self, name: str) -> Score:
         """Score a normalised name (lower case, punycode, no trailing dot)."""
-        found = self._ids
-        names = features(name)
-        ids = [i for i in map(found.get, names) if i is not None]
+        body, suffix = split_name(name)
+        names = split_features(body, suffix)
+        ids: list[int] = list(filter(None.__ne__, map(self._ids.get, names)))  # type: ignore[arg-type]  # keeps id 0
         if ids:
             rows = self._weights[ids]
             z = (rows.sum(axis=0) + self._bias).tolist()
@@ -77,7 +77,6 @@ class HostModel:
         if probability < REPORTED:
             return NOTHING
         category = self._categories[best - 1]
-        body, suffix = split_name(name)
         evidence = self._evidence(names, rows, best, body, category)
         return Score(category, round(probability, 4), evidence, protective(body, suffix))
 
