@@ -66,6 +66,9 @@ class NameJudge:
             category, DEFAULT_THRESHOLD)
         if score.score < threshold:
             return Verdict(Action.ALLOW, Reason.UNLISTED, group, host)
+        if not score.explained:  # once per name: the evidence and the protective rule
+            score = self.model.explain(host, score)
+            self._cache[host] = score
         action = Action.BLOCK if rule.action == "block" and not score.protected_by else Action.LOG
         allowed = policy.actions(group, at).get(category, Action.BLOCK)
         if _MILDER[allowed] < _MILDER[action]:

@@ -5,7 +5,8 @@ Indonesian/Malay, Vietnamese, Japanese romaji, Russian transliteration, Thai rom
 are features of the learned model (``l:<category>``), never a verdict on their own, except that a
 *protective* word (help, awareness, education, recovery...) or a vetted public-sector suffix caps
 a model verdict at ``log``: ``begambleaware.org``, ``talktofrank.com``, ``sussex.ac.uk`` are never
-blocked by the model.
+blocked by the model; nor is ``hausgemachte-nudeln.de`` (an *accidental* word: ``nudel`` holds
+``nude``).
 """
 
 from __future__ import annotations
@@ -92,6 +93,16 @@ PROTECTIVE: tuple[str, ...] = (
     "gamstop", "begambleaware", "talktofrank", "drugwise", "adfam", "nspcc", "barnardo", "sexwise",
 )
 
+#: Ordinary words that contain a harmful-looking word by accident (the Scunthorpe problem), in the
+#: languages of the lexicon: a name carrying one is at most logged by the model.
+ACCIDENTAL: tuple[str, ...] = (
+    "nudel", "sussex", "essex", "wessex", "middlesex", "analys", "analyt", "analog", "canal", "banal",
+    "cocktail", "peacock", "hitchcock", "hancock", "cockpit", "cockburn", "shuttlecock", "woodcock",
+    "scunthorpe", "penistone", "therapist", "cumbria", "cumberland", "cumulus", "document", "petit",
+    "appetit", "sextant", "sexton", "pussycat", "method", "skill", "expertsexchange", "titan",
+    "arsenal", "grapes", "shitake", "shiitake", "bassett", "dickens", "hardcorefitness", "sexta",
+)
+
 #: Public suffixes whose registrants are vetted (government, schools, universities, health, police):
 #: the model may log a name under these, never block it.
 VETTED_SUFFIXES: tuple[str, ...] = (
@@ -135,7 +146,7 @@ for _word in sorted(_OWNERS):
     _BY_HEAD[_word[:_SHORT]] = (*_BY_HEAD.get(_word[:_SHORT], ()), _word)
 _WHOLE = {category: frozenset(w for w in words if len(w) < _SHORT) for category, words in WORDS.items()}
 _ANY_WHOLE = frozenset().union(*_WHOLE.values())
-_PROTECTIVE = _finder(list(PROTECTIVE))
+_PROTECTIVE = _finder(list(PROTECTIVE) + list(ACCIDENTAL))
 _SPLIT = re.compile(r"[-_.]")
 
 

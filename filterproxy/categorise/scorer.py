@@ -29,8 +29,9 @@ class Score:
 
     category: Category | None  # None: the model found nothing harmful-looking
     score: float  # calibrated probability of ``category``, 0-1
-    evidence: tuple[str, ...] = ()  # the features that weighed most towards it
+    evidence: tuple[str, ...] = ()  # the features that weighed most towards it (after :meth:`HostModel.explain`)
     protected_by: str | None = None  # a protective word or vetted suffix: never block, at most log
+    explained: bool = False  # evidence and protected_by are worked out only for names that need them
 
 
 NOTHING = Score(None, 0.0)
@@ -64,29 +65,38 @@ class HostModel:
         """Score a normalised name (lower case, punycode, no trailing dot)."""
         body, suffix = split_name(name)
         names = split_features(body, suffix)
-        ids: list[int] = list(filter(None.__ne__, map(self._ids.get, names)))  # type: ignore[arg-type]  # keeps id 0
-        if ids:
-            rows = self._weights[ids]
-            z = (rows.sum(axis=0) + self._bias).tolist()
-        else:
-            rows, z = None, self._bias.tolist()
+        found = self._ids
+        ids = [i for i in map(found.get, names) if i is not None]
+        z = (self._weights[ids].sum(axis=0) + self._bias).tolist() if ids else self._bias.tolist()
         harmful = z[1:]
         best = harmful.index(max(harmful)) + 1
         top = max(z)
         probability = math.exp(z[best] - top) / sum(math.exp(v - top) for v in z)
         if probability < REPORTED:
             return NOTHING
-        category = self._categories[best - 1]
-        evidence = self._evidence(names, rows, best, body, category)
-        return Score(category, round(probability, 4), evidence, protective(body, suffix))
+        return Score(self._categories[best - 1], round(probability, 4))
 
-    def _evidence(self, names: list[str], rows: npt.NDArray[np.float32] | None, best: int, body: str,
-                  category: Category) -> tuple[str, ...]:
-        """The features pushing hardest from benign towards ``best``, as a person can read them."""
-        if rows is None:
+    def explain(self, name: str, score: Score) -> Score:
+        """``score`` with its evidence and protective word: the slower half, only for names that need it."""
+        if score.explained or score.category is None:
+            return score
+        body, suffix = split_name(name)
+        evidence = self._evidence(split_features(body, suffix), body, score.category)
+        return Score(score.category, score.score, evidence, protective(body, suffix), True)
+
+    def judged(self, name: str) -> Score:
+        """:meth:`score` and :meth:`explain` in one (for tests, evaluation and the CLI)."""
+        return self.explain(name, self.score(name))
+
+    def _evidence(self, names: list[str], body: str, category: Category) -> tuple[str, ...]:
+        """The features pushing hardest from benign towards ``category``, as a person can read them."""
+        found = self._ids
+        known = [n for n in names if n in found]
+        if not known:
             return ()
+        best = self.classes.index(category.value)
+        rows = self._weights[[found[n] for n in known]]
         lift = (rows[:, best] - rows[:, 0]).tolist()
-        known = [n for n in names if n in self._ids]
         out: list[str] = []
         for position in sorted(range(len(lift)), key=lift.__getitem__, reverse=True)[: EVIDENCE * 3]:
             if lift[position] <= 0:

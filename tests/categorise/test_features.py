@@ -60,6 +60,8 @@ def test_lexicon_hits(text: str, hits: list[str]) -> None:
         ("begambleaware", "org", "begambleaware"),
         ("gamblingawareness", "org", "awareness"),
         ("talktofrank", "com", "talktofrank"),
+        ("hausgemachte-nudeln", "de", "nudel"),  # accidental: nudel holds nude
+        ("peacocktv", "com", "peacock"),
         ("casinoroyal", "com", None),
     ],
 )

@@ -32,7 +32,7 @@ def test_shipped_model_has_a_manifest_naming_its_sources(shipped: HostModel) -> 
     ],
 )
 def test_harmful_names_score_over_their_threshold(shipped: HostModel, name: str, category: Category) -> None:
-    score = shipped.score(name)
+    score = shipped.judged(name)
     assert score.category is category
     assert score.score >= shipped.thresholds[category], score
     assert score.evidence and not score.protected_by
@@ -44,14 +44,15 @@ def test_harmful_names_score_over_their_threshold(shipped: HostModel, name: str,
      "nationalgeographic.com", "tesco.com", "khanacademy.org", "theguardian.com", "arsenal.com"],
 )
 def test_benign_names_are_not_blocked(shipped: HostModel, name: str) -> None:
-    score = shipped.score(name)
+    score = shipped.judged(name)
     blocked = score.category is not None and score.score >= shipped.thresholds.get(score.category, 1.0)
     assert not blocked or score.protected_by, score
 
 
-@pytest.mark.parametrize("name", ["begambleaware.org", "talktofrank.com", "brook.org.uk", "sexwise.org.uk"])
+@pytest.mark.parametrize("name", ["begambleaware.org", "talktofrank.com", "brook.org.uk", "sexwise.org.uk",
+                                  "hausgemachte-nudeln.de", "drugwise.org.uk", "gamcare.org.uk"])
 def test_help_and_education_sites_are_at_most_logged(shipped: HostModel, name: str) -> None:
-    score = shipped.score(name)
+    score = shipped.judged(name)
     assert score.category is None or score.score < shipped.thresholds.get(score.category, 1.0) or score.protected_by
 
 

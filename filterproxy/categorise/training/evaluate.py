@@ -31,7 +31,7 @@ class Scored:
 
 
 def score_all(model: HostModel, split: Sequence[Example]) -> list[Scored]:
-    return [Scored(e.label, model.score(e.name), e.curated) for e in split]
+    return [Scored(e.label, model.judged(e.name), e.curated) for e in split]
 
 
 def _hits(scored: Sequence[Scored], category: str, threshold: float) -> tuple[int, int, int, int]:
