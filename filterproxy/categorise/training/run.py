@@ -58,12 +58,12 @@ def train(declared: TrainingSources, out: Path, options: FitOptions | None = Non
 
 def _manifest(files: list[SourceFile], declared: TrainingSources, split: dict[str, Any], options: FitOptions,
               thresholds: dict[str, float], validation: dict[str, Any], test: dict[str, Any]) -> dict[str, Any]:
-    digest = "".join(f.sha256[:8] for f in files)
+    digest = "".join(f.sha256[:8] for f in files) + repr(feature_module.NGRAM_SIZES) + str(feature_module.MAX_BODY)
     return {
         "format": 1,
         "version": f"hm1-{declared.seed}-{_short(digest + repr(options))}",
         "trained_by": f"filterproxy {__version__}",
-        "technique": "multinomial logistic regression over character 3-5-grams, tokens, lexicon hits and TLD",
+        "technique": "multinomial logistic regression over character 3- and 4-grams, tokens, lexicon hits and TLD",
         "features": {"ngrams": list(feature_module.NGRAM_SIZES), "max_body": feature_module.MAX_BODY},
         "options": {k: getattr(options, k) for k in options.__dataclass_fields__},
         "sources": [
