@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "filterproxy.service_commands",
     "filterproxy.config.commands",
     "filterproxy.classify.commands",
+    "filterproxy.categorise.commands",
     "filterproxy.lists.commands",
     "filterproxy.dns.commands",
     "filterproxy.http.commands",

@@ -24,6 +24,7 @@ are translated at one boundary with ``raise ... from exc``::
     ├── ContentError             a phrase list is malformed (names file:line) or missing
     ├── IdentityError            identity sources cannot be used (RADIUS port in use, bad user file)
     │   └── DirectoryUnavailable the LDAP directory cannot be reached now (the address policy applies)
+    ├── ModelFileError           a hostname model file is missing, truncated or not a model
     ├── SelftestError            the self-test cannot run (unknown group, no source address, nothing to probe)
     ├── AddressInUse             `serve` cannot bind: another process holds a configured address
     ├── ReviewError              the annual review cannot be built
@@ -109,6 +110,10 @@ class UpstreamError(DnsError):
 
 class ContentError(FilterproxyError):
     """A content phrase list cannot be used (each bad line is named as file:line)."""
+
+
+class ModelFileError(FilterproxyError):
+    """A hostname model file is missing, truncated or not a model."""
 
 
 class SelftestError(FilterproxyError):

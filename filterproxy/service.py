@@ -83,6 +83,7 @@ def source_stats(engine: Engine) -> list[SourceStats]:
 
 def build_service(config: Config, *, dns: bool = True, proxy: bool = True, console: bool = True) -> Service:
     """Compose the enabled components from the configuration."""
+    from filterproxy.categorise.metrics import register_model_metrics
     from filterproxy.dns.server import DnsServer
     from filterproxy.http.server import ProxyServer
     from filterproxy.identity.runtime import IdentityRuntime
@@ -99,6 +100,7 @@ def build_service(config: Config, *, dns: bool = True, proxy: bool = True, conso
     list_metrics = ListMetrics(registry)
     engine = load_engine(config)
     list_metrics.observe(source_stats(engine))
+    register_model_metrics(registry, engine)
     queue = IncidentQueue.from_config(config, registry)
     register_selftest_metrics(registry, config.data_dir)
     register_list_state_metrics(registry, lambda: resolve_sources(config), state_dir(config.data_dir))

@@ -6,6 +6,7 @@ Precedence, first match wins:
   3. the school's allow list
   4. the school's deny list (other categories)
   5. category lists, with the action the client's group has for the category at this time
+  6. for a name no list decides: the hostname model, under the group's model rules (reason MODEL)
 
 No I/O, no globals, no dnslib or mitmproxy: the adapters translate their wire objects.
 """
@@ -13,12 +14,16 @@ No I/O, no globals, no dnslib or mitmproxy: the adapters translate their wire ob
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from filterproxy.classify.index import SEVERITY_ORDER, Combo, Index, Match
 from filterproxy.classify.normalise import normalise_name, normalise_path, parse_ip
 from filterproxy.classify.policy import Policy
 from filterproxy.classify.site import registrable_domain
 from filterproxy.model import Action, Category, IPAddress, Query, Reason, Verdict
+
+if TYPE_CHECKING:
+    from filterproxy.categorise.judge import NameJudge
 
 LOCAL_ALLOW = "local/allow"
 LOCAL_ILLEGAL = f"local/{Category.ILLEGAL.value}"
@@ -73,14 +78,16 @@ def _covering(name: str, entries: frozenset[str] | dict[str, Category]) -> str |
 
 
 class Classifier:
-    """An immutable snapshot of policy + index + local lists."""
+    """An immutable snapshot of policy + index + local lists (+ the hostname model, if any)."""
 
-    __slots__ = ("index", "local", "policy")
+    __slots__ = ("index", "judge", "local", "policy")
 
-    def __init__(self, policy: Policy, index: Index, local: LocalLists | None = None) -> None:
+    def __init__(self, policy: Policy, index: Index, local: LocalLists | None = None,
+                 judge: NameJudge | None = None) -> None:
         self.policy = policy
         self.index = index
         self.local = local or LocalLists()
+        self.judge = judge
 
     def classify(self, query: Query) -> Verdict:
         policy = self.policy
@@ -109,7 +116,10 @@ class Classifier:
             return Verdict(Action.BLOCK, Reason.LOCAL_DENY, group, host, category, f"local/{category.value}",
                            rule, registrable_domain(host))
         if not matches:
-            return Verdict(Action.ALLOW, Reason.UNLISTED, group, host)
+            judge = self.judge
+            if judge is None:
+                return Verdict(Action.ALLOW, Reason.UNLISTED, group, host)
+            return judge.judge(self.policy, group, host, query.at)
         return self._by_category(query, group, host, matches, Reason.CATEGORY)
 
     def needs_proxy(self, host: str) -> bool:

@@ -92,6 +92,8 @@ def _text(record: dict[str, Any]) -> str:
     text = f"{record['name']}\t{record['action'].upper()}\t{why} source={where} rule={record['rule'] or '-'}"
     if "group_reason" in record:
         text += f"\n  group: {record['group_reason']}" + "".join(f"\n  from: {w}" for w in record["identity_sources"])
+    if record.get("score") is not None:
+        text += f" score={record['score']:.2f} evidence={','.join(record['evidence']) or '-'}"
     return text
 
 

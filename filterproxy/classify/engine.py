@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from filterproxy.classify.classifier import Classifier
 from filterproxy.classify.siteverdicts import SiteVerdicts
-from filterproxy.model import IPAddress, Query, Reason, Verdict
+from filterproxy.model import Action, IPAddress, Query, Reason, Verdict
 
 
 class Engine:
@@ -32,10 +32,13 @@ class Engine:
     def classify(self, query: Query) -> Verdict:
         current = self._current
         verdict = current.classify(query)
-        if verdict.reason is not Reason.UNLISTED:
+        reason = verdict.reason
+        if reason is not Reason.UNLISTED and (reason is not Reason.MODEL or verdict.blocked):
             return verdict
-        if self.sites:  # what no list decides, content analysis may have
-            verdict = self.sites.decide(verdict, current.policy)
+        if self.sites:  # what no list decides, content analysis may have (a page read beats a name's log)
+            found = self.sites.decide(verdict, current.policy)
+            if found is not verdict and (reason is Reason.UNLISTED or found.action is not Action.ALLOW):
+                verdict = found
         if self.unlisted is not None and verdict.reason is Reason.UNLISTED:
             self.unlisted(verdict.host)
         return verdict

@@ -21,6 +21,7 @@ from filterproxy.classify.settings import (
     CategoryRule,
     ContentRule,
     Group,
+    ModelRule,
     PolicySettings,
     Window,
 )
@@ -35,7 +36,10 @@ _CONTENT_DEFAULT = {category: ContentRule(action=action) for category, action in
 class Policy:
     """Read-only view of :class:`PolicySettings` tuned for per-query use."""
 
-    __slots__ = ("_actions", "_default", "_directory", "_groups", "_networks", "_static", "_which", "_who", "_zone")
+    __slots__ = (
+        "_actions", "_default", "_directory", "_groups", "_model", "_networks", "_static", "_which", "_who",
+        "_zone",
+    )
 
     def __init__(self, settings: PolicySettings) -> None:
         self._default = settings.default_group
@@ -49,6 +53,7 @@ class Policy:
         self._who: dict[tuple[str, ...], str | None] = {}
         self._actions: dict[tuple[str, int], dict[Category, Action]] = {}
         self._static = {name: _static_actions(group) for name, group in settings.groups.items()}
+        self._model = {name: group.model for name, group in settings.groups.items()}
 
     def group_of(self, client: IPAddress) -> str:
         """The group of the most specific network containing ``client``; else the default group."""
@@ -94,6 +99,10 @@ class Policy:
         """The lowest threshold any group acts on (block or log) for ``category``; None if all are off."""
         found = [r.threshold for r in (self.content_rule(g, category) for g in self._groups) if r.action != "off"]
         return min(found) if found else None
+
+    def model_rule(self, group: str, category: Category) -> ModelRule | None:
+        """The group's hostname-model rule for ``category`` (None: the model is off for it)."""
+        return self._model[group].get(category)
 
     def timeless(self, group: str) -> bool:
         """Whether the group's actions never depend on the time (no rule has a window)."""

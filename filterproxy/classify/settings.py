@@ -72,6 +72,33 @@ def _default_content() -> dict[Category, ContentRule]:
     return {category: ContentRule(action=action) for category, action in CONTENT_DEFAULTS.items()}
 
 
+ModelAction = Literal["block", "log", "off"]
+
+
+def _model_shorthand(value: object) -> object:
+    """Accept ``adult: block`` as short for ``adult: {action: block}``."""
+    return {"action": value} if isinstance(value, str) else value
+
+
+class ModelRule(Section):
+    """What a group does when the hostname model puts an unlisted name in one category."""
+
+    action: ModelAction = Field(default="log", description="block, log (allow but record) or off.")
+    threshold: float | None = Field(
+        default=None, ge=0, le=1,
+        description="Score (0-1) from which the rule applies; empty: the model's own threshold from its validation.",
+    )
+
+
+ModelRuleField = Annotated[ModelRule, BeforeValidator(_model_shorthand)]
+
+
+def default_model_rules() -> dict[Category, ModelRule]:
+    """Block where the shipped model's validation shows very high precision (adult, gambling); log elsewhere."""
+    blocked = (Category.ADULT, Category.GAMBLING)
+    return {c: ModelRule(action="block" if c in blocked else "log") for c in POLICY_CATEGORIES}
+
+
 class Group(Section):
     """A set of clients (by network) sharing one policy."""
 
@@ -99,6 +126,11 @@ class Group(Section):
         default_factory=_default_content,
         description="Page-content analysis per category (block | log | off, and a threshold); categories not "
         "named keep their default. Applies to pages the proxy reads: plain HTTP, and HTTPS where intercepted.",
+    )
+    model: dict[Category, ModelRuleField] = Field(
+        default_factory=default_model_rules,
+        description="Hostname-model rule per category for names no list decides (block | log | off, threshold);"
+        " categories not named are off. Never stricter than the group's own action for the category.",
     )
 
     @field_validator("categories")

@@ -7,7 +7,7 @@ entries come from arguments instead of list files.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from filterproxy.classify.builder import IndexBuilder
 from filterproxy.classify.classifier import Classifier, LocalLists
@@ -17,6 +17,9 @@ from filterproxy.classify.normalise import normalise_name
 from filterproxy.classify.policy import Policy
 from filterproxy.classify.settings import PolicySettings
 from filterproxy.model import Category
+
+if TYPE_CHECKING:
+    from filterproxy.categorise.judge import NameJudge
 
 
 def make_classifier(
@@ -28,6 +31,7 @@ def make_classifier(
     local_deny: Sequence[str] | Mapping[str, Sequence[str]] = (),
     ips: Mapping[str, Sequence[str]] | None = None,
     policy: PolicySettings | None = None,
+    judge: NameJudge | None = None,
 ) -> Classifier:
     """A classifier over the given entries; ``deny``/``urls``/``ips`` map category id -> entries.
 
@@ -57,7 +61,7 @@ def make_classifier(
         allow=frozenset(normalise_name(a) for a in allow),
         deny={normalise_name(d): Category(c) for c, names in deny_map.items() for d in names},
     )
-    return Classifier(Policy(policy or PolicySettings()), builder.build(infos), local)
+    return Classifier(Policy(policy or PolicySettings()), builder.build(infos), local, judge)
 
 
 def make_engine(deny: Mapping[str, Sequence[str]] | None = None, **kwargs: Any) -> Engine:

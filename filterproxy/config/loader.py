@@ -34,6 +34,7 @@ _PATH_FIELDS = (
     ("lists", "local_dir"),
     ("lists", "download_dir"),
     ("metrics", "password_file"),
+    ("categorise", "model"),
 )
 
 

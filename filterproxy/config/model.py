@@ -6,6 +6,7 @@ from pathlib import Path
 
 from pydantic import Field
 
+from filterproxy.categorise.settings import CategoriseSettings
 from filterproxy.classify.settings import PolicySettings
 from filterproxy.config.block import BlockSettings
 from filterproxy.config.section import Section
@@ -40,6 +41,9 @@ class Config(Section):
     identity: IdentitySettings = Field(default_factory=IdentitySettings, description="Who is behind each address.")
     console: ConsoleSettings = Field(default_factory=ConsoleSettings, description="The web console.")
     content: ContentSettings = Field(default_factory=ContentSettings, description="Page-content analysis.")
+    categorise: CategoriseSettings = Field(
+        default_factory=CategoriseSettings, description="The hostname model for names no list decides."
+    )
 
     @property
     def local_dir(self) -> Path:

@@ -80,6 +80,11 @@ def _template() -> Template:
     return Template(text)
 
 
+def automatic_note(verdict: Verdict) -> str:
+    """The sentence for verdicts no person or list made (model, content), else empty."""
+    return AUTOMATIC if verdict.reason in _AUTOMATIC_REASONS else ""
+
+
 def wants_html(accept: str | None) -> bool:
     """Browsers say text/html; API clients, curl (*/*) and fetchers of images get plain text."""
     return accept is not None and "text/html" in accept.lower()
@@ -131,6 +136,10 @@ def _html(verdict: Verdict, title: str, url: str, reference: str, at: datetime, 
         contact=esc(settings.contact),
         automatic=f'<p class="auto">{esc(AUTOMATIC)}</p>' if verdict.reason in _AUTOMATIC_REASONS else "",
     )
+
+
+def _line(text: str) -> str:
+    return text + "\n" if text else ""
 
 
 def _review_link(settings: BlockSettings, reference: str, url: str) -> str:

@@ -20,11 +20,11 @@ _ANY_CLIENT = ipaddress.ip_address("192.0.2.1")
 
 
 def edit(config: Config, verb: Verb, names: Sequence[str], reason: str, category: Category | None,
-         *, user: str | None = None, group: str | None = None) -> list[str]:
+         *, user: str | None = None, group: str | None = None, detail: str = "") -> list[str]:
     """Apply one edit; returns the names that changed a file. Refused allows are audited, then raised.
 
     ``user`` names the person in the audit log (default: the OS user running the CLI); ``group``
-    makes an allow/unallow apply to that policy group only.
+    makes an allow/unallow apply to that policy group only; ``detail`` is added to the audit record.
     """
     if not reason.strip():
         raise ConfigError("--reason must say why (it is kept for the annual review)")
@@ -43,7 +43,8 @@ def edit(config: Config, verb: Verb, names: Sequence[str], reason: str, category
     else:
         path = files.allow_file
     changed = edit_list(path, clean, add=verb in ("add", "allow"))
-    audit(files, verb, changed, reason, category, user=user, detail=f"group {group}" if group else "")
+    notes = "; ".join(n for n in (f"group {group}" if group else "", detail) if n)
+    audit(files, verb, changed, reason, category, user=user, detail=notes)
     return changed
 
 

@@ -35,4 +35,6 @@ def explain(name: str, verdict: Verdict, line: tuple[str, int] | None) -> dict[s
         "file": line[0] if line else None,
         "line": line[1] if line else None,
         "also_listed": [c.value for c in verdict.extra_categories],
+        "score": verdict.score,
+        "evidence": list(verdict.evidence),
     }

@@ -49,9 +49,10 @@ _LINE_PARSERS = {
 }
 
 
-def parse_file(path: Path, fmt: ListFormat = "auto", *, name: str | None = None) -> Iterator[Parsed]:
+def parse_file(path: Path, fmt: ListFormat = "auto", *, name: str | None = None,
+               ut1_category: str | None = None) -> Iterator[Parsed]:
     """Entries and bad lines of one list file, directory or tarball (``name`` labels bad lines)."""
-    return _parse(path, fmt, None, name or str(path))
+    return _parse(path, fmt, ut1_category, name or str(path))
 
 
 def parse_source(source: SourceSettings) -> Iterator[Parsed]:

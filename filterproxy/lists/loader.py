@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from filterproxy.categorise.loader import load_judge
 from filterproxy.classify.classifier import Classifier
 from filterproxy.classify.engine import Engine
 from filterproxy.classify.index import Index
@@ -80,7 +81,8 @@ def prune_index_files(directory: Path, keep: Path) -> None:
 
 
 def load_classifier(config: Config, index: Index | None = None) -> Classifier:
-    return Classifier(Policy(config.policy), index or load_index(config), load_local(local_files(config)))
+    return Classifier(Policy(config.policy), index or load_index(config), load_local(local_files(config)),
+                      load_judge(config.categorise, config.data_dir))
 
 
 def load_engine(config: Config) -> Engine:

@@ -162,13 +162,13 @@ class ListManager:
         wanted = fingerprint(sources, config.lists.max_bad_share)
         current = self._engine.current.index
         if current.fingerprint == wanted:
-            return Classifier(self._engine.current.policy, current, local), False
+            return Classifier(self._engine.current.policy, current, local, self._engine.current.judge), False
         path = index_dir(config) / f"{wanted}.fpi"
         if not path.exists():
             await _build_in_child(sources, config.lists.max_bad_share, path, last_good_dir(config))
         index = read_index(path)
         prune_index_files(path.parent, keep=path)
-        return Classifier(Policy(config.policy), index, local), True
+        return Classifier(Policy(config.policy), index, local, self._engine.current.judge), True
 
     async def _watch(self) -> None:
         while True:

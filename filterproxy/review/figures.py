@@ -124,3 +124,22 @@ def people(entries: Iterable[AuditEntry], incidents: Iterable[Incident]) -> dict
         for step in incident.transitions:
             out[step.by]["incident_actions"] += 1
     return dict(sorted(out.items()))
+
+
+AUTOMATIC_REASONS = ("model", "content")
+
+
+def automatic(entries: Iterable[AuditEntry], incidents: Iterable[Incident]) -> dict[str, Any]:
+    """The automatic verdicts' share of blocks, and what the review queue confirmed and rejected."""
+    blocks = [i for i in incidents if i.verdict == "block"]
+    auto = [i for i in blocks if i.reason in AUTOMATIC_REASONS]
+    reviewed = [e for e in entries if e.detail.startswith("review queue:")]
+    rejections = [e for e in reviewed if e.action == "allow"]
+    return {
+        "blocks": len(auto),
+        "share": round(len(auto) / len(blocks), 4) if blocks else 0.0,
+        "by_category": by_field(auto, "category"),
+        "confirmed": sum(len(e.entries) or 1 for e in reviewed if e.action == "add"),
+        "rejected": sum(len(e.entries) or 1 for e in rejections),
+        "rejections": rejections,
+    }

@@ -72,6 +72,7 @@ def build_context(ev: Evidence, now: datetime | None = None) -> dict[str, Any]:
         "audit": ev.audit,
         "audit_summary": figures.audit_summary(ev.audit),
         "overblocking": figures.overblocking(ev.audit, ev.incidents),
+        "automatic": figures.automatic(ev.audit, ev.incidents),
         "people": figures.people(ev.audit, ev.incidents),
         "selftest_runs": ev.runs,
         "selftest": _selftest_summary(ev.runs),

@@ -30,6 +30,7 @@ class AuditEntry:
     category: str | None
     entries: tuple[str, ...]
     reason: str
+    detail: str = ""  # e.g. "review queue: automatic verdict rejected"
 
 
 @dataclass(slots=True)
@@ -72,6 +73,7 @@ def read_audit(path: Path, since: datetime, until: datetime) -> Loaded[AuditEntr
                 category=record.get("category"),
                 entries=tuple(str(e) for e in record.get("entries") or ()),
                 reason=str(record.get("reason") or ""),
+                detail=str(record.get("detail") or ""),
             )
         except (KeyError, TypeError, ValueError):
             loaded.bad_lines += 1
