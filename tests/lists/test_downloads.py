@@ -231,7 +231,8 @@ def test_download_dir_keeps_downloads_out_of_the_install(origin: Origin, tmp_pat
 def test_first_start_fetches_in_the_background_and_swaps_the_index(origin: Origin, tmp_path: Path) -> None:
     origin.routes["/bet.txt"] = Route(body=b"remote-bet.example\n", delay=0.5)
     write_install(tmp_path, f"{origin.url}/bet.txt")
-    config = load_config(tmp_path / "filterproxy.yaml", env={"FILTERPROXY__LISTS__WATCH": "false"})
+    config = load_config(tmp_path / "filterproxy.yaml",
+                         env={"FILTERPROXY__LISTS__WATCH": "false", "FILTERPROXY__CATEGORISE__ENABLED": "false"})
     client = ipaddress.ip_address("10.0.0.1")
 
     def verdict(host: str) -> Action:

@@ -78,6 +78,7 @@ def serve(config: Path, data: Path, upstream: int, mirror: str, **extra: str) ->
     inherited = {k: v for k, v in os.environ.items() if k != OFFLINE_ENV and not k.lower().endswith("_proxy")}
     env = {**inherited, "PYTHONUNBUFFERED": "1", "FILTERPROXY_DATA_DIR": str(data),
            "FILTERPROXY__LISTS__MIRROR": mirror,
+           "FILTERPROXY__CATEGORISE__ENABLED": "false",  # what the lists block, not what the model adds
            "FILTERPROXY__DNS__LISTEN": f"127.0.0.1:{ports['dns']}",
            "FILTERPROXY__DNS__UPSTREAMS": f"[127.0.0.1:{upstream}]",
            "FILTERPROXY__PROXY__LISTEN": f"127.0.0.1:{ports['proxy']}",

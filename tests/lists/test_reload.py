@@ -93,7 +93,7 @@ def test_edited_list_file_named_in_the_sources_file_is_reloaded_by_the_watch(wor
 
 
 def test_a_rejected_source_keeps_its_last_good_copy_while_the_others_update(workdir: Path) -> None:
-    config = load_config(workdir / "filterproxy.yaml", env={})
+    config = load_config(workdir / "filterproxy.yaml", env={"FILTERPROXY__CATEGORISE__ENABLED": "false"})
     registry = CollectorRegistry()
     metrics = ListMetrics(registry)
 
