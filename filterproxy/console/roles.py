@@ -19,6 +19,7 @@ PERMISSIONS: dict[str, Role] = {
     "sources": Role.SAFEGUARDING,
     "lists.edit": Role.ADMIN,
     "sources.update": Role.ADMIN,
+    "sources.enable": Role.ADMIN,
     "selftest.run": Role.ADMIN,
 }
 
