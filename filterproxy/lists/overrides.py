@@ -48,8 +48,7 @@ def read_overrides(data_dir: Path) -> dict[str, bool]:
     try:
         data = json.loads(text or "{}")
     except ValueError as exc:
-        raise ConfigError(f"{path}: not JSON ({exc}); fix or delete it "
-                          "(`filterproxy lists enable|disable` rewrites it)") from None
+        raise ConfigError(f"{path}: not JSON ({exc}); fix it, or delete it to go back to sources.yaml") from None
     if not isinstance(data, dict) or not all(isinstance(v, bool) for v in data.values()):
         raise ConfigError(f"{path}: expected an object of source id to true/false")
     return {str(k): v for k, v in data.items()}
