@@ -16,10 +16,13 @@ from starlette.routing import Route
 from filterproxy.console import operations as ops
 from filterproxy.console.pages.incidents import MOVES, query_of
 from filterproxy.console.pages.requests import decide
+from filterproxy.console.roles import allowed
 from filterproxy.console.unblock import RequestStatus
 from filterproxy.console.web import console_of, require
 from filterproxy.errors import ConfigError, FilterproxyError, IllegalOverrideError, IncidentNotFound
+from filterproxy.incidents.model import Incident
 from filterproxy.lists import editing
+from filterproxy.lists.overrides import set_enabled
 from filterproxy.model import Category
 
 
@@ -44,12 +47,14 @@ async def me(request: Request) -> Response:
 
 
 async def dashboard(request: Request) -> Response:
-    require(request, "dashboard")
+    user = require(request, "dashboard")
     console = console_of(request)
     data = await console.run(ops.dashboard, console.config)
     data["selftest"] = [r.to_json() for r in data["selftest"]]
     data["now"] = data["now"].isoformat(timespec="seconds")
     data["requests_waiting"] = await console.run(console.requests.count_pending)
+    if allowed(user.role, "incidents"):
+        data["newest"] = [_incident_json(i, brief=True) for i in await console.run(ops.newest_waiting, console.config)]
     return JSONResponse(data)
 
 
@@ -60,7 +65,7 @@ async def incidents(request: Request) -> Response:
         found = await console.run(ops.query_incidents, console.config, query_of(request))
     except FilterproxyError as exc:
         return _error(exc)
-    return JSONResponse([i.model_dump(mode="json", exclude={"references", "transitions"}) for i in found])
+    return JSONResponse([_incident_json(i, brief=True) for i in found])
 
 
 async def incident(request: Request) -> Response:
@@ -70,7 +75,12 @@ async def incident(request: Request) -> Response:
         found = await console.run(ops.get_incident, console.config, int(request.path_params["id"]))
     except FilterproxyError as exc:
         return _error(exc)
-    return JSONResponse(found.model_dump(mode="json"))
+    return JSONResponse(_incident_json(found))
+
+
+def _incident_json(incident: Incident, brief: bool = False) -> dict[str, Any]:
+    data = incident.model_dump(mode="json", exclude={"references", "transitions"} if brief else None)
+    return {**data, **ops.person_fields(incident)}
 
 
 async def move(request: Request) -> Response:
@@ -87,7 +97,7 @@ async def move(request: Request) -> Response:
     except FilterproxyError as exc:
         return _error(exc)
     await console.audit(user.name, f"incident.{body['move']}", incident=incident_id, reason=str(body["note"]))
-    return JSONResponse(moved.model_dump(mode="json"))
+    return JSONResponse(_incident_json(moved))
 
 
 async def lists(request: Request) -> Response:
@@ -132,6 +142,24 @@ async def sources(request: Request) -> Response:
     return JSONResponse(await console.run(ops.sources_state, console.config))
 
 
+async def enable_sources(request: Request) -> Response:
+    """``{"ids": [...], "enabled": true|false, "reason": "..."}`` (admin), as `filterproxy lists enable|disable`."""
+    user = require(request, "sources.enable")
+    console = console_of(request)
+    try:
+        body = await _body(request)
+        if not isinstance(body.get("enabled"), bool):
+            raise ConfigError("enabled must be true or false")
+        ids = body.get("ids")
+        if not isinstance(ids, list):
+            raise ConfigError("ids must be a list of source ids")
+        changes = await console.run(set_enabled, console.config, [str(i) for i in ids], body["enabled"],
+                                    str(body.get("reason", "")), user.name)
+    except FilterproxyError as exc:
+        return _error(exc)
+    return JSONResponse([{"id": c.source_id, "enabled": c.enabled, "changed": c.changed} for c in changes])
+
+
 async def selftest(request: Request) -> Response:
     require(request, "selftest")
     console = console_of(request)
@@ -167,6 +195,7 @@ routes = [
     Route("/api/lists", edit_lists, methods=["POST"]),
     Route("/api/check", check),
     Route("/api/sources", sources),
+    Route("/api/sources", enable_sources, methods=["POST"]),
     Route("/api/selftest", selftest),
     Route("/api/requests", requests),
     Route("/api/requests/{id:int}", decide_request, methods=["POST"]),

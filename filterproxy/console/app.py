@@ -16,10 +16,11 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from filterproxy.console import api
-from filterproxy.console.pages import auth, incidents, lists, reports, requests
+from filterproxy.console.pages import auth, categorised, incidents, lists, reports, requests
 from filterproxy.console.roles import PERMISSIONS
 from filterproxy.console.state import ConsoleState
 from filterproxy.console.web import Forbidden, SessionMiddleware, console_of, render
+from filterproxy.incidents import who
 
 
 def _package_dir(name: str) -> Path:
@@ -50,8 +51,11 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 def create_app(state: ConsoleState) -> Starlette:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(_package_dir("templates")), autoescape=True)
+    env.globals.update(person=who.person, who=who.who, identified_age=who.age)  # one wording, CLI and console
+    env.globals["review_queue_available"] = categorised.available()
     templates = Jinja2Templates(env=env)
-    routes = [*auth.routes, *incidents.routes, *lists.routes, *reports.routes, *requests.routes, *api.routes,
+    routes = [*auth.routes, *incidents.routes, *lists.routes, *reports.routes, *requests.routes, *categorised.routes,
+              *api.routes,
               Mount("/static", StaticFiles(directory=_package_dir("static")), name="static")]
     app = Starlette(routes=routes, middleware=[Middleware(SessionMiddleware)],
                     exception_handlers={Forbidden: _forbidden, HTTPException: _http_error})

@@ -21,9 +21,11 @@ from filterproxy.config.model import Config
 from filterproxy.errors import ConfigError, FilterproxyError
 from filterproxy.incidents.model import Incident, IncidentFilter, Status
 from filterproxy.incidents.store import IncidentStore, open_store
+from filterproxy.incidents.who import age, person, who
 from filterproxy.lists.explain import explain, source_line
 from filterproxy.lists.loader import load_classifier, local_files, resolve_sources
 from filterproxy.lists.local import read_names
+from filterproxy.lists.overrides import read_overrides
 from filterproxy.model import Category, Query
 from filterproxy.selftest.results import Run, read_runs
 
@@ -51,6 +53,7 @@ class IncidentQuery:
     group: str = ""
     who: str = ""
     since: str = ""  # YYYY-MM-DD
+    user: str = ""  # the person identified (exact, case-insensitive; the store filters it)
     limit: int = 200
 
     def matches(self, incident: Incident) -> bool:
@@ -81,11 +84,24 @@ def query_incidents(config: Config, q: IncidentQuery) -> list[Incident]:
     found: list[Incident] = []
     with incident_store(config) as store:
         for status in statuses:
-            flt = IncidentFilter(status=status, category=q.category or None, since=since,
+            flt = IncidentFilter(status=status, category=q.category or None, since=since, user=q.user or None,
                                  limit=SCAN_LIMIT if here else q.limit)
             found.extend(store.query(flt))
     found.sort(key=lambda i: (i.last_seen, i.id), reverse=True)
     return [i for i in found if q.matches(i)][: q.limit]
+
+
+def person_fields(incident: Incident) -> dict[str, Any]:
+    """The person behind an incident in words, for the JSON API (beside ``user``, ``identified_*``):
+    ``person`` is ``p.smith (radius, 5 min before)`` and ``who`` adds the device and address."""
+    return {"person": person(incident), "who": who(incident),
+            "identified_age": age(incident.identified_at, incident.first_seen)}
+
+
+def newest_waiting(config: Config, limit: int = 5) -> list[Incident]:
+    """The newest incidents waiting for triage (the dashboard lists them for those who may see them)."""
+    with incident_store(config) as store:
+        return store.query(IncidentFilter(status=Status.NEW, limit=limit))
 
 
 def get_incident(config: Config, incident_id: int) -> Incident:
@@ -143,10 +159,15 @@ def sources_state(config: Config) -> list[dict[str, Any]]:
     except FilterproxyError as exc:
         return [{"id": "(index)", "errors": [str(exc)], "enabled": True}]
     rows = []
+    try:
+        overrides = read_overrides(config.data_dir)
+    except FilterproxyError as exc:
+        return [{"id": "(overrides)", "errors": [str(exc)], "enabled": True}]
     for source in resolve_sources(config):
         s = built.get(source.id)
         rows.append({
-            "id": source.id, "category": source.category.value, "enabled": source.enabled, "url": source.url,
+            "id": source.id, "category": source.category.value, "enabled": source.enabled,
+            "overridden": source.id in overrides, "url": source.url,
             "licence": source.licence, "entries": s.entries if s else None, "bad_lines": s.bad_lines if s else None,
             "age_days": round((now - s.mtime) / 86400, 1) if s and s.mtime else None,
             "errors": list(s.errors) if s else ([] if not source.enabled else ["not in the live index"]),

@@ -17,8 +17,11 @@ PERMISSIONS: dict[str, Role] = {
     "lists": Role.SAFEGUARDING,
     "check": Role.SAFEGUARDING,
     "sources": Role.SAFEGUARDING,
+    "categorised": Role.SAFEGUARDING,
     "lists.edit": Role.ADMIN,
     "sources.update": Role.ADMIN,
+    "sources.enable": Role.ADMIN,
+    "categorised.decide": Role.ADMIN,
     "selftest.run": Role.ADMIN,
 }
 

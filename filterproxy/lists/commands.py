@@ -16,6 +16,7 @@ from filterproxy.errors import ConfigError
 from filterproxy.lists import editing
 from filterproxy.lists.loader import load_index, local_files, resolve_sources
 from filterproxy.lists.local import read_names
+from filterproxy.lists.overrides import override_path, read_overrides, set_enabled
 from filterproxy.lists.reload import RELOAD_FILE
 from filterproxy.lists.state import SourceState, read_states, state_dir
 from filterproxy.model import Category
@@ -39,6 +40,12 @@ def register(sub: Any) -> None:
     update.add_argument("--timeout", type=float, default=60.0, help="seconds per network operation")
     update.add_argument("--force", action="store_true", help="install even a list that lost over half its entries")
     update.set_defaults(handler=run_update)
+    for verb, helptext in (("enable", "use list sources (kept in <data_dir>/lists/enabled.json, audited)"),
+                           ("disable", "stop using list sources (kept in <data_dir>/lists/enabled.json, audited)")):
+        cmd = ls.add_parser(verb, help=helptext)
+        cmd.add_argument("ids", nargs="+", metavar="ID", help="source id, as `lists stats` shows it")
+        cmd.add_argument("--reason", required=True, help="why (kept in the audit log for the annual review)")
+        cmd.set_defaults(handler=run_enable, enabled=verb == "enable")
     for verb, helptext in (("allow", "add names to the school's allow list"),
                            ("unallow", "remove names from the school's allow list")):
         cmd = sub.add_parser(verb, help=helptext)
@@ -70,20 +77,39 @@ def run_edit(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_enable(args: argparse.Namespace) -> int:
+    config = _config(args)
+    changes = set_enabled(config, args.ids, args.enabled, args.reason)
+    verb = "enabled" if args.enabled else "disabled"
+    for change in changes:
+        print(f"{change.source_id}: {verb}" + ("" if change.changed else f" (already {verb})"))
+    if any(c.changed for c in changes):
+        print(f"reload requested; the running service picks it up within {config.lists.watch_interval:g}s "
+              "(`filterproxy lists update` downloads a newly enabled remote source now)")
+    return 0
+
+
 def run_stats(args: argparse.Namespace) -> int:
     config = _config(args)
     index = load_index(config)
     now = time.time()
-    states = read_states(state_dir(config.data_dir), resolve_sources(config))
+    sources = resolve_sources(config)
+    overrides = read_overrides(config.data_dir)
+    states = read_states(state_dir(config.data_dir), sources)
     rows: list[dict[str, Any]] = [
         {
-            "source": s.id, "category": s.category.value, "entries": s.entries, "bad_lines": s.bad_lines,
+            "source": s.id, "category": s.category.value, "enabled": True, "overridden": s.id in overrides,
+            "entries": s.entries, "bad_lines": s.bad_lines,
             "unsupported_lines": s.skipped, "age_days": round((now - s.mtime) / 86400, 1) if s.mtime else None,
             "licence": s.licence, "path": s.path, "errors": list(s.errors), "stale": s.stale or None,
             "download": _download(states.get(s.id), now),
         }
         for s in index.sources
     ]
+    rows.extend({"source": s.id, "category": s.category.value, "enabled": False, "overridden": s.id in overrides,
+                 "entries": None, "bad_lines": None, "unsupported_lines": None, "age_days": None,
+                 "licence": s.licence, "path": str(s.path), "errors": [], "stale": None, "download": None}
+                for s in sources if not s.enabled)
     files = local_files(config)
     local = {"allow": len(read_names(files.allow_file))}
     local.update({c.value: len(read_names(files.deny_file(c))) for c in Category if files.deny_file(c).exists()})
@@ -92,9 +118,10 @@ def run_stats(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({"built_at": built, "downloads": mode, "sources": rows, "local": local}, indent=2))
         return 0
-    print(f"index built {built}: {index.entry_count} entries from {len(rows)} sources; downloads: {mode}")
+    enabled = [r for r in rows if r["enabled"]]
+    print(f"index built {built}: {index.entry_count} entries from {len(enabled)} sources; downloads: {mode}")
     print(f"{'source':32} {'category':14} {'entries':>9} {'bad':>6} {'age(d)':>7}  {'download':9} licence")
-    for r in rows:
+    for r in enabled:
         age = r["age_days"]  # a downloaded list: since last confirmed current, else the file's age
         if r["download"] and r["download"]["age_hours"] is not None:
             age = round(r["download"]["age_hours"] / 24, 1)
@@ -107,6 +134,13 @@ def run_stats(args: argparse.Namespace) -> int:
             print(f"    STALE: {r['stale']}")
         for error in r["errors"][:2]:
             print(f"    {error}")
+    overridden = [r for r in rows if r["overridden"]]
+    for r in overridden:
+        print(f"{r['source']}: {'enabled' if r['enabled'] else 'disabled'} by override "
+              f"({override_path(config.data_dir)}; sources.yaml says {'disabled' if r['enabled'] else 'enabled'})")
+    disabled = [r["source"] for r in rows if not r["enabled"]]
+    if disabled:
+        print(f"disabled ({len(disabled)}): {', '.join(disabled)}")
     print("local lists: " + ", ".join(f"{k}={v}" for k, v in local.items()))
     return 0
 

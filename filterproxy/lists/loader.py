@@ -20,6 +20,7 @@ from filterproxy.errors import IndexFileError
 from filterproxy.lists import lastgood
 from filterproxy.lists.build import build_to_file, fingerprint
 from filterproxy.lists.local import LocalFiles, load_local
+from filterproxy.lists.overrides import apply_overrides, read_overrides
 from filterproxy.lists.settings import SourceSettings
 from filterproxy.lists.sources import load_sources
 
@@ -28,7 +29,13 @@ KEEP_INDEX_FILES = 2
 
 
 def resolve_sources(config: Config) -> list[SourceSettings]:
-    """The sources file's entries followed by inline ones (paths already absolute)."""
+    """The sources file's entries followed by inline ones (paths already absolute), with the
+    school's enable/disable overrides (``<data_dir>/lists/enabled.json``) applied."""
+    return apply_overrides(defined_sources(config), read_overrides(config.data_dir))
+
+
+def defined_sources(config: Config) -> list[SourceSettings]:
+    """The sources as the sources file and the configuration define them, before any override."""
     found: list[SourceSettings] = []
     if config.lists.sources_file is not None:
         found.extend(load_sources(config.lists.sources_file))

@@ -23,7 +23,7 @@ from filterproxy.errors import ConfigError
 from filterproxy.files import append_line, write_atomic
 from filterproxy.model import Category
 
-AuditAction = Literal["add", "remove", "allow", "unallow", "refused"]
+AuditAction = Literal["add", "remove", "allow", "unallow", "refused", "source.enable", "source.disable"]
 ALLOW_FILE = "allow.txt"
 DENY_DIR = "deny"
 GROUP_ALLOW_DIR = "allow-groups"

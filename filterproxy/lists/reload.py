@@ -18,6 +18,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from filterproxy.classify.classifier import Classifier
@@ -29,12 +30,21 @@ from filterproxy.errors import FilterproxyError, ListError
 from filterproxy.lists.build import fingerprint
 from filterproxy.lists.loader import index_dir, last_good_dir, local_files, prune_index_files, resolve_sources
 from filterproxy.lists.local import load_local
+from filterproxy.lists.overrides import override_path
 from filterproxy.lists.settings import SourceSettings
 from filterproxy.lists.state import due, read_states, remote, state_dir
 
 log = logging.getLogger(__name__)
 RELOAD_FILE = "reload.request"  # `filterproxy lists reload` touches this file in the data dir
 RETRY_SECONDS = 600.0  # a failed download is tried again after this (the old copy serves meanwhile)
+
+
+def request_reload(data_dir: Path) -> Path:
+    """Ask the running service to reload (as `filterproxy lists reload`): it watches this file."""
+    request = data_dir / RELOAD_FILE
+    request.parent.mkdir(parents=True, exist_ok=True)
+    request.write_text(datetime.now(UTC).isoformat() + "\n")
+    return request
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,7 +196,8 @@ class ListManager:
     def _inputs_stamp(self) -> tuple[object, ...]:
         """What a reload depends on: the sources file, the category sources' fingerprint (every
         list file behind them, as a build sees them), the local lists and the reload request."""
-        paths = [*local_files(self._config).all_files(), self._config.data_dir / RELOAD_FILE]
+        paths = [*local_files(self._config).all_files(), self._config.data_dir / RELOAD_FILE,
+                 override_path(self._config.data_dir)]
         if self._config.lists.sources_file is not None:
             paths.append(self._config.lists.sources_file)
         out: list[object] = []

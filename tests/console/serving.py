@@ -90,6 +90,8 @@ def write_config(tmp: Path, upstream: int, console_extra: str = "") -> tuple[Pat
     ports = {"dns": free_udp_tcp_port(), "proxy": free_port(), "metrics": free_port(), "pac": free_port(),
              "console": free_port()}
     config = tmp / "filterproxy.yaml"
+    (tmp / "data").mkdir(exist_ok=True)  # the inventory names the person at the test's own address
+    (tmp / "data" / "inventory.csv").write_text("ip,device,user\n127.0.0.1,lab-pc-07,p.smith\n")
     config.write_text(f"""data_dir: data
 {write_lists(tmp)}dns:
   listen: 127.0.0.1:{ports['dns']}
@@ -102,6 +104,8 @@ metrics:
 incidents:
   dedup_window: 0
   flush_interval: 0.2
+  devices:
+    inventory_csv: inventory.csv
 block:
   school_name: Hillside Academy
   request_url: http://127.0.0.1:{ports['console']}/request

@@ -49,13 +49,23 @@ def test_dsl_triages_and_closes_an_incident_from_a_real_dns_block(served: Servin
         shoot(driver, "login")
         sign_in(driver, served.console, "dsl", PASSWORDS["dsl"])
         assert driver.find_element(By.ID, "card-new").text.startswith("1")
+        assert "p.smith (inventory) lab-pc-07 127.0.0.1" in driver.find_element(By.ID, "newest-table").text
         shoot(driver, "dashboard")
         click(driver, By.LINK_TEXT, "Incidents")
         table = driver.find_element(By.ID, "incident-table").text
-        assert "www.bet.example" in table and "gambling" in table
+        assert "www.bet.example" in table and "gambling" in table and "p.smith (inventory)" in table
         shoot(driver, "incidents")
+        fill(driver, {"f-user": "P.Smith"})
+        click(driver, By.CSS_SELECTOR, "form[action='/incidents'] button")
+        assert "www.bet.example" in driver.find_element(By.ID, "incident-table").text
+        fill(driver, {"f-user": "someone.else"})
+        click(driver, By.CSS_SELECTOR, "form[action='/incidents'] button")
+        assert "No incidents match." in driver.find_element(By.ID, "incident-table").text
+        driver.get(f"{served.console}/incidents")
         click(driver, By.CSS_SELECTOR, f'a[href="/incidents/{incident["id"]}"]')
         assert "t/gambling" in driver.find_element(By.ID, "explanation").text
+        assert driver.find_element(By.ID, "incident-user").text == "p.smith"
+        assert driver.find_element(By.ID, "incident-identified").text == "inventory"
         fill(driver, {"move": "triage", "note": "Year 9 laptop; spoke to the form tutor"})
         click(driver, By.ID, "move-submit")
         assert driver.find_element(By.ID, "incident-status").text == "triaged"
@@ -176,3 +186,31 @@ def test_viewer_is_refused_an_admin_action(served: Serving) -> None:
     assert '"user": "gov", "action": "console.refused"' in audit
     assert (ARTIFACTS / "dashboard.png").exists()
     assert Path(ARTIFACTS / "refused-tablet.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_ict_manager_disables_and_enables_a_source_and_the_resolver_follows(served: Serving) -> None:
+    (served.config.parent / "gambling.txt").write_text("bet.example\nok.example\n")
+    until(lambda: served.resolve("ok.example") == BLOCK_PAGE_ADDRESS, 60)  # the watch saw the new entry
+    with browser() as driver:
+        sign_in(driver, served.console, "ict", PASSWORDS["ict"])
+        driver.get(f"{served.console}/sources")
+        row = next(r for r in driver.find_elements(By.CSS_SELECTOR, "tr[id^=source-]") if "t/gambling" in r.text)
+        number = row.get_attribute("id").removeprefix("source-")
+        assert row.find_element(By.CLASS_NAME, "state").text == "enabled"
+        fill(driver, {f"reason-{number}": "gambling lessons in maths this week"})
+        click(driver, By.ID, f"toggle-{number}")
+        assert "t/gambling disabled" in driver.find_element(By.ID, "sources-done").text
+        assert "changed here" in driver.find_element(By.ID, f"source-{number}").text
+        shoot(driver, "sources-disabled")
+        until(lambda: served.resolve("ok.example") == ["192.0.2.1"], 60)
+        fill(driver, {f"reason-{number}": "lessons over"})
+        click(driver, By.ID, f"toggle-{number}")
+        assert "t/gambling enabled" in driver.find_element(By.ID, "sources-done").text
+        assert driver.find_element(By.ID, f"source-{number}").find_element(By.CLASS_NAME, "state").text == "enabled"
+    until(lambda: served.resolve("ok.example") == BLOCK_PAGE_ADDRESS, 60)
+    stats = json.loads(served.cli("lists", "stats", "--json"))
+    row = next(s for s in stats["sources"] if s["source"] == "t/gambling")
+    assert (row["enabled"], row["overridden"]) == (True, False)
+    audit = [json.loads(x) for x in (served.config.parent / "data" / "audit.jsonl").read_text().splitlines()]
+    assert [(r["action"], r["reason"]) for r in audit if r["user"] == "ict" and r["action"].startswith("source.")] == [
+        ("source.disable", "gambling lessons in maths this week"), ("source.enable", "lessons over")]

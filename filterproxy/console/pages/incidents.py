@@ -7,6 +7,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from filterproxy.console import operations as ops
+from filterproxy.console.roles import allowed
 from filterproxy.console.web import console_of, form_of, render, require
 from filterproxy.errors import FilterproxyError, IncidentNotFound
 from filterproxy.incidents.model import Status
@@ -17,10 +18,12 @@ MOVES = {"triage": Status.TRIAGED, "report": Status.REPORTED, "escalate": Status
 
 
 async def dashboard(request: Request) -> Response:
-    require(request, "dashboard")
+    user = require(request, "dashboard")
     console = console_of(request)
     data = await console.run(ops.dashboard, console.config)
     data["requests_waiting"] = await console.run(console.requests.count_pending)
+    if allowed(user.role, "incidents"):  # who was blocked is for the safeguarding lead, not governors
+        data["newest"] = await console.run(ops.newest_waiting, console.config)
     return render(request, "dashboard.html", **data)
 
 
@@ -32,7 +35,7 @@ def query_of(request: Request) -> ops.IncidentQuery:
         limit = 200
     return ops.IncidentQuery(status=p.get("status", "open"), category=p.get("category", ""),
                              severity=p.get("severity", ""), group=p.get("group", ""), who=p.get("who", "").strip(),
-                             since=p.get("since", ""), limit=limit)
+                             since=p.get("since", ""), user=p.get("user", "").strip(), limit=limit)
 
 
 async def queue(request: Request) -> Response:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -14,6 +15,7 @@ from filterproxy.console.web import console_of, form_of, render, require
 from filterproxy.errors import ConfigError, FilterproxyError, IllegalOverrideError
 from filterproxy.lists import editing
 from filterproxy.lists.loader import resolve_sources
+from filterproxy.lists.overrides import set_enabled
 from filterproxy.lists.reload import RELOAD_FILE
 from filterproxy.lists.update import update_sources
 from filterproxy.model import Category
@@ -65,11 +67,31 @@ async def edit(request: Request) -> Response:
     return RedirectResponse(f"/lists?done={done}", 303)
 
 
-async def sources(request: Request) -> Response:
+async def sources(request: Request, status: int = 200, error: str | None = None, done: str | None = None) -> Response:
     require(request, "sources")
     console = console_of(request)
     rows = await console.run(ops.sources_state, console.config)
-    return render(request, "sources.html", sources=rows, results=None)
+    return render(request, "sources.html", status, sources=rows, results=None, error=error,
+                  done=done or request.query_params.get("done"))
+
+
+async def enable(request: Request) -> Response:
+    """Enable or disable one source (admin): the override file, audited with the person's name."""
+    user = require(request, "sources.enable")
+    console = console_of(request)
+    form = await form_of(request)
+    state = form.get("state", "")
+    try:
+        if state not in ("enable", "disable"):
+            raise ConfigError("state must be enable or disable")
+        [change] = await console.run(set_enabled, console.config, [form.get("source", "")], state == "enable",
+                                     form.get("reason", ""), user.name)
+    except (FilterproxyError, ValueError) as exc:
+        return await sources(request, 400, error=str(exc))
+    verb = "enabled" if change.enabled else "disabled"
+    done = f"{change.source_id} {verb}" + ("; the service reloads its lists" if change.changed
+                                             else f" (already {verb})")
+    return RedirectResponse(f"/sources?{urlencode({'done': done})}", 303)
 
 
 async def update_now(request: Request) -> Response:
@@ -96,4 +118,5 @@ routes = [
     Route("/lists/edit", edit, methods=["POST"]),
     Route("/sources", sources),
     Route("/sources/update", update_now, methods=["POST"]),
+    Route("/sources/enable", enable, methods=["POST"]),
 ]
