@@ -90,15 +90,17 @@ def review_queue(config: Config, since: datetime | None = None) -> list[QueueIte
     return [item for item in queue if local.allowed(item.site) is None and local.denied(item.site) is None]
 
 
-def confirm(config: Config, site: str, reason: str, category: Category | None = None) -> list[str]:
-    """The automatic verdict was right: the site joins the school's deny list (audited)."""
+def confirm(config: Config, site: str, reason: str, category: Category | None = None,
+            user: str | None = None) -> list[str]:
+    """The automatic verdict was right: the site joins the school's deny list (audited as ``user``,
+    default the OS user)."""
     chosen = category or _category_of(config, site)
-    return edit(config, "add", [site], reason, chosen, detail=CONFIRMED)
+    return edit(config, "add", [site], reason, chosen, detail=CONFIRMED, user=user)
 
 
-def reject(config: Config, site: str, reason: str) -> list[str]:
-    """The automatic verdict was wrong: the site joins the school's allow list (audited)."""
-    return edit(config, "allow", [site], reason, None, detail=REJECTED)
+def reject(config: Config, site: str, reason: str, user: str | None = None) -> list[str]:
+    """The automatic verdict was wrong: the site joins the school's allow list (audited as ``user``)."""
+    return edit(config, "allow", [site], reason, None, detail=REJECTED, user=user)
 
 
 def _category_of(config: Config, site: str) -> Category:

@@ -22,9 +22,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from filterproxy.errors import ConfigError
+from filterproxy.errors import ConfigError, IllegalOverrideError
 from filterproxy.files import write_atomic
 from filterproxy.lists.settings import SourceSettings
+from filterproxy.model import Category
 
 if TYPE_CHECKING:
     from filterproxy.config.model import Config
@@ -86,6 +87,12 @@ def set_enabled(config: Config, ids: Sequence[str], enabled: bool, reason: str,
     unknown = [i for i in wanted if i not in defined]
     if unknown:
         raise ConfigError("; ".join(_unknown(i, list(defined)) for i in unknown))
+    illegal = [i for i in wanted if not enabled and defined[i].category is Category.ILLEGAL]
+    if illegal:  # the provider's illegal-content feed is not the school's to switch off
+        audit(local_files(config), "refused", illegal, reason.strip(), Category.ILLEGAL,
+              detail="disable refused: an illegal-content feed", user=user)
+        raise IllegalOverrideError(f"refused: {', '.join(illegal)} is an illegal-content feed; it cannot be "
+                                   "disabled here (the attempt was recorded in the audit log)")
     overrides = read_overrides(config.data_dir)
     changes = []
     for source_id in wanted:

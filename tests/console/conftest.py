@@ -42,7 +42,8 @@ def write_lists(tmp: Path) -> str:
 def make_config(tmp: Path, extra: str = "") -> Config:
     path = tmp / "filterproxy.yaml"
     mode = "" if "process:" in extra else "  process: false\n"  # in-process tests reach the server's state
-    path.write_text(f"data_dir: data\n{write_lists(tmp)}console:\n  listen: 127.0.0.1:0\n{mode}{extra}")
+    model_off = "categorise: {enabled: false}\n"  # the console shows what the lists decide
+    path.write_text(f"data_dir: data\n{model_off}{write_lists(tmp)}console:\n  listen: 127.0.0.1:0\n{mode}{extra}")
     return load_config(path)
 
 

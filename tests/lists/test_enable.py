@@ -35,6 +35,13 @@ def commented(workdir: Path) -> Path:
     return workdir
 
 
+
+@pytest.fixture(autouse=True)
+def lists_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests ask what the lists decide; the hostname model would block bet.example by its name."""
+    monkeypatch.setenv("FILTERPROXY__CATEGORISE__ENABLED", "false")
+
+
 def stats(workdir: Path, capsys: pytest.CaptureFixture[str]) -> dict[str, dict[str, object]]:
     capsys.readouterr()
     assert run(workdir, "lists", "stats", "--json") == 0
@@ -115,7 +122,7 @@ def test_a_malformed_override_file_is_a_config_error_naming_it(commented: Path) 
 
 
 def test_the_running_service_picks_the_change_up(commented: Path) -> None:
-    config = load_config(commented / "filterproxy.yaml", env={})
+    config = load_config(commented / "filterproxy.yaml", env={"FILTERPROXY__CATEGORISE__ENABLED": "false"})
 
     async def scenario() -> None:
         manager = ListManager(config, load_engine(config))
@@ -131,3 +138,20 @@ def test_the_running_service_picks_the_change_up(commented: Path) -> None:
             await manager.stop()
 
     asyncio.run(scenario())
+
+
+def test_an_illegal_feed_cannot_be_disabled_and_the_attempt_is_audited(tmp_path: Path) -> None:
+    from filterproxy.config.loader import load_config
+    from filterproxy.errors import IllegalOverrideError
+    from filterproxy.lists.overrides import read_overrides, set_enabled
+
+    (tmp_path / "feed.urls").write_text("abuse.example/\n")
+    (tmp_path / "filterproxy.yaml").write_text(
+        "data_dir: data\nlists:\n  sources:\n    - {id: provider/illegal, category: illegal, path: feed.urls,"
+        " format: urls}\n")
+    config = load_config(tmp_path / "filterproxy.yaml", env={})
+    with pytest.raises(IllegalOverrideError, match="illegal-content feed"):
+        set_enabled(config, ["provider/illegal"], False, "too slow", user="ict")
+    assert read_overrides(config.data_dir) == {}
+    audit = [line for line in (config.data_dir / "audit.jsonl").read_text().splitlines() if "provider/illegal" in line]
+    assert audit and '"refused"' in audit[-1] and '"ict"' in audit[-1]

@@ -53,7 +53,7 @@ def _items(config: Config) -> list[dict[str, Any]]:
     return [item.as_dict() for item in module.review_queue(config)]
 
 
-def _decide(config: Config, decision: str, site: str, reason: str, category: str) -> list[str]:
+def _decide(config: Config, decision: str, site: str, reason: str, category: str, user: str) -> list[str]:
     module = _queue_module()
     if module is None:
         raise ImportError(QUEUE_MODULE)
@@ -65,17 +65,17 @@ def _decide(config: Config, decision: str, site: str, reason: str, category: str
     if not reason.strip():
         raise ConfigError("give a reason (it is kept in the audit log for the annual review)")
     if decision == "reject":
-        changed: list[str] = module.reject(config, site, reason.strip())
+        changed: list[str] = module.reject(config, site, reason.strip(), user=user)
         return changed
     chosen = Category(category) if category else None
-    changed = module.confirm(config, site, reason.strip(), chosen)
+    changed = module.confirm(config, site, reason.strip(), chosen, user=user)
     return changed
 
 
 async def _apply(console: ConsoleState, user: str, values: dict[str, str]) -> tuple[str, list[str]]:
     decision, site = values.get("decision", ""), values.get("site", "").strip()
     changed = await console.run(_decide, console.config, decision, site, values.get("reason", ""),
-                                values.get("category", ""))
+                                values.get("category", ""), user)
     await console.audit(user, f"review_queue.{decision}", site=site, category=values.get("category") or None,
                         changed=changed, reason=values.get("reason", "").strip())
     return decision, changed
