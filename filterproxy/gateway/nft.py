@@ -68,16 +68,18 @@ class Nft:
     async def run_async(self, args: list[str], text: str = "") -> str:
         argv = self._argv(args)
         try:
+            # stdin only when there is something to feed: uvloop raises on a write to a pipe the
+            # command closed without reading (asyncio's own loop ignores it)
             proc = await asyncio.create_subprocess_exec(
                 *argv,
-                stdin=asyncio.subprocess.PIPE,
+                stdin=asyncio.subprocess.PIPE if text else asyncio.subprocess.DEVNULL,
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.PIPE,
             )
         except OSError as exc:
             raise GatewayError(f"running {argv[0]} failed: {exc}") from exc
         try:
-            out, err = await asyncio.wait_for(proc.communicate(text.encode()), TIMEOUT)
+            out, err = await asyncio.wait_for(proc.communicate(text.encode() if text else None), TIMEOUT)
         except TimeoutError as exc:
             proc.kill()
             await proc.wait()
