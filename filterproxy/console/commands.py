@@ -12,12 +12,12 @@ from filterproxy.config.loader import load_config
 from filterproxy.config.model import Config
 from filterproxy.console import decisions
 from filterproxy.console.audit import console_audit
-from filterproxy.console.passwords import check_strength, hash_password
 from filterproxy.console.unblock import RequestStatus, RequestStore, Scope
 from filterproxy.console.users import Role, UserStore
 from filterproxy.errors import ConsoleError
 from filterproxy.incidents.commands import operator
 from filterproxy.lists.loader import local_files
+from filterproxy.passwords import check_strength, hash_password
 
 
 def register(sub: Any) -> None:

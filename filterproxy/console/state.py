@@ -20,12 +20,12 @@ from filterproxy.classify.engine import Engine
 from filterproxy.config.model import Config
 from filterproxy.console.audit import console_audit
 from filterproxy.console.limits import LoginLimiter, WindowLimiter
-from filterproxy.console.passwords import dummy_hash, verify_password
 from filterproxy.console.sessions import Signer, load_secret
 from filterproxy.console.settings import ConsoleSettings
 from filterproxy.console.unblock import RequestStore
 from filterproxy.console.users import User, UserStore
 from filterproxy.lists.loader import local_files
+from filterproxy.passwords import dummy_hash, verify_password
 
 T = TypeVar("T")
 MAX_WAITING_LOGINS = 8

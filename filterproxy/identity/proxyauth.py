@@ -29,7 +29,8 @@ from filterproxy.errors import DirectoryUnavailable, IdentityError
 from filterproxy.identity.metrics import IdentityMetrics
 from filterproxy.identity.model import Identity, IdentitySource
 from filterproxy.identity.settings import ProxyAuthSettings
-from filterproxy.identity.userfile import UserEntry, load_users, verify_password
+from filterproxy.identity.userfile import UserEntry, load_users
+from filterproxy.passwords import verify_password
 
 log = logging.getLogger(__name__)
 NEGATIVE_SECONDS = 30.0  # a refused login is remembered less long: the user may be retyping it

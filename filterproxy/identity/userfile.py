@@ -1,50 +1,24 @@
 """The local user file: ``user:scrypt$N$r$p$salt$hash:group;group`` lines (groups may be DNs), for schools without LDAP.
 
-Passwords are hashed with :func:`hashlib.scrypt` (N=2**14, r=8, p=1: about 50 ms and 16 MiB per
+Passwords are hashed by :mod:`filterproxy.passwords` (scrypt, N=2**14, r=8, p=1: about 50 ms and 16 MiB per
 check, run in the authenticator's worker threads, never on the event loop). Lines starting
 with ``#`` are comments. `filterproxy identity passwd` writes it.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import secrets
 from pathlib import Path
 from typing import NamedTuple
 
 from filterproxy.errors import IdentityError
 from filterproxy.files import write_atomic
-
-N, R, P = 2**14, 8, 1
-_MAXMEM = 64 * 1024 * 1024
+from filterproxy.passwords import hash_password
 
 
 class UserEntry(NamedTuple):
     user: str
     hashed: str
     groups: tuple[str, ...]
-
-
-def hash_password(password: str, *, n: int = N, r: int = R, p: int = P) -> str:
-    salt = secrets.token_bytes(16)
-    digest = hashlib.scrypt(password.encode("utf-8"), salt=salt, n=n, r=r, p=p, maxmem=_MAXMEM, dklen=32)
-    return f"scrypt${n}${r}${p}${_b64(salt)}${_b64(digest)}"
-
-
-def verify_password(password: str, hashed: str) -> bool:
-    """Whether ``password`` matches ``hashed``; False for any malformed hash."""
-    try:
-        kind, n, r, p, salt, digest = hashed.split("$")
-        if kind != "scrypt":
-            return False
-        expected = base64.b64decode(digest)
-        got = hashlib.scrypt(password.encode("utf-8"), salt=base64.b64decode(salt), n=int(n), r=int(r), p=int(p),
-                             maxmem=_MAXMEM, dklen=len(expected))
-    except ValueError:
-        return False
-    return hmac.compare_digest(got, expected)
 
 
 def parse_users(text: str, source: str = "<users>") -> dict[str, UserEntry]:
@@ -86,7 +60,3 @@ def set_user(path: Path, user: str, password: str, groups: tuple[str, ...]) -> N
     entries = load_users(path)
     entries[user.lower()] = UserEntry(user, hash_password(password), groups)
     write_atomic(path, format_users(entries))
-
-
-def _b64(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")

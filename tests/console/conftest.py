@@ -16,9 +16,9 @@ import pytest
 
 from filterproxy.config.loader import load_config
 from filterproxy.config.model import Config
-from filterproxy.console.passwords import hash_password
 from filterproxy.console.server import ConsoleServer
 from filterproxy.console.users import Role, UserStore
+from filterproxy.passwords import hash_password
 from tests.support import Loop
 
 PASSWORDS = {"ict": "ict-manager-pass-1", "dsl": "safeguarding-pass-2", "gov": "governor-pass-3"}

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from filterproxy.console.limits import LoginLimiter, WindowLimiter
-from filterproxy.console.passwords import check_strength, hash_password, verify_password
 from filterproxy.console.sessions import Session, Signer, load_secret
 from filterproxy.console.users import Role, UserStore, token_digest
 from filterproxy.errors import ConsoleError
+from filterproxy.passwords import check_strength, hash_password, verify_password
 
 
 def test_scrypt_hash_verifies_only_its_password_and_is_salted() -> None:

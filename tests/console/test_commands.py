@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from filterproxy.cli import main
-from filterproxy.console.passwords import verify_password
 from filterproxy.console.unblock import RequestStore
 from filterproxy.console.users import UserStore
+from filterproxy.passwords import verify_password
 from tests.console.conftest import make_config
 
 

@@ -16,7 +16,8 @@ from filterproxy.identity.metrics import IdentityMetrics
 from filterproxy.identity.model import IdentitySource
 from filterproxy.identity.proxyauth import AuthOutcome, ProxyAuthenticator, file_checker, parse_basic
 from filterproxy.identity.settings import ProxyAuthSettings
-from filterproxy.identity.userfile import hash_password, load_users, parse_users, set_user, verify_password
+from filterproxy.identity.userfile import load_users, parse_users, set_user
+from filterproxy.passwords import hash_password, verify_password
 
 
 def basic(user: str, password: str) -> str:

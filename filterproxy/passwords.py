@@ -1,8 +1,10 @@
-"""Password hashing with scrypt (memory-hard, in the standard library).
+"""Password hashing with scrypt (memory-hard, in the standard library), for the console's people
+and the proxy's local user file alike.
 
-Hashes read ``scrypt$N$r$p$SALT$HASH`` (salt and hash in URL-safe base64). One check costs
-about 16 MiB and tens of milliseconds of CPU: the console runs it in a small thread pool of its
-own, never on an event loop, so a login flood costs the attacker time and never stalls DNS.
+Hashes read ``scrypt$N$r$p$SALT$HASH`` (salt and hash in URL-safe base64: no ``:`` or ``$``, so a
+hash fits a ``user:hash:groups`` line). One check costs about 16 MiB and tens of milliseconds of
+CPU: callers run it in a thread pool of their own, never on an event loop, so a login flood costs
+the attacker time and never stalls DNS or the proxy.
 """
 
 from __future__ import annotations
