@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import threading
+import time
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
@@ -48,3 +49,14 @@ def free_udp_tcp_port() -> int:
                 continue
             return port
     raise RuntimeError("no port free for both UDP and TCP")
+
+
+def wait_listening(port: int, timeout: float = 30.0, host: str = "127.0.0.1") -> None:
+    """Wait until something accepts TCP connections on ``host:port``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex((host, port)) == 0:
+                return
+        time.sleep(0.1)
+    raise AssertionError(f"nothing listening on {port}")

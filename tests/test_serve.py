@@ -11,11 +11,9 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,7 +24,7 @@ import httpx
 import pytest
 
 from tests.dns.stub import Stub
-from tests.support import free_port
+from tests.support import free_port, wait_listening
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -77,15 +75,6 @@ incidents:
     )
     return config, ports
 
-
-def wait_listening(port: int, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.1)
-    raise AssertionError(f"nothing listening on {port}")
 
 
 def cli(config: Path, *args: str) -> str:

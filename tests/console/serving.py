@@ -8,7 +8,6 @@ import contextlib
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -23,7 +22,7 @@ import dns.query
 
 from tests.console.conftest import PASSWORDS, ROLES, write_lists
 from tests.dns.stub import Stub
-from tests.support import free_port, free_udp_tcp_port
+from tests.support import free_port, free_udp_tcp_port, wait_listening
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -115,15 +114,6 @@ console:
     return config, ports
 
 
-def wait_listening(port: int, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.1)
-    raise AssertionError(f"nothing listening on {port}")
-
 
 @contextlib.contextmanager
 def serving(tmp: Path, console_extra: str = "") -> Iterator[Serving]:
@@ -138,7 +128,7 @@ def serving(tmp: Path, console_extra: str = "") -> Iterator[Serving]:
             for port in (ports["dns"], ports["proxy"], ports["console"]):
                 if proc.poll() is not None:
                     raise AssertionError(f"serve exited: {proc.communicate()[0][-3000:]}")
-                wait_listening(port)
+                wait_listening(port, 60.0)
             yield Serving(config, ports, proc)
         finally:
             proc.send_signal(signal.SIGTERM)

@@ -31,8 +31,8 @@ from filterproxy.model import Category
 from tests import shared_lists
 from tests.conftest import OFFLINE_ENV
 from tests.lists.mirror import body_for, serve_mirror
-from tests.support import free_port
-from tests.test_serve import upstream, wait_listening
+from tests.support import free_port, wait_listening
+from tests.test_serve import upstream
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(not shared_lists.available(), reason="../shared/data/blocklists not present")]
