@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from filterproxy.classify.classifier import Classifier
+from filterproxy.classify.classifier import Classifier, LocalLists
 from filterproxy.classify.engine import Engine
 from filterproxy.classify.policy import Policy
 from filterproxy.classify.store import read_index
@@ -160,25 +160,30 @@ class ListManager:
                 self._engine.swap(classifier)
                 result = ReloadResult(True, rebuilt, "reloaded", time.monotonic() - started)
                 log.info("lists reloaded in %.2fs (index rebuilt: %s)", result.seconds, rebuilt)
-            self._stamp = self._inputs_stamp()
+            self._stamp = await asyncio.to_thread(self._inputs_stamp)
             for observer in self._observers:
                 observer(result, self._engine)
             return result
 
     async def _next_classifier(self) -> tuple[Classifier, bool]:
+        # File work (YAML, fingerprints that hash list files, mapping the index) runs in a thread: on
+        # the loop it held DNS answers for tens of milliseconds at 1M names.
         config = self._config
-        local = load_local(local_files(config))
-        sources = resolve_sources(config)
-        wanted = fingerprint(sources, config.lists.max_bad_share)
+        local, sources, wanted = await asyncio.to_thread(self._inputs)
         current = self._engine.current.index
         if current.fingerprint == wanted:
             return Classifier(self._engine.current.policy, current, local, self._engine.current.judge), False
         path = index_dir(config) / f"{wanted}.fpi"
         if not path.exists():
             await _build_in_child(sources, config.lists.max_bad_share, path, last_good_dir(config))
-        index = read_index(path)
-        prune_index_files(path.parent, keep=path)
+        index = await asyncio.to_thread(read_index, path)
+        await asyncio.to_thread(prune_index_files, path.parent, keep=path)
         return Classifier(Policy(config.policy), index, local, self._engine.current.judge), True
+
+    def _inputs(self) -> tuple[LocalLists, list[SourceSettings], str]:
+        config = self._config
+        sources = resolve_sources(config)
+        return load_local(local_files(config)), sources, fingerprint(sources, config.lists.max_bad_share)
 
     async def _watch(self) -> None:
         while True:
@@ -186,7 +191,7 @@ class ListManager:
             if self._updating:
                 continue  # one rebuild when every download is in, not one per file landing
             try:
-                stamp = self._inputs_stamp()
+                stamp = await asyncio.to_thread(self._inputs_stamp)
             except OSError as exc:
                 log.warning("cannot check list files: %s", exc)
                 continue

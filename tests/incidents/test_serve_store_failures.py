@@ -77,11 +77,13 @@ def _finish(served: Served, load: Load, db: Path, spool: Path | None = None) -> 
     return stored_events(db) + spooled_events(spool or served.data_dir / "incidents.spool"), lost, dropped
 
 
-def _all_counted(kept: int, load: Load) -> None:
+def _all_counted(kept: int, load: Load, uncertain: int = 0) -> None:
     """Every answered blocked query is an event kept (or counted lost); none is invented. A query can
     reach the service and still time out at the client, hence the range up to what was sent (and the
-    readiness probes, of which a retried one may have arrived too)."""
-    assert load.answered + READY <= kept <= load.sent + load.served.probes, (kept, load.answered, load.sent)
+    readiness probes, of which a retried one may have arrived too). ``uncertain``: events that may be
+    counted twice, kept and counted dropped (a losses count may run high, never low)."""
+    top = load.sent + load.served.probes + uncertain
+    assert load.answered + READY <= kept <= top, (kept, load.answered, load.sent)
 
 
 def _assert_survived(served: Served, load: Load) -> None:
@@ -144,7 +146,10 @@ def test_full_filesystem_under_store_and_spool_counts_every_drop(tmp_path: Path,
         load.run_for(1.5)
     stored, lost, dropped = _finish(served, load, tmpfs / "incidents.db", tmpfs / "incidents.spool")
     assert dropped > 0 and lost == 0
-    _all_counted(stored + dropped, load)  # every event stored or counted as dropped
+    # every event stored or counted as dropped. When the disk fills during a commit, SQLite can keep
+    # rows of a batch whose commit raised: that batch is then both stored and counted dropped (seen
+    # once in five runs, one event over), so a few may count twice; none may go uncounted
+    _all_counted(stored + dropped, load, uncertain=8)
 
 
 def test_corrupt_database(tmp_path: Path) -> None:
