@@ -53,8 +53,9 @@ def walk(model: type[BaseModel], path: Sequence[str]) -> Found:
     return Found(model=inner if kind == "model" else None, is_list=kind == "list")
 
 
-def nearest(name: str, names: Sequence[str]) -> str | None:
-    match = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
+def nearest(name: str, names: Sequence[str], cutoff: float = 0.6) -> str | None:
+    """The closest of ``names`` to a mistyped ``name``, if any is close enough."""
+    match = difflib.get_close_matches(name, names, n=1, cutoff=cutoff)
     return match[0] if match else None
 
 

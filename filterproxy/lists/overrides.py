@@ -15,13 +15,13 @@ file is also on the watch's list and a reload request is written as `lists reloa
 
 from __future__ import annotations
 
-import difflib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from filterproxy.config.fields import nearest
 from filterproxy.errors import ConfigError, IllegalOverrideError
 from filterproxy.files import write_atomic
 from filterproxy.lists.settings import SourceSettings
@@ -112,5 +112,5 @@ def set_enabled(config: Config, ids: Sequence[str], enabled: bool, reason: str,
 
 
 def _unknown(source_id: str, known: list[str]) -> str:
-    near = difflib.get_close_matches(source_id, known, n=1, cutoff=0.5)
-    return f"unknown source {source_id!r}" + (f" (did you mean {near[0]!r}?)" if near else "")
+    near = nearest(source_id, known, cutoff=0.5)
+    return f"unknown source {source_id!r}" + (f" (did you mean {near!r}?)" if near else "")
