@@ -57,11 +57,12 @@ def build_chain(
         BypassStage(responder, block.ttl),
         # identity (when configured): the person behind the address, before any stage that uses the group.
         *([IdentityStage(identities)] if identities is not None else []),
-        # safesearch: before blocking, so the enforcing host it substitutes is itself classified.
-        SafeSearchStage(engine, responder),
         # blocking: before the cache, because verdicts depend on the client's group and the time,
         # while cached answers are the same for everyone (CNAME targets are re-checked on the way out).
         BlockingStage(engine, block, responder, metrics),
+        # safesearch: after blocking, so the name asked is classified as on HTTP (a denied www.bing.com stays
+        # blocked) and the enforcing host it substitutes is re-checked on the way out, as a CNAME target.
+        SafeSearchStage(engine, responder),
     ]
     if observer is not None:
         # steering: after blocking (block page addresses are pinned by the ruleset), sees hits and misses.

@@ -7,20 +7,17 @@ result, so every rule (passthrough, interception, SafeSearch, watch lists) is te
 from __future__ import annotations
 
 import enum
-import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from filterproxy.classify.engine import Engine
+from filterproxy.classify.safesearch import enforcement, provider_of
 from filterproxy.classify.settings import Group
-from filterproxy.http.safesearch import enforce_safesearch, youtube_header
-from filterproxy.http.searchterms import Watcher, WatchHit, extract_search_term
+from filterproxy.http.safesearch import changes
+from filterproxy.http.searchterms import Watcher, WatchHit, extract_search_term, is_term_site
 from filterproxy.http.settings import ProxySettings
 from filterproxy.identity.model import Identity
 from filterproxy.model import Action, IPAddress, Query, Reason, Verdict
-
-# Hosts where SafeSearch, the YouTube header or search-term capture can apply (a cheap pre-filter).
-_SPECIAL = re.compile(r"google\.|bing\.com|duckduckgo\.com|youtube|wikipedia\.org")
 
 
 class TlsHandling(enum.StrEnum):
@@ -93,7 +90,8 @@ class Decider:
         verdict = self.classify(client, host, path, who)
         if verdict.blocked:
             return RequestDecision(verdict)
-        if not _SPECIAL.search(verdict.host):  # most requests: no search engine, no YouTube
+        provider = provider_of(verdict.host)  # SafeSearch hosts: the provider table, as on the DNS path
+        if provider is None and not is_term_site(verdict.host):  # most requests: no search engine, no YouTube
             return RequestDecision(verdict)
         term = extract_search_term(verdict.host, path)
         hit = self.watcher.match(term) if term else None
@@ -110,6 +108,5 @@ class Decider:
             )
             if verdict.blocked:
                 return RequestDecision(verdict, search_term=term, watch=hit)
-        group = self.group(verdict)
-        new_path = enforce_safesearch(verdict.host, path) if group.safesearch else None
-        return RequestDecision(verdict, new_path, youtube_header(verdict.host, group.youtube), term, hit)
+        new_path, header = changes(enforcement(verdict.host, self.group(verdict)), path)
+        return RequestDecision(verdict, new_path, None if header is None else header[1], term, hit)

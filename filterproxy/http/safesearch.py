@@ -1,8 +1,7 @@
-"""SafeSearch by URL parameters, and the YouTube restriction header, for requests the proxy can see.
+"""SafeSearch on requests the proxy can see: the provider table's URL parameter and header, applied.
 
-Pure functions over host and path so they are tested without a proxy. The DNS path enforces
-SafeSearch by CNAME (forcesafesearch.google.com ...); these rules cover intercepted HTTPS and
-plain HTTP, where the engine may be reached by any address.
+Which hosts, parameters and headers is decided in :mod:`filterproxy.classify.safesearch`, the table
+the DNS path applies too; this module only edits paths. Pure functions, tested without a proxy.
 """
 
 from __future__ import annotations
@@ -10,59 +9,46 @@ from __future__ import annotations
 from typing import Literal
 from urllib.parse import parse_qsl, urlencode
 
+from filterproxy.classify.safesearch import YOUTUBE, Enforcement, UrlRule, enforcement, provider_of
+
 YouTubeMode = Literal["strict", "moderate", "off"]
-
-#: The search endpoints that take a SafeSearch parameter: (site suffix, path prefixes, param, value).
-_RULES: tuple[tuple[str, tuple[str, ...], str, str], ...] = (
-    ("google.", ("/search", "/images", "/webhp", "/complete/search"), "safe", "active"),
-    ("bing.com", ("/search", "/images/search", "/videos/search", "/AS/Suggestions"), "adlt", "strict"),
-    ("duckduckgo.com", ("/", "/html", "/lite", "/d.js", "/i.js", "/v.js"), "kp", "1"),
-)
-
-YOUTUBE_HOSTS = (
-    "youtube.com",
-    "m.youtube.com",
-    "youtubei.googleapis.com",
-    "youtube.googleapis.com",
-    "www.youtube-nocookie.com",
-)
-YOUTUBE_HEADER = "YouTube-Restrict"
+YOUTUBE_HEADER = YOUTUBE.header or "YouTube-Restrict"
 
 
-def is_google_host(host: str) -> bool:
-    """www.google.com, google.co.uk, www.google.de ... but not mail.google.com or google.evil.example."""
-    labels = host.removeprefix("www.").split(".")
-    return labels[0] == "google" and 2 <= len(labels) <= 3 and all(len(x) <= 3 for x in labels[1:])
+def force_param(rule: UrlRule, path: str) -> str | None:
+    """``path`` with the rule's parameter forced to its value, or None when nothing must change."""
+    route, _, query = path.partition("?")
+    if not rule.covers(route):
+        return None
+    pairs = parse_qsl(query, keep_blank_values=True)
+    if [v for k, v in pairs if k == rule.param] == [rule.value]:
+        return None
+    kept = [(k, v) for k, v in pairs if k != rule.param]
+    kept.append((rule.param, rule.value))
+    return f"{route}?{urlencode(kept)}"
 
 
-def matches_site(host: str, site: str) -> bool:
-    """Whether ``host`` is ``site`` or under it; the site ``google.`` stands for Google's search hosts."""
-    if site == "google.":
-        return is_google_host(host)
-    return host == site or host.endswith("." + site)
+def changes(found: Enforcement | None, path: str) -> tuple[str | None, tuple[str, str] | None]:
+    """The new path (or None) and the header to set (or None) for one enforcement."""
+    if found is None:
+        return None, None
+    rule = found.provider.url
+    return (None if rule is None else force_param(rule, path)), found.header
+
+
+class _Strict:
+    safesearch = True
+    youtube = "strict"
 
 
 def enforce_safesearch(host: str, path: str) -> str | None:
-    """The path with the SafeSearch parameter forced on, or None when nothing must change."""
-    route, _, query = path.partition("?")
-    for site, prefixes, param, value in _RULES:
-        if not matches_site(host, site) or not any(
-            route == p or route.startswith(p + "/") or (p != "/" and route.startswith(p)) for p in prefixes
-        ):
-            continue
-        pairs = parse_qsl(query, keep_blank_values=True)
-        if [v for k, v in pairs if k == param] == [value]:
-            return None
-        kept = [(k, v) for k, v in pairs if k != param]
-        kept.append((param, value))
-        return f"{route}?{urlencode(kept)}"
-    return None
+    """The path with the host's SafeSearch parameter forced on, or None (a group with SafeSearch on)."""
+    return changes(enforcement(host, _Strict()), path)[0]
 
 
 def youtube_header(host: str, mode: YouTubeMode) -> str | None:
-    """The ``YouTube-Restrict`` value for a request to ``host``, or None when none applies."""
-    if mode == "off":
+    """The ``YouTube-Restrict`` value for a request to ``host`` in a group with this mode, or None."""
+    provider = provider_of(host)
+    if provider is None or provider.header != YOUTUBE_HEADER or mode == "off":
         return None
-    if not any(matches_site(host, h) for h in YOUTUBE_HOSTS):
-        return None
-    return "Strict" if mode == "strict" else "Moderate"
+    return mode.capitalize()

@@ -1,6 +1,7 @@
 """Search terms: extracted from search URLs and matched against watch lists per theme.
 
-Extraction covers Google, Bing, DuckDuckGo, YouTube and Wikipedia; matching is on whole words
+Extraction covers the search pages of the SafeSearch providers (their hosts and parameters are in
+the provider table, :mod:`filterproxy.classify.safesearch`) and Wikipedia; matching is on whole words
 or phrases, case-insensitive, after collapsing whitespace, so "Self  Harm" matches "self harm".
 """
 
@@ -11,24 +12,35 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import parse_qs, unquote_plus
 
-from filterproxy.http.safesearch import matches_site
+from filterproxy.classify.safesearch import provider_of
 from filterproxy.http.settings import WatchList
 from filterproxy.model import Action, Category
 
 MAX_TERM = 500  # longer "terms" are truncated: incidents are not a data dump
 
-# (host test, path prefix, query parameter); the first match wins.
-_ENGINES: tuple[tuple[str, str, str], ...] = (
-    ("google.", "/search", "q"),
-    ("google.", "/complete/search", "q"),
-    ("bing.com", "/search", "q"),
-    ("bing.com", "/images/search", "q"),
-    ("bing.com", "/videos/search", "q"),
-    ("duckduckgo.com", "/", "q"),
-    ("youtube.com", "/results", "search_query"),
-    ("wikipedia.org", "/w/index.php", "search"),
-    ("wikipedia.org", "/wiki/special:search", "search"),
+# Search sites that are no SafeSearch provider: (site, path prefixes, query parameter). The search
+# engines' own rules live with their hosts in the provider table (classify.safesearch).
+_SITES: tuple[tuple[str, tuple[str, ...], str], ...] = (
+    ("wikipedia.org", ("/w/index.php", "/wiki/special:search"), "search"),
 )
+
+
+def is_term_site(host: str) -> bool:
+    """Whether ``host`` is one of :data:`_SITES` or under it."""
+    return any(host == site or host.endswith("." + site) for site, _, _ in _SITES)
+
+
+def _rules(host: str) -> tuple[tuple[str, str], ...]:
+    """(path prefix, parameter) pairs for ``host``: its provider's, or a listed site's."""
+    provider = provider_of(host)
+    if provider is not None:
+        return provider.terms
+    return tuple(
+        (prefix, param)
+        for site, prefixes, param in _SITES
+        if host == site or host.endswith("." + site)
+        for prefix in prefixes
+    )
 
 
 def extract_search_term(host: str, path: str) -> str | None:
@@ -37,8 +49,8 @@ def extract_search_term(host: str, path: str) -> str | None:
     if not query:
         return None
     route_l = route.lower()
-    for site, prefix, param in _ENGINES:
-        if matches_site(host, site) and (route_l == prefix or (prefix != "/" and route_l.startswith(prefix))):
+    for prefix, param in _rules(host):
+        if route_l == prefix or (prefix != "/" and route_l.startswith(prefix)):
             values = parse_qs(query, keep_blank_values=False).get(param)
             if values:
                 term = " ".join(unquote_plus(values[0]).split())

@@ -16,6 +16,8 @@ from filterproxy.model import Action, Category
         ("www.google.co.uk", "/complete/search?q=self%20harm&client=x", "self harm"),
         ("www.bing.com", "/search?q=Cats++and%0Adogs", "Cats and dogs"),
         ("duckduckgo.com", "/?q=privacy&t=h_", "privacy"),
+        ("html.duckduckgo.com", "/html/?q=no+script", "no script"),
+        ("music.youtube.com", "/results?search_query=song", "song"),
         ("www.youtube.com", "/results?search_query=minecraft", "minecraft"),
         ("en.wikipedia.org", "/w/index.php?search=Photosynthesis&title=Special", "Photosynthesis"),
         ("en.wikipedia.org", "/wiki/Special:Search?search=Volcano", "Volcano"),
