@@ -133,8 +133,8 @@ DUCKDUCKGO = Provider(
     UrlRule(("/", "/html", "/lite", "/d.js", "/i.js", "/v.js"), "kp", "1"),
     terms=(("/", "q"), ("/html", "q"), ("/lite", "q")),
     sample="/?q=test",
-    why="DuckDuckGo documents a CNAME to safe.duckduckgo.com; its no-JavaScript front-ends (html., lite.)"
-    " take kp=-2 like the main site, so they are enforced too rather than left as a way round.",
+    why="DuckDuckGo documents a CNAME to safe.duckduckgo.com; its start page and no-JavaScript front-ends"
+    " (html., lite.) take kp=-2 like the main site, so they are enforced too rather than left as a way round.",
 )
 YOUTUBE = Provider(
     "youtube",
@@ -155,8 +155,8 @@ YOUTUBE = Provider(
     terms=(("/results", "search_query"),),
     sample="/results?search_query=test",
     why="Google documents the first five hosts for restricted mode by DNS or by the YouTube-Restrict header;"
-    " youtube.com redirects to www and music.youtube.com serves the same player API, both on Google's front"
-    " ends behind restrict.youtube.com.",
+    " youtube.com redirects to www and music.youtube.com calls the same youtubei API (the proxy already"
+    " restricted both).",
 )
 
 PROVIDERS: tuple[Provider, ...] = (GOOGLE, BING, DUCKDUCKGO, YOUTUBE)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -157,3 +158,12 @@ def test_the_table_module_imports_nothing_outside_the_core() -> None:
         line.startswith(("from __future__", "from collections", "from dataclasses", "from typing"))
         for line in imports
     ), imports
+
+
+def test_the_docs_page_names_every_host() -> None:
+    page = (Path(__file__).parents[2] / "docs" / "safesearch.md").read_text(encoding="utf-8")
+    named = set(re.findall(r"`([a-z0-9.-]+)`", page))
+    missing = [d for d in safesearch.GOOGLE_DOMAINS if d not in named]
+    missing += [h for p in PROVIDERS if p is not GOOGLE for h in p.hosts if h not in named]
+    missing += [t for p in PROVIDERS for t in p.cname.values() if t not in named]
+    assert missing == []

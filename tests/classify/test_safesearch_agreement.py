@@ -85,12 +85,12 @@ class Paths:
         records = [rr for rrset in reply.answer for rr in rrset]
         if any(rr.rdtype == dns.rdatatype.A and rr.address == "0.0.0.0" for rr in records):
             return True, None
-        cnames = [str(rr.target).rstrip(".") for rr in records if rr.rdtype == dns.rdatatype.CNAME]
+        cnames = [str(rr.target).rstrip(".").lower() for rr in records if rr.rdtype == dns.rdatatype.CNAME]
         assert len(cnames) <= 1, (host, cnames)
         return False, _mode_of_target(cnames[0]) if cnames else None
 
     def http(self, host: str, source: str) -> Decision:
-        provider = provider_of(host)
+        provider = provider_of(host.lower())
         sample = provider.sample if provider is not None else "/search?q=test"
         flow = tflow.tflow()
         flow.client_conn.peername = (source, 50000)
@@ -164,6 +164,14 @@ def test_both_paths_enforce_the_same_on_every_provider_host(paths: Paths, group_
 def test_neither_path_touches_near_misses(paths: Paths, host: str) -> None:
     for source, _ in GROUPS.values():
         assert paths.dns(host, source) == paths.http(host, source) == (False, None)
+
+
+@pytest.mark.parametrize(
+    ("asked", "listed"), [("WWW.Google.CO.UK", "www.google.co.uk"), ("M.YouTube.com", "m.youtube.com")]
+)
+def test_names_are_matched_after_normalisation_on_both_paths(paths: Paths, asked: str, listed: str) -> None:
+    for source, _ in GROUPS.values():
+        assert paths.dns(asked, source) == paths.http(asked, source) == paths.http(listed, source)
 
 
 def test_a_denied_provider_host_is_blocked_on_both_paths(loop: Loop) -> None:
