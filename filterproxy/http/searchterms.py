@@ -25,9 +25,13 @@ _SITES: tuple[tuple[str, tuple[str, ...], str], ...] = (
 )
 
 
+_SITE_NAMES = frozenset(site for site, _, _ in _SITES)
+_SITE_SUFFIXES = tuple("." + site for site in _SITE_NAMES)
+
+
 def is_term_site(host: str) -> bool:
-    """Whether ``host`` is one of :data:`_SITES` or under it."""
-    return any(host == site or host.endswith("." + site) for site, _, _ in _SITES)
+    """Whether ``host`` is one of :data:`_SITES` or under it (on every allowed request: kept cheap)."""
+    return host.endswith(_SITE_SUFFIXES) or host in _SITE_NAMES
 
 
 def _rules(host: str) -> tuple[tuple[str, str], ...]:
