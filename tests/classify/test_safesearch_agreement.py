@@ -80,10 +80,13 @@ class Paths:
         responder = Responder(_Sink(), metrics, BlockSettings())
         self.addon = FilterAddon(Decider(engine, ProxySettings()), responder, metrics)
 
-    def dns(self, host: str, source: str) -> Decision:
-        reply = dns.query.udp(dns.message.make_query(host, "A"), self.host, port=self.port, source=source, timeout=5)
+    def dns(self, host: str, source: str, qtype: str = "A") -> Decision:
+        query = dns.message.make_query(host, qtype)
+        reply = dns.query.udp(query, self.host, port=self.port, source=source, timeout=5)
         records = [rr for rrset in reply.answer for rr in rrset]
-        if any(rr.rdtype == dns.rdatatype.A and rr.address == "0.0.0.0" for rr in records):
+        if any(rr.rdtype == dns.rdatatype.A and rr.address == "0.0.0.0" for rr in records) or any(
+            rr.rdtype == dns.rdatatype.AAAA and rr.address == "::" for rr in records
+        ):
             return True, None
         cnames = [str(rr.target).rstrip(".").lower() for rr in records if rr.rdtype == dns.rdatatype.CNAME]
         assert len(cnames) <= 1, (host, cnames)
@@ -158,6 +161,15 @@ def test_both_paths_enforce_the_same_on_every_provider_host(paths: Paths, group_
         if not got_dns == got_http == want:
             disagreements.append((host, want, got_dns, got_http))
     assert disagreements == []
+
+
+@pytest.mark.parametrize("qtype", ["AAAA", "HTTPS"])
+def test_other_query_types_get_the_same_rewrite(paths: Paths, qtype: str) -> None:
+    """Browsers ask AAAA and HTTPS too: an unrewritten HTTPS record would be a way round the A rewrite."""
+    for group_name in ("pupils", "open"):
+        source = GROUPS[group_name][0]
+        for host, _ in hosts():
+            assert paths.dns(host, source, qtype) == paths.dns(host, source), (host, qtype, group_name)
 
 
 @pytest.mark.parametrize("host", NEAR_MISSES)
