@@ -21,7 +21,7 @@ from mitmproxy.test import taddons, tflow
 from prometheus_client import CollectorRegistry
 
 from filterproxy.classify.engine import Engine
-from filterproxy.classify.safesearch import PROVIDERS, Provider, hosts, provider_of
+from filterproxy.classify.safesearch import Provider, hosts, provider_of
 from filterproxy.classify.settings import Group, PolicySettings
 from filterproxy.classify.testing import make_engine
 from filterproxy.config.block import BlockSettings
@@ -90,7 +90,7 @@ class Paths:
             return True, None
         cnames = [str(rr.target).rstrip(".").lower() for rr in records if rr.rdtype == dns.rdatatype.CNAME]
         assert len(cnames) <= 1, (host, cnames)
-        return False, _mode_of_target(cnames[0]) if cnames else None
+        return False, _mode_of_target(cnames[0], provider_of(host.lower())) if cnames else None
 
     def http(self, host: str, source: str) -> Decision:
         provider = provider_of(host.lower())
@@ -124,9 +124,10 @@ class _Sink:
         self.events.append(event)
 
 
-def _mode_of_target(target: str) -> str:
-    modes: list[str] = [mode for p in PROVIDERS for mode, host in p.cname.items() if host == target]
-    return modes[0] if modes else f"unknown target {target}"
+def _mode_of_target(target: str, provider: Provider | None) -> str:
+    """The mode a CNAME target stands for, among the asked host's own provider's targets only."""
+    modes: list[str] = [mode for mode, host in (provider.cname if provider else {}).items() if host == target]
+    return modes[0] if modes else f"target {target} is not this host's provider's"
 
 
 def expected(provider: Provider | None, group: Group) -> str | None:
