@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import struct
 from datetime import UTC, datetime
@@ -17,10 +18,11 @@ from filterproxy.classify.settings import PolicySettings
 from filterproxy.config.loader import load_config
 from filterproxy.errors import IndexFileError
 from filterproxy.lists.build import fingerprint
-from filterproxy.lists.loader import index_dir, load_index, resolve_sources
+from filterproxy.lists.loader import index_dir, load_engine, load_index, resolve_sources
+from filterproxy.lists.reload import ListManager
 from filterproxy.lists.store import FORMAT_VERSION, MAGIC, read_index, write_index
 from filterproxy.lists.suffixes import bundled_suffixes
-from filterproxy.model import Category, Query
+from filterproxy.model import Action, Category, Query
 
 CLIENT = ipaddress.ip_address("10.0.0.1")
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -118,3 +120,21 @@ def test_the_loader_rebuilds_a_compiled_index_of_another_version(workdir: Path) 
     classifier = Classifier(Policy(PolicySettings()), again, suffixes=bundled_suffixes())
     verdict = classifier.classify(Query(CLIENT, "bet.example", NOW))
     assert verdict.category is Category.GAMBLING
+
+
+def test_a_reload_rebuilds_a_compiled_index_of_another_version(workdir: Path) -> None:
+    config = load_config(workdir / "filterproxy.yaml", env={})
+
+    async def scenario() -> None:
+        engine = load_engine(config)
+        manager = ListManager(config, engine)
+        (workdir / "social.txt").write_text("facebook.com\ninstagram.com\ntiktok.com\n")
+        wanted = index_dir(config) / f"{fingerprint(resolve_sources(config), config.lists.max_bad_share)}.fpi"
+        write_index(engine.current.index, wanted)  # the old lists, under the new name, in format version 2
+        _with_version(wanted, 2)
+        result = await manager.reload()
+        assert result.ok and result.rebuilt, result
+        verdict = engine.classify(Query(CLIENT, "www.tiktok.com", NOW))
+        assert verdict.action is Action.BLOCK and verdict.category is Category.SOCIAL
+
+    asyncio.run(scenario())
