@@ -92,7 +92,8 @@ def child_load(spec: dict[str, Any]) -> dict[str, Any]:
     from filterproxy.classify.classifier import Classifier
     from filterproxy.classify.policy import Policy
     from filterproxy.classify.settings import PolicySettings
-    from filterproxy.classify.store import read_index
+    from filterproxy.lists.store import read_index
+    from filterproxy.lists.suffixes import bundled_suffixes
     from filterproxy.model import Query
 
     queries = _queries(spec, spec["queries"])
@@ -103,7 +104,7 @@ def child_load(spec: dict[str, Any]) -> dict[str, Any]:
     _touch(index)
     loaded = rss_kib()
     unique = len(index.domains) if index.domains else 0
-    classifier = Classifier(Policy(PolicySettings()), index)
+    classifier = Classifier(Policy(PolicySettings()), index, suffixes=bundled_suffixes())
     client, now = ipaddress.ip_address("10.0.0.1"), datetime.now(UTC)
     prepared = [Query(client, q, now) for q in queries]
     started = time.perf_counter()
@@ -157,7 +158,7 @@ def child_set(spec: dict[str, Any]) -> dict[str, Any]:
 
 def child_reload(spec: dict[str, Any]) -> dict[str, Any]:
     """Hold index A, build B in a grandchild (as the service does), map and touch B, drop A."""
-    from filterproxy.classify.store import read_index
+    from filterproxy.lists.store import read_index
 
     bare = rss_kib()
     old = read_index(Path(spec["out"]))

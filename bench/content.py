@@ -29,11 +29,11 @@ from typing import Any
 from prometheus_client import CollectorRegistry
 
 from filterproxy.classify.engine import Engine
-from filterproxy.classify.testing import make_engine
 from filterproxy.config.model import Config
 from filterproxy.content.analyser import Analyser, load_lists
 from filterproxy.content.settings import ContentSettings
 from filterproxy.http.server import ProxyServer
+from filterproxy.lists.testing import make_engine
 
 PROSE = (
     "the school library opens at nine and the science club meets on thursday after lunch while the weather "

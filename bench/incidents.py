@@ -131,7 +131,7 @@ def dns_run(tmp: Path, engine: Any, names: Path, record: bool, qps: int, seconds
 
 
 def dns_latency(tmp: Path, qps: int, seconds: int, rounds: int) -> dict[str, Any]:
-    from filterproxy.classify.testing import make_engine
+    from filterproxy.lists.testing import make_engine
 
     sites = [f"blocked{i}.example" for i in range(1000)]
     names = tmp / "names.txt"

@@ -111,7 +111,7 @@ def per_name(names: list[str], repeat: int) -> dict[str, Any]:
 def hot_path(names: list[str], repeat: int) -> dict[str, Any]:
     from filterproxy.categorise.judge import NameJudge
     from filterproxy.categorise.modelfile import read_model, shipped_path
-    from filterproxy.classify.testing import make_classifier
+    from filterproxy.lists.testing import make_classifier
     from filterproxy.model import Query
 
     listed = [f"b{i}.listed{i % 97}.test" for i in range(len(names))]

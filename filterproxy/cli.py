@@ -22,7 +22,7 @@ Handler = Callable[[argparse.Namespace], int]
 COMMAND_MODULES = (
     "filterproxy.service_commands",
     "filterproxy.config.commands",
-    "filterproxy.classify.commands",
+    "filterproxy.check_commands",
     "filterproxy.categorise.commands",
     "filterproxy.lists.commands",
     "filterproxy.dns.commands",

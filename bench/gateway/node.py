@@ -18,10 +18,10 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry, start_http_server
 
-from filterproxy.classify.testing import make_engine
 from filterproxy.config.loader import load_config
 from filterproxy.gateway.runtime import GatewayRuntime
 from filterproxy.incidents.event import NullSink
+from filterproxy.lists.testing import make_engine
 
 DENY = {"gambling": ["bet.example"]}
 URLS = {"adult": ["mixed.example/bad/"]}  # URL-level: mixed.example needs the proxy

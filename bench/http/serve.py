@@ -18,10 +18,10 @@ from pathlib import Path
 async def serve(names_file: Path, port: int, data: Path, no_filter: bool) -> None:
     from prometheus_client import CollectorRegistry
 
-    from filterproxy.classify.testing import make_engine
     from filterproxy.config.model import Config
     from filterproxy.http.server import ProxyServer, mitmproxy_options
     from filterproxy.incidents.event import NullSink
+    from filterproxy.lists.testing import make_engine
 
     config = Config.model_validate({"data_dir": str(data), "proxy": {"listen": f"127.0.0.1:{port}"}})
     if no_filter:

@@ -15,7 +15,7 @@ from datetime import datetime
 
 from filterproxy.categorise.scorer import HostModel, Score
 from filterproxy.classify.policy import Policy
-from filterproxy.classify.site import registrable_domain
+from filterproxy.lists.suffixes import registrable_domain
 from filterproxy.model import Action, Category, Reason, Verdict
 
 CACHE_SIZE = 65536

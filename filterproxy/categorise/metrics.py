@@ -12,6 +12,7 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from filterproxy.categorise.judge import NameJudge
 from filterproxy.classify.engine import Engine
 from filterproxy.metrics.registry import check_labels, check_name
 
@@ -31,7 +32,7 @@ class ModelCollector(Collector):
                                        labels=("category", "action"))
         scored = CounterMetricFamily(SCORED[: -len("_total")], "Names the hostname model scored (cache misses).")
         cached = GaugeMetricFamily(CACHED, "Scored names held in the model's cache.")
-        if judge is not None:
+        if isinstance(judge, NameJudge):  # the engine holds it as the core's Judge protocol
             for (category, action), count in sorted(judge.counts.items()):
                 verdicts.add_metric((category.value, action.value), count)
             scored.add_metric((), judge.scored)

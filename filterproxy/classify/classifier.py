@@ -8,22 +8,27 @@ Precedence, first match wins:
   5. category lists, with the action the client's group has for the category at this time
   6. for a name no list decides: the hostname model, under the group's model rules (reason MODEL)
 
-No I/O, no globals, no dnslib or mitmproxy: the adapters translate their wire objects.
+No I/O, no globals, no dnslib or mitmproxy: the adapters translate their wire objects, and the
+wiring hands in what comes from files (the index, the local lists, the public suffix rules, the model).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from datetime import datetime
+from typing import Protocol
 
 from filterproxy.classify.index import SEVERITY_ORDER, Combo, Index, Match
 from filterproxy.classify.normalise import normalise_name, normalise_path, parse_ip
 from filterproxy.classify.policy import Policy
-from filterproxy.classify.site import registrable_domain
+from filterproxy.classify.site import PublicSuffixes
 from filterproxy.model import Action, Category, IPAddress, Query, Reason, Verdict
 
-if TYPE_CHECKING:
-    from filterproxy.categorise.judge import NameJudge
+
+class Judge(Protocol):
+    """The last step for a name no list decides (the hostname model, :mod:`filterproxy.categorise.judge`)."""
+
+    def judge(self, policy: Policy, group: str, host: str, at: datetime) -> Verdict: ...
 
 LOCAL_ALLOW = "local/allow"
 LOCAL_ILLEGAL = f"local/{Category.ILLEGAL.value}"
@@ -80,14 +85,15 @@ def _covering(name: str, entries: frozenset[str] | dict[str, Category]) -> str |
 class Classifier:
     """An immutable snapshot of policy + index + local lists (+ the hostname model, if any)."""
 
-    __slots__ = ("index", "judge", "local", "policy")
+    __slots__ = ("index", "judge", "local", "policy", "suffixes")
 
     def __init__(self, policy: Policy, index: Index, local: LocalLists | None = None,
-                 judge: NameJudge | None = None) -> None:
+                 judge: Judge | None = None, *, suffixes: PublicSuffixes) -> None:
         self.policy = policy
         self.index = index
         self.local = local or LocalLists()
         self.judge = judge
+        self.suffixes = suffixes  # registrable domains (verdict.site) for incidents and the block page
 
     def classify(self, query: Query) -> Verdict:
         policy = self.policy
@@ -99,22 +105,23 @@ class Classifier:
         matches = self._matches(host, query.path)
         illegal = _first_illegal(matches) if matches else None
         if illegal is not None:
-            return _verdict(Action.BLOCK, Reason.ILLEGAL, group, host, Category.ILLEGAL, illegal)
+            return _verdict(Action.BLOCK, Reason.ILLEGAL, group, host, Category.ILLEGAL, illegal,
+                            self.suffixes.registrable_domain(host))
         local = self.local
         if local.illegal:
             rule = local.illegal_rule(host)
             if rule is not None:
                 return Verdict(Action.BLOCK, Reason.ILLEGAL, group, host, Category.ILLEGAL, LOCAL_ILLEGAL, rule,
-                               registrable_domain(host))
+                               self.suffixes.registrable_domain(host))
         allowed = local.allowed(host, group) if local.allow or local.group_allow else None
         if allowed is not None:
             return Verdict(Action.ALLOW, Reason.LOCAL_ALLOW, group, host, None, LOCAL_ALLOW, allowed,
-                           registrable_domain(host))
+                           self.suffixes.registrable_domain(host))
         denied = local.denied(host) if local.deny else None
         if denied is not None:
             rule, category = denied
             return Verdict(Action.BLOCK, Reason.LOCAL_DENY, group, host, category, f"local/{category.value}",
-                           rule, registrable_domain(host))
+                           rule, self.suffixes.registrable_domain(host))
         if not matches:
             judge = self.judge
             if judge is None:
@@ -147,7 +154,7 @@ class Classifier:
         if match is None:
             return Verdict(Action.ALLOW, Reason.UNLISTED, group, host, site=host)
         if match.combo.illegal:
-            return _verdict(Action.BLOCK, Reason.ILLEGAL, group, host, Category.ILLEGAL, match)
+            return _verdict(Action.BLOCK, Reason.ILLEGAL, group, host, Category.ILLEGAL, match, host)
         return self._by_category(query, group, host, [match], Reason.IP_LIST)
 
     def _by_category(self, query: Query, group: str, host: str, matches: list[Match], reason: Reason) -> Verdict:
@@ -170,7 +177,8 @@ class Classifier:
                     break
         extra = tuple(c for c in ordered if c is not best) if len(ordered) > 1 else ()
         match = single if single is not None else listed[best]
-        return _verdict(_RANKED_ACTIONS[best_rank], reason, group, host, best, match, extra)
+        site = host if reason is Reason.IP_LIST else self.suffixes.registrable_domain(host)
+        return _verdict(_RANKED_ACTIONS[best_rank], reason, group, host, best, match, site, extra)
 
 
 def _first_illegal(matches: list[Match]) -> Match | None:
@@ -187,11 +195,11 @@ def _verdict(
     host: str,
     category: Category,
     match: Match,
+    site: str,
     extra: tuple[Category, ...] = (),
 ) -> Verdict:
     combo: Combo = match.combo
-    return Verdict(action, reason, group, host, category, combo.sources[category], match.rule,
-                   registrable_domain(host), extra)
+    return Verdict(action, reason, group, host, category, combo.sources[category], match.rule, site, extra)
 
 
 def _fast_normalise(host: str) -> str:

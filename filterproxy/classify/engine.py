@@ -36,7 +36,7 @@ class Engine:
         if reason is not Reason.UNLISTED and (reason is not Reason.MODEL or verdict.blocked):
             return verdict
         if self.sites:  # what no list decides, content analysis may have (a page read beats a name's log)
-            found = self.sites.decide(verdict, current.policy)
+            found = self.sites.decide(verdict, current.policy, current.suffixes)
             if found is not verdict and (reason is Reason.UNLISTED or found.action is not Action.ALLOW):
                 verdict = found
         if self.unlisted is not None and verdict.reason is Reason.UNLISTED:

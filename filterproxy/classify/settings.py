@@ -1,4 +1,9 @@
-"""Policy configuration: client groups, per-category actions and weekly time windows."""
+"""Policy configuration: client groups, per-category actions and weekly time windows.
+
+It stays in the core beside :mod:`filterproxy.classify.policy`, which reads it, as every package owns
+its own section (``lists/settings.py``, ``dns/settings.py``...); it imports only the two pure leaves of
+``config/`` (the ``Section`` base and the ``Network`` field type), never config loading.
+"""
 
 from __future__ import annotations
 

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from filterproxy.classify.policy import Policy
-from filterproxy.classify.site import registrable_domain
+from filterproxy.classify.site import PublicSuffixes
 from filterproxy.model import Action, Category, Reason, Verdict
 
 DEFAULT_CAPACITY = 8192
@@ -99,7 +99,7 @@ class SiteVerdicts:
         with self._lock:
             return self._entries.pop(host.rstrip(".").lower(), None) is not None
 
-    def decide(self, verdict: Verdict, policy: Policy) -> Verdict:
+    def decide(self, verdict: Verdict, policy: Policy, suffixes: PublicSuffixes) -> Verdict:
         """An ``unlisted`` verdict, or a ``content`` one when a finding covers the host for this group."""
         found = self.finding(verdict.host)
         if found is None:
@@ -108,7 +108,7 @@ class SiteVerdicts:
         action = _ACTIONS.get(rule.action)
         if action is None or found.points < rule.threshold:
             return verdict
-        return content_verdict(verdict, found, action)
+        return content_verdict(verdict, found, action, suffixes)
 
     def _expire(self, name: str, item: tuple[float, SiteFinding]) -> None:
         with self._lock:
@@ -116,15 +116,15 @@ class SiteVerdicts:
                 del self._entries[name]
 
 
-def content_verdict(verdict: Verdict, found: SiteFinding, action: Action) -> Verdict:
-    """``verdict`` (for the same host and group) turned into a content verdict."""
+def content_verdict(verdict: Verdict, found: SiteFinding, action: Action, suffixes: PublicSuffixes) -> Verdict:
+    """``verdict`` (for the same host and group) turned into a content verdict (``suffixes`` name its site)."""
     return verdict._replace(
         action=action,
         reason=Reason.CONTENT,
         category=found.category,
         source=found.source,
         rule=found.summary,
-        site=verdict.site or registrable_domain(verdict.host),
+        site=verdict.site or suffixes.registrable_domain(verdict.host),
         score=found.score,
         evidence=found.evidence,
     )

@@ -22,7 +22,7 @@ from filterproxy.console.web import console_of, require
 from filterproxy.errors import ConfigError, FilterproxyError, IllegalOverrideError, IncidentNotFound
 from filterproxy.incidents.model import Incident
 from filterproxy.lists import editing
-from filterproxy.lists.overrides import set_enabled
+from filterproxy.lists.enable import set_enabled
 from filterproxy.model import Category
 
 

@@ -25,10 +25,10 @@ def child_main(config_data: dict[str, Any], report: Connection, log_level: int) 
     os.nice(CHILD_NICENESS)
     logging.basicConfig(level=log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     from filterproxy.config.model import Config
-    from filterproxy.console.server import ConsoleServer
+    from filterproxy.console.threaded import ThreadedConsole
 
     config = Config.model_validate(config_data)
-    server = ConsoleServer(config, None, in_thread=True)
+    server = ThreadedConsole(config, None)
     asyncio.run(_serve(server, report))
 
 

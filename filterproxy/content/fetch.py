@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
-from filterproxy.classify.site import registrable_domain
+from filterproxy.lists.suffixes import registrable_domain
 
 Connect = Callable[[str, int], tuple[str, int]]  # (name, port) -> address to connect to
 MAX_REDIRECTS = 3

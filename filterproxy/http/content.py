@@ -131,7 +131,7 @@ class ContentGuard:
         if action is None or finding.points < rule.threshold:
             return None  # over another group's threshold only
         self.metrics.verdict(finding.category.value, action.value, "page")
-        return content_verdict(verdict, finding, action)
+        return content_verdict(verdict, finding, action, self.engine.current.suffixes)
 
     def _held(
         self, flow: http.HTTPFlow, client: IPAddress, verdict: Verdict, body: bytes, encoding: str

@@ -24,14 +24,13 @@ from pathlib import Path
 
 from filterproxy.classify.builder import IndexBuilder
 from filterproxy.classify.index import Index, SourceInfo
-from filterproxy.classify.store import write_index
 from filterproxy.errors import ListError, ListFormatError
 from filterproxy.lists import lastgood
 from filterproxy.lists.formats import BadLine, Entry, parse_source
 from filterproxy.lists.settings import SourceSettings
+from filterproxy.lists.store import FORMAT_VERSION, write_index
 
 log = logging.getLogger(__name__)
-BUILD_VERSION = "3"  # bump when the compiled format changes: old files are then rebuilt
 MAX_ERROR_SAMPLES = 5
 
 
@@ -45,7 +44,7 @@ class SourceResult:
 
 def fingerprint(sources: Sequence[SourceSettings], max_bad_share: float) -> str:
     """A digest of everything a build depends on: definitions, file sizes and modification times."""
-    digest = hashlib.sha256(f"{BUILD_VERSION}|{max_bad_share}".encode())
+    digest = hashlib.sha256(f"{FORMAT_VERSION}|{max_bad_share}".encode())  # the file format is part of the key
     for source in sources:
         digest.update(source.model_dump_json().encode())
         for path in _files_of(source.path):

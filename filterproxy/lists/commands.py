@@ -14,9 +14,10 @@ from filterproxy.config.loader import load_config
 from filterproxy.config.model import Config
 from filterproxy.errors import ConfigError
 from filterproxy.lists import editing
+from filterproxy.lists.enable import set_enabled
 from filterproxy.lists.loader import load_index, local_files, resolve_sources
 from filterproxy.lists.local import read_names
-from filterproxy.lists.overrides import override_path, read_overrides, set_enabled
+from filterproxy.lists.overrides import override_path, read_overrides
 from filterproxy.lists.reload import RELOAD_FILE
 from filterproxy.lists.state import SourceState, read_states, state_dir
 from filterproxy.model import Category

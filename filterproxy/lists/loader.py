@@ -14,7 +14,6 @@ from filterproxy.classify.classifier import Classifier
 from filterproxy.classify.engine import Engine
 from filterproxy.classify.index import Index
 from filterproxy.classify.policy import Policy
-from filterproxy.classify.store import read_index
 from filterproxy.config.model import Config
 from filterproxy.errors import IndexFileError
 from filterproxy.lists import lastgood
@@ -23,6 +22,8 @@ from filterproxy.lists.local import LocalFiles, load_local
 from filterproxy.lists.overrides import apply_overrides, read_overrides
 from filterproxy.lists.settings import SourceSettings
 from filterproxy.lists.sources import load_sources
+from filterproxy.lists.store import read_index
+from filterproxy.lists.suffixes import bundled_suffixes
 
 log = logging.getLogger(__name__)
 KEEP_INDEX_FILES = 2
@@ -89,7 +90,7 @@ def prune_index_files(directory: Path, keep: Path) -> None:
 
 def load_classifier(config: Config, index: Index | None = None) -> Classifier:
     return Classifier(Policy(config.policy), index or load_index(config), load_local(local_files(config)),
-                      load_judge(config.categorise, config.data_dir))
+                      load_judge(config.categorise, config.data_dir), suffixes=bundled_suffixes())
 
 
 def load_engine(config: Config) -> Engine:

@@ -24,15 +24,15 @@ from pathlib import Path
 from filterproxy.classify.classifier import Classifier, LocalLists
 from filterproxy.classify.engine import Engine
 from filterproxy.classify.policy import Policy
-from filterproxy.classify.store import read_index
 from filterproxy.config.model import Config
-from filterproxy.errors import FilterproxyError, ListError
+from filterproxy.errors import FilterproxyError, IndexFileError, ListError
 from filterproxy.lists.build import fingerprint
 from filterproxy.lists.loader import index_dir, last_good_dir, local_files, prune_index_files, resolve_sources
 from filterproxy.lists.local import load_local
 from filterproxy.lists.overrides import override_path
 from filterproxy.lists.settings import SourceSettings
 from filterproxy.lists.state import due, read_states, remote, state_dir
+from filterproxy.lists.store import read_index
 
 log = logging.getLogger(__name__)
 RELOAD_FILE = "reload.request"  # `filterproxy lists reload` touches this file in the data dir
@@ -172,13 +172,20 @@ class ListManager:
         local, sources, wanted = await asyncio.to_thread(self._inputs)
         current = self._engine.current.index
         if current.fingerprint == wanted:
-            return Classifier(self._engine.current.policy, current, local, self._engine.current.judge), False
+            live = self._engine.current
+            return Classifier(live.policy, current, local, live.judge, suffixes=live.suffixes), False
         path = index_dir(config) / f"{wanted}.fpi"
         if not path.exists():
             await _build_in_child(sources, config.lists.max_bad_share, path, last_good_dir(config))
-        index = await asyncio.to_thread(read_index, path)
+        try:
+            index = await asyncio.to_thread(read_index, path)
+        except IndexFileError as exc:  # another format version or damaged: build it again
+            log.warning("rebuilding: %s", exc)
+            await _build_in_child(sources, config.lists.max_bad_share, path, last_good_dir(config))
+            index = await asyncio.to_thread(read_index, path)
         await asyncio.to_thread(prune_index_files, path.parent, keep=path)
-        return Classifier(Policy(config.policy), index, local, self._engine.current.judge), True
+        live = self._engine.current
+        return Classifier(Policy(config.policy), index, local, live.judge, suffixes=live.suffixes), True
 
     def _inputs(self) -> tuple[LocalLists, list[SourceSettings], str]:
         config = self._config

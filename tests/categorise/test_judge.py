@@ -13,7 +13,7 @@ from filterproxy.categorise.judge import NameJudge
 from filterproxy.categorise.modelfile import decode, encode
 from filterproxy.categorise.scorer import HostModel
 from filterproxy.classify.settings import PolicySettings
-from filterproxy.classify.testing import make_classifier
+from filterproxy.lists.testing import make_classifier
 from filterproxy.model import Action, Category, Query, Reason
 
 AT = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)

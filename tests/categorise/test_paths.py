@@ -16,9 +16,9 @@ from filterproxy.categorise.judge import NameJudge
 from filterproxy.categorise.metrics import register_model_metrics
 from filterproxy.categorise.scorer import HostModel
 from filterproxy.classify.engine import Engine
-from filterproxy.classify.testing import make_engine
 from filterproxy.config.model import Config
 from filterproxy.dns.server import DnsServer
+from filterproxy.lists.testing import make_engine
 from filterproxy.model import Action, Query, Reason
 from tests.dns.conftest import ListSink
 from tests.dns.stub import Stub

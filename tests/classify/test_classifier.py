@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from filterproxy.classify.settings import PolicySettings
-from filterproxy.classify.testing import make_classifier
+from filterproxy.lists.testing import make_classifier
 from filterproxy.model import Action, Category, Query, Reason
 
 PUPIL = ipaddress.ip_address("10.1.2.3")

@@ -52,7 +52,7 @@ def test_directory_key_normalises_dn_spelling() -> None:
 
 
 def test_classifier_uses_the_person_group() -> None:
-    from filterproxy.classify.testing import make_classifier
+    from filterproxy.lists.testing import make_classifier
 
     classifier = make_classifier({"gambling": ["bet.example"]}, policy=SETTINGS)
     at = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)

@@ -13,15 +13,17 @@ from filterproxy.classify.classifier import Classifier, LocalLists
 from filterproxy.classify.index import Index
 from filterproxy.classify.policy import Policy
 from filterproxy.classify.settings import PolicySettings
-from filterproxy.classify.store import read_index, write_index
 from filterproxy.lists.build import build_index
 from filterproxy.lists.settings import SourceSettings
+from filterproxy.lists.store import read_index, write_index
+from filterproxy.lists.suffixes import bundled_suffixes
 from filterproxy.model import Action, Category, Query, Reason
 from tests import shared_lists
 
 pytestmark = pytest.mark.skipif(not shared_lists.available(), reason="../shared/data/blocklists not present")
 CLIENT = ipaddress.ip_address("10.0.0.1")
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+SUFFIXES = bundled_suffixes()
 
 
 def _first_entries(rel: str, count: int = 3) -> list[str]:
@@ -49,7 +51,8 @@ def index(tmp_path_factory: pytest.TempPathFactory) -> Index:
 
 
 def _classify(index: Index, host: str, path: str | None = None, local: LocalLists | None = None):  # type: ignore[no-untyped-def]
-    return Classifier(Policy(PolicySettings()), index, local).classify(Query(CLIENT, host, NOW, path))
+    classifier = Classifier(Policy(PolicySettings()), index, local, suffixes=SUFFIXES)
+    return classifier.classify(Query(CLIENT, host, NOW, path))
 
 
 @pytest.mark.parametrize(

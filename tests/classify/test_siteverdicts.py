@@ -8,10 +8,12 @@ from datetime import UTC, datetime
 from filterproxy.classify.policy import Policy
 from filterproxy.classify.settings import PolicySettings
 from filterproxy.classify.siteverdicts import SiteFinding, SiteVerdicts
-from filterproxy.classify.testing import make_engine
+from filterproxy.lists.suffixes import bundled_suffixes
+from filterproxy.lists.testing import make_engine
 from filterproxy.model import Action, Category, Query, Reason, Verdict
 
 PUPIL, STAFF = ipaddress.ip_address("10.0.0.5"), ipaddress.ip_address("10.1.0.5")
+SUFFIXES = bundled_suffixes()
 
 
 def finding(points: float = 250.0, category: Category = Category.ADULT) -> SiteFinding:
@@ -68,15 +70,15 @@ def test_findings_expire_and_the_oldest_is_evicted_first() -> None:
 def test_each_group_applies_its_own_action_and_threshold() -> None:
     sites, rules = SiteVerdicts(), Policy(policy())
     sites.record("site-a.example", finding(250))
-    pupils = sites.decide(unlisted("site-a.example"), rules)
+    pupils = sites.decide(unlisted("site-a.example"), rules, SUFFIXES)
     assert (pupils.action, pupils.reason, pupils.category) == (Action.BLOCK, Reason.CONTENT, Category.ADULT)
     assert pupils.score == 0.71 and pupils.evidence == ("free porn",) and pupils.source == "content/adult@1"
     assert pupils.rule == "250 points >= 100" and pupils.site == "site-a.example"
-    assert sites.decide(unlisted("site-a.example", "staff"), rules).reason is Reason.UNLISTED  # 250 < 300
+    assert sites.decide(unlisted("site-a.example", "staff"), rules, SUFFIXES).reason is Reason.UNLISTED  # 250 < 300
     sites.record("site-a.example", finding(400))
-    assert sites.decide(unlisted("site-a.example", "staff"), rules).action is Action.LOG
+    assert sites.decide(unlisted("site-a.example", "staff"), rules, SUFFIXES).action is Action.LOG
     sites.record("site-b.example", finding(400, Category.GAMBLING))
-    assert sites.decide(unlisted("site-b.example", "staff"), rules).reason is Reason.UNLISTED  # off for staff
+    assert sites.decide(unlisted("site-b.example", "staff"), rules, SUFFIXES).reason is Reason.UNLISTED  # off for staff
     assert rules.content_floor(Category.ADULT) == 100 and rules.content_floor(Category.SOCIAL) is None
 
 

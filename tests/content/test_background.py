@@ -13,12 +13,12 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from filterproxy.classify.engine import Engine
-from filterproxy.classify.testing import make_engine
 from filterproxy.config.model import Config
 from filterproxy.content.analyser import Analyser, load_lists
 from filterproxy.content.background import Categoriser
 from filterproxy.content.metrics import content_metrics
 from filterproxy.content.settings import BackgroundSettings
+from filterproxy.lists.testing import make_engine
 from filterproxy.model import Category, Query, Reason
 from tests.http.content_origin import ContentOrigin
 from tests.http.pki import make_pki

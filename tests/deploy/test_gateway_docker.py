@@ -116,10 +116,10 @@ def _health(dns_port: int, proxy_port: int) -> subprocess.CompletedProcess[str]:
 def test_healthcheck_passes_against_filterproxys_resolver() -> None:
     from prometheus_client import CollectorRegistry
 
-    from filterproxy.classify.testing import make_engine
     from filterproxy.config.model import Config
     from filterproxy.dns.server import DnsServer
     from filterproxy.incidents.event import NullSink
+    from filterproxy.lists.testing import make_engine
 
     closed = _free_udp_port()  # an upstream that refuses: the resolver still answers (SERVFAIL)
     config = Config.model_validate({"dns": {"listen": "127.0.0.1:0", "upstreams": [f"127.0.0.1:{closed}"]}})

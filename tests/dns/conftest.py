@@ -11,10 +11,10 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from filterproxy.classify.settings import Group, PolicySettings
-from filterproxy.classify.testing import make_engine
 from filterproxy.config.model import Config
 from filterproxy.dns.server import DnsServer
 from filterproxy.incidents.event import BlockEvent
+from filterproxy.lists.testing import make_engine
 from tests.dns.stub import Stub, self_signed
 from tests.support import Loop
 

@@ -9,10 +9,10 @@ import dns.message
 import dns.query
 import pytest
 
-from filterproxy.classify.testing import make_engine
 from filterproxy.dns.hotlane import HotLane
 from filterproxy.dns.intake import truncate
 from filterproxy.dns.request import Answer
+from filterproxy.lists.testing import make_engine
 from tests.dns.conftest import Resolver, policy
 
 HOST = "127.0.0.1"

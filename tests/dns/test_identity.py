@@ -12,12 +12,12 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from filterproxy.classify.settings import PolicySettings
-from filterproxy.classify.testing import make_engine
 from filterproxy.config.model import Config
 from filterproxy.dns.server import DnsServer
 from filterproxy.identity.book import IdentityBook
 from filterproxy.identity.model import Identity, IdentitySource
 from filterproxy.identity.sessions import Session, SessionMap
+from filterproxy.lists.testing import make_engine
 from tests.dns.conftest import ListSink
 from tests.dns.stub import Stub
 from tests.support import Loop

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from filterproxy.classify.testing import make_classifier
+from filterproxy.lists.testing import make_classifier
 from tests.dns.conftest import Resolver, policy
 from tests.dns.test_server import addresses, ask
 

@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 from prometheus_client import CollectorRegistry
 
-from filterproxy.classify.testing import make_engine
 from filterproxy.gateway.metrics import GatewayMetrics
 from filterproxy.gateway.nft import Nft
 from filterproxy.gateway.ruleset import plan_from_config, render
 from filterproxy.gateway.settings import GatewaySettings
 from filterproxy.gateway.steering import Steering, SteeringSet, element_commands
+from filterproxy.lists.testing import make_engine
 from filterproxy.model import IPAddress
 
 from .conftest import make_config, needs_netns, run_in

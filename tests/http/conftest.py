@@ -18,12 +18,12 @@ from prometheus_client import CollectorRegistry
 
 from filterproxy.classify.engine import Engine
 from filterproxy.classify.settings import Group, PolicySettings
-from filterproxy.classify.testing import make_engine
 from filterproxy.config.block import BlockSettings
 from filterproxy.config.model import Config
 from filterproxy.http.server import ProxyServer
 from filterproxy.http.settings import ProxySettings
 from filterproxy.incidents.event import BlockEvent
+from filterproxy.lists.testing import make_engine
 from filterproxy.model import POLICY_CATEGORIES
 from tests.http.origin import Origin, UpstreamMap
 from tests.http.pki import make_pki

@@ -12,7 +12,6 @@ from mitmproxy.test import taddons, tflow
 from prometheus_client import CollectorRegistry
 
 from filterproxy.classify.settings import PolicySettings
-from filterproxy.classify.testing import make_engine
 from filterproxy.config.block import BlockSettings
 from filterproxy.errors import DirectoryUnavailable
 from filterproxy.http.addon import IDENTITY, FilterAddon
@@ -27,6 +26,7 @@ from filterproxy.identity.model import Identity, IdentitySource
 from filterproxy.identity.proxyauth import ProxyAuthenticator
 from filterproxy.identity.sessions import Session, SessionMap
 from filterproxy.identity.settings import ProxyAuthSettings
+from filterproxy.lists.testing import make_engine
 from tests.http.conftest import ListSink
 
 POLICY = PolicySettings.model_validate({"default_group": "pupils", "groups": {

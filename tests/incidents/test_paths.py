@@ -12,12 +12,12 @@ import dns.query
 import pytest
 from prometheus_client import CollectorRegistry
 
-from filterproxy.classify.testing import make_engine
 from filterproxy.config.model import Config
 from filterproxy.incidents.model import IncidentFilter
 from filterproxy.incidents.queue import IncidentQueue
 from filterproxy.incidents.settings import IncidentSettings
 from filterproxy.incidents.store import IncidentStore
+from filterproxy.lists.testing import make_engine
 from tests.support import Loop
 
 from .conftest import open_store

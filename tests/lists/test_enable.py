@@ -12,8 +12,9 @@ import pytest
 
 from filterproxy.config.loader import load_config
 from filterproxy.errors import ConfigError
+from filterproxy.lists.enable import set_enabled
 from filterproxy.lists.loader import load_engine, resolve_sources
-from filterproxy.lists.overrides import override_path, read_overrides, set_enabled
+from filterproxy.lists.overrides import override_path, read_overrides
 from filterproxy.lists.reload import ListManager
 from filterproxy.model import Action
 from tests.lists.test_commands import check_json, read_audit, run
@@ -143,7 +144,8 @@ def test_the_running_service_picks_the_change_up(commented: Path) -> None:
 def test_an_illegal_feed_cannot_be_disabled_and_the_attempt_is_audited(tmp_path: Path) -> None:
     from filterproxy.config.loader import load_config
     from filterproxy.errors import IllegalOverrideError
-    from filterproxy.lists.overrides import read_overrides, set_enabled
+    from filterproxy.lists.enable import set_enabled
+    from filterproxy.lists.overrides import read_overrides
 
     (tmp_path / "feed.urls").write_text("abuse.example/\n")
     (tmp_path / "filterproxy.yaml").write_text(

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 from filterproxy.categorise.training.sources import BENIGN, SourceFile
 from filterproxy.classify.index import SEVERITY_ORDER
-from filterproxy.classify.site import registrable_domain
 from filterproxy.lists.formats import Entry, parse_file
+from filterproxy.lists.suffixes import registrable_domain
 
 PER_SITE = 2
 #: Benign lists carry some noise (UT1 ``games`` lists casino games, ``shopping`` sex shops): a benign

@@ -14,8 +14,8 @@ from filterproxy.console import operations as ops
 from filterproxy.console.web import console_of, form_of, render, require
 from filterproxy.errors import ConfigError, FilterproxyError, IllegalOverrideError
 from filterproxy.lists import editing
+from filterproxy.lists.enable import set_enabled
 from filterproxy.lists.loader import resolve_sources
-from filterproxy.lists.overrides import set_enabled
 from filterproxy.lists.reload import RELOAD_FILE
 from filterproxy.lists.update import update_sources
 from filterproxy.model import Category

@@ -2,7 +2,8 @@
 
 Layout (little-endian)::
 
-    b"FPIDX\\x00\\x01\\x00"   magic + format version
+    b"FPIDX\\x00"           magic
+    u16                     format version (:data:`FORMAT_VERSION`)
     u64                     header length
     header                  JSON: combos, sources, ips, networks, table offsets, fingerprint
     padding to 8 bytes
@@ -11,6 +12,11 @@ Layout (little-endian)::
 Loading maps the file read-only and casts ``memoryview`` slices over it: start-up costs the
 JSON header only, and pages are shared with the page cache (a reload maps the new file beside
 the old one; the old mapping is released when the last reader drops the old index).
+
+There is one format version, :data:`FORMAT_VERSION`: it is written into every file and into the
+build fingerprint (:func:`filterproxy.lists.build.fingerprint`), so a file of another version is
+never looked for, and one found anyway is refused by :func:`read_index` with both versions named
+(the loader then rebuilds it). Bump it whenever the layout or the key function changes.
 """
 
 from __future__ import annotations
@@ -29,7 +35,9 @@ from filterproxy.errors import IndexFileError
 from filterproxy.files import write_atomic
 from filterproxy.model import Category
 
-MAGIC = b"FPIDX\x00\x02\x00"  # version 2: keys modulo table.PRIME
+FORMAT_VERSION = 3  # 2: keys modulo table.PRIME; 3: one version for the file and the build fingerprint
+MAGIC = b"FPIDX\x00"
+_PREAMBLE = MAGIC + struct.pack("<H", FORMAT_VERSION)
 _TABLES = ("domains", "urls", "url_hosts", "exceptions", "ips")
 
 
@@ -50,8 +58,8 @@ def write_index(index: Index, path: Path) -> None:
         blobs += [keys, values, b"\0" * pad]
         offset += len(keys) + len(values) + pad
     header = json.dumps(_header(index, tables)).encode()
-    header += b" " * ((-(len(MAGIC) + 8 + len(header))) % 8)
-    write_atomic(path, [MAGIC + struct.pack("<Q", len(header)) + header, *blobs])
+    header += b" " * ((-(len(_PREAMBLE) + 8 + len(header))) % 8)
+    write_atomic(path, [_PREAMBLE + struct.pack("<Q", len(header)) + header, *blobs])
 
 
 def read_index(path: Path) -> Index:
@@ -61,15 +69,27 @@ def read_index(path: Path) -> Index:
             mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
     except (OSError, ValueError) as exc:
         raise IndexFileError(f"{path}: cannot open compiled index: {exc}") from exc
-    if mapped[: len(MAGIC)] != MAGIC:
-        raise IndexFileError(f"{path}: not a compiled index of this version")
-    (length,) = struct.unpack_from("<Q", mapped, len(MAGIC))
-    base = len(MAGIC) + 8
+    try:
+        _check_preamble(path, mapped)
+    except IndexFileError:
+        mapped.close()
+        raise
+    (length,) = struct.unpack_from("<Q", mapped, len(_PREAMBLE))
+    base = len(_PREAMBLE) + 8
     try:
         header = json.loads(mapped[base : base + length])
         return _index(header, memoryview(mapped)[base + length :])
     except (ValueError, KeyError, TypeError) as exc:
         raise IndexFileError(f"{path}: corrupt compiled index: {exc}") from exc
+
+
+def _check_preamble(path: Path, mapped: mmap.mmap) -> None:
+    if mapped[: len(MAGIC)] != MAGIC or len(mapped) < len(_PREAMBLE) + 8:
+        raise IndexFileError(f"{path}: not a compiled index")
+    (version,) = struct.unpack_from("<H", mapped, len(MAGIC))
+    if version != FORMAT_VERSION:
+        raise IndexFileError(f"{path}: compiled index format version {version}, this filterproxy reads "
+                             f"version {FORMAT_VERSION} only (it is rebuilt from the lists)")
 
 
 def _header(index: Index, tables: dict[str, dict[str, int]]) -> dict[str, Any]:

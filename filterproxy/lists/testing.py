@@ -1,25 +1,24 @@
 """Building a real :class:`Engine` from inline entries, for tests of the DNS and HTTP paths.
 
 This is not a fake: it runs the same builder, index and classifier as production, only the
-entries come from arguments instead of list files.
+entries come from arguments instead of list files (and the public suffixes are the bundled ones,
+as in the service).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from filterproxy.classify.builder import IndexBuilder
-from filterproxy.classify.classifier import Classifier, LocalLists
+from filterproxy.classify.classifier import Classifier, Judge, LocalLists
 from filterproxy.classify.engine import Engine
 from filterproxy.classify.index import SourceInfo
 from filterproxy.classify.normalise import normalise_name
 from filterproxy.classify.policy import Policy
 from filterproxy.classify.settings import PolicySettings
+from filterproxy.lists.suffixes import bundled_suffixes
 from filterproxy.model import Category
-
-if TYPE_CHECKING:
-    from filterproxy.categorise.judge import NameJudge
 
 
 def make_classifier(
@@ -31,7 +30,7 @@ def make_classifier(
     local_deny: Sequence[str] | Mapping[str, Sequence[str]] = (),
     ips: Mapping[str, Sequence[str]] | None = None,
     policy: PolicySettings | None = None,
-    judge: NameJudge | None = None,
+    judge: Judge | None = None,
 ) -> Classifier:
     """A classifier over the given entries; ``deny``/``urls``/``ips`` map category id -> entries.
 
@@ -61,7 +60,8 @@ def make_classifier(
         allow=frozenset(normalise_name(a) for a in allow),
         deny={normalise_name(d): Category(c) for c, names in deny_map.items() for d in names},
     )
-    return Classifier(Policy(policy or PolicySettings()), builder.build(infos), local, judge)
+    return Classifier(Policy(policy or PolicySettings()), builder.build(infos), local, judge,
+                      suffixes=bundled_suffixes())
 
 
 def make_engine(deny: Mapping[str, Sequence[str]] | None = None, **kwargs: Any) -> Engine:

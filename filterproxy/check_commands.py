@@ -1,4 +1,10 @@
-"""`filterproxy check`: what happens to this name or URL, for this client, at this time, and why."""
+"""`filterproxy check`: what happens to this name or URL, for this client, at this time, and why.
+
+The CLI layer, not the core: it loads the configuration, the lists (:func:`load_engine`, the very
+function `filterproxy serve` builds the DNS and HTTP paths' engine with) and the person's directory
+groups, then asks :meth:`Engine.classify`, so `check` (and ``check --json``) answers with the same
+steps as DNS and HTTP: lists, then the hostname model, then content findings.
+"""
 
 from __future__ import annotations
 
@@ -10,11 +16,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from filterproxy.classify.engine import Engine
 from filterproxy.classify.normalise import split_url
 from filterproxy.config.loader import load_config
 from filterproxy.errors import ConfigError
 from filterproxy.lists.explain import explain, source_line
-from filterproxy.lists.loader import load_classifier, resolve_sources
+from filterproxy.lists.loader import load_engine, resolve_sources
 from filterproxy.model import IPAddress, Query
 
 
@@ -43,16 +50,16 @@ def run_check(args: argparse.Namespace) -> int:
     if not names:
         raise ConfigError("check: give at least one name or URL (or --from-file)")
     config = load_config(args.config, data_dir=args.data_dir)
-    classifier = load_classifier(config)
+    engine = load_engine(config)
     sources = {s.id: s for s in resolve_sources(config)}
     user, directory, why = _person(config, args)
     for name in names:
         host, path = split_url(name) if "/" in name else (name, None)
-        verdict = classifier.classify(Query(client, host, at, path if path != "/" else None, user, directory))
+        verdict = engine.classify(Query(client, host, at, path if path != "/" else None, user, directory))
         line = source_line(sources.get(verdict.source or ""), verdict.rule) if verdict.rule else None
         record = explain(name, verdict, line)
         if user is not None or directory:
-            record.update(_group_reason(classifier, client, user, directory, why))
+            record.update(_group_reason(engine, client, user, directory, why))
         print(json.dumps(record) if args.json else _text(record))
     return 0
 
@@ -73,10 +80,11 @@ def _person(config: Any, args: argparse.Namespace) -> tuple[str | None, tuple[st
 
 
 def _group_reason(
-    classifier: Any, client: IPAddress, user: str | None, directory: tuple[str, ...], why: list[str]
+    engine: Engine, client: IPAddress, user: str | None, directory: tuple[str, ...], why: list[str]
 ) -> dict[str, Any]:
-    network = classifier.policy.group_of(client)
-    by_person = classifier.policy.directory_group(directory) if directory else None
+    policy = engine.current.policy
+    network = policy.group_of(client)
+    by_person = policy.directory_group(directory) if directory else None
     if by_person is not None:
         reason = f"{user or 'the person'}'s directory group gives {by_person} (beats the network's {network})"
     else:
