@@ -23,7 +23,7 @@ from prometheus_client import CollectorRegistry
 from filterproxy.classify.engine import Engine
 from filterproxy.classify.safesearch import Provider, hosts, provider_of
 from filterproxy.classify.settings import Group, PolicySettings
-from filterproxy.classify.testing import make_engine
+from filterproxy.lists.testing import make_engine
 from filterproxy.config.block import BlockSettings
 from filterproxy.config.model import Config
 from filterproxy.dns.server import DnsServer

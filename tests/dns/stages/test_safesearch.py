@@ -9,7 +9,7 @@ from dnslib import QTYPE, RR, A, DNSRecord
 
 from filterproxy.classify.safesearch import hosts, mode_for
 from filterproxy.classify.settings import PolicySettings
-from filterproxy.classify.testing import make_engine
+from filterproxy.lists.testing import make_engine
 from filterproxy.dns.answers import Responder
 from filterproxy.dns.request import Answer, Request
 from filterproxy.dns.stages.safesearch import CNAME_TTL, SafeSearchStage
