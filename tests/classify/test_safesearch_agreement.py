@@ -23,7 +23,6 @@ from prometheus_client import CollectorRegistry
 from filterproxy.classify.engine import Engine
 from filterproxy.classify.safesearch import Provider, hosts, provider_of
 from filterproxy.classify.settings import Group, PolicySettings
-from filterproxy.lists.testing import make_engine
 from filterproxy.config.block import BlockSettings
 from filterproxy.config.model import Config
 from filterproxy.dns.server import DnsServer
@@ -33,6 +32,7 @@ from filterproxy.http.metrics import ProxyMetrics
 from filterproxy.http.responder import Responder
 from filterproxy.http.settings import ProxySettings
 from filterproxy.incidents.event import BlockEvent
+from filterproxy.lists.testing import make_engine
 from tests.dns.stub import Stub
 from tests.support import Loop
 

@@ -9,11 +9,11 @@ from dnslib import QTYPE, RR, A, DNSRecord
 
 from filterproxy.classify.safesearch import hosts, mode_for
 from filterproxy.classify.settings import PolicySettings
-from filterproxy.lists.testing import make_engine
 from filterproxy.dns.answers import Responder
 from filterproxy.dns.request import Answer, Request
 from filterproxy.dns.stages.safesearch import CNAME_TTL, SafeSearchStage
 from filterproxy.dns.wire import parse_query
+from filterproxy.lists.testing import make_engine
 from filterproxy.model import IPAddress
 
 STAFF = ipaddress.ip_address("192.0.2.20")
