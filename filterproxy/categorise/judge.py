@@ -1,7 +1,7 @@
 """From a model score to a verdict under the client's group policy, cached per name.
 
-The score of a name does not depend on who asks, so it is cached per name (bounded, first in first
-out: ``OrderedDict.popitem(last=False)`` is O(1)); the group's rule is applied on every query, a
+The score of a name does not depend on who asks, so it is cached per name (a
+:class:`~filterproxy.bounded.BoundedDict`, first in first out); the group's rule is applied on every query, a
 few dictionary lookups. A model verdict is never stricter than the group's own action for the
 category (a group that allows social media is not blocked from it by the model), and a name with
 a protective word or under a vetted public-sector suffix is at most logged.
@@ -9,10 +9,9 @@ a protective word or under a vetted public-sector suffix is at most logged.
 
 from __future__ import annotations
 
-from collections import OrderedDict
-from contextlib import suppress
 from datetime import datetime
 
+from filterproxy.bounded import BoundedDict
 from filterproxy.categorise.scorer import HostModel, Score
 from filterproxy.classify.policy import Policy
 from filterproxy.lists.suffixes import registrable_domain
@@ -26,13 +25,12 @@ _MILDER = {Action.ALLOW: 0, Action.LOG: 1, Action.BLOCK: 2}
 class NameJudge:
     """The hostname model as the classifier's last step, for names no list decides."""
 
-    __slots__ = ("_cache", "_limit", "counts", "model", "scored", "source")
+    __slots__ = ("_cache", "counts", "model", "scored", "source")
 
     def __init__(self, model: HostModel, cache_size: int = CACHE_SIZE) -> None:
         self.model = model
         self.source = f"model/{model.version}"
-        self._cache: OrderedDict[str, Score] = OrderedDict()
-        self._limit = max(1, cache_size)
+        self._cache: BoundedDict[str, Score] = BoundedDict(max(1, cache_size))
         self.counts: dict[tuple[Category, Action], int] = {}  # model verdicts, read by the metrics at scrape time
         self.scored = 0  # names scored (cache misses)
 
@@ -46,11 +44,7 @@ class NameJudge:
         if found is None:
             found = self.model.score(host)
             self.scored += 1
-            cache = self._cache
-            if len(cache) >= self._limit:
-                with suppress(KeyError):  # another thread emptied it first
-                    cache.popitem(last=False)
-            cache[host] = found
+            self._cache[host] = found
         return found
 
     def judge(self, policy: Policy, group: str, host: str, at: datetime) -> Verdict:

@@ -15,6 +15,7 @@ import ipaddress
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
+from filterproxy.bounded import BoundedDict
 from filterproxy.classify.settings import (
     CONTENT_DEFAULTS,
     DAYS,
@@ -48,10 +49,10 @@ class Policy:
         nets = [(net, name) for name, group in settings.groups.items() for net in group.networks]
         # Most specific first, so the first containing network is the answer.
         self._networks = sorted(nets, key=lambda item: item[0].prefixlen, reverse=True)
-        self._which: dict[IPAddress, str] = {}
+        self._which: BoundedDict[IPAddress, str] = BoundedDict(_CACHE_LIMIT)
         self._directory = directory_rules(settings)
-        self._who: dict[tuple[str, ...], str | None] = {}
-        self._actions: dict[tuple[str, int], dict[Category, Action]] = {}
+        self._who: BoundedDict[tuple[str, ...], str | None] = BoundedDict(_CACHE_LIMIT)
+        self._actions: BoundedDict[tuple[str, int], dict[Category, Action]] = BoundedDict(_CACHE_LIMIT)
         self._static = {name: _static_actions(group) for name, group in settings.groups.items()}
         self._model = {name: group.model for name, group in settings.groups.items()}
 
@@ -62,8 +63,6 @@ class Policy:
         found = self._which.get(client)
         if found is None:
             found = self._lookup_group(client)
-            if len(self._which) >= _CACHE_LIMIT:
-                self._which.clear()
             self._which[client] = found
         return found
 
@@ -80,8 +79,6 @@ class Policy:
         if directory in self._who:
             return self._who[directory]
         found = match_directory(self._directory, directory)
-        if len(self._who) >= _CACHE_LIMIT:
-            self._who.clear()
         self._who[directory] = found
         return found
 
@@ -118,8 +115,6 @@ class Policy:
         found = self._actions.get(key)
         if found is None:
             found = self._evaluate(self._groups[group], at)
-            if len(self._actions) >= _CACHE_LIMIT:
-                self._actions.clear()
             self._actions[key] = found
         return found
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from filterproxy.bounded import BoundedDict
 from filterproxy.classify.normalise import normalise_name
 
 PRIVATE_MARKER = "===BEGIN PRIVATE DOMAINS==="
@@ -48,7 +49,7 @@ class PublicSuffixes:
                 plain.add(normalise_name(rule))
         self._rules, self._wild, self._exceptions = frozenset(plain), frozenset(wild), frozenset(exceptions)
         self._parts = _parts(self._rules, self._wild, self._exceptions)
-        self._cache: dict[str, str] = {}
+        self._cache: BoundedDict[str, str] = BoundedDict(_CACHE_LIMIT)
         self.size = len(plain) + len(wild) + len(exceptions)
 
     def public_suffix_start(self, name: str) -> int:
@@ -80,14 +81,12 @@ class PublicSuffixes:
     def registrable_domain(self, name: str) -> str:
         """``www.bbc.co.uk`` -> ``bbc.co.uk``; a bare public suffix is returned unchanged.
 
-        Cached in a plain dict emptied when full: an LRU's bookkeeping costs more than it saves when
-        most blocked names are new, and repeats (the common case) cost one dictionary lookup.
+        Cached in a :class:`BoundedDict` (the oldest name goes when full): repeats, the common
+        case, cost one dictionary lookup.
         """
         cache = self._cache
         found = cache.get(name)
         if found is None:
-            if len(cache) >= _CACHE_LIMIT:
-                cache.clear()
             found = cache[name] = self._registrable(name)
         return found
 

@@ -15,12 +15,13 @@ import logging
 import ssl
 import threading
 import time
-from collections import OrderedDict, deque
+from collections import deque
 from collections.abc import Callable
 from functools import partial
 
 from prometheus_client import CollectorRegistry
 
+from filterproxy.bounded import BoundedDict
 from filterproxy.classify.engine import Engine
 from filterproxy.classify.normalise import parse_ip
 from filterproxy.classify.siteverdicts import SiteFinding
@@ -63,7 +64,7 @@ class Categoriser:
             connect=connect,
         )
         self._queue: deque[str] = deque()
-        self._seen: OrderedDict[str, float] = OrderedDict()  # name -> when it was last offered
+        self._seen: BoundedDict[str, float] = BoundedDict(SEEN_LIMIT)  # name -> when it was last offered
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake = asyncio.Event()
@@ -91,8 +92,6 @@ class Categoriser:
                 return
             self._seen[name] = now
             self._seen.move_to_end(name)
-            if len(self._seen) > SEEN_LIMIT:
-                self._seen.popitem(last=False)
             self._queue.append(name)
         if self._loop is not None:
             self._loop.call_soon_threadsafe(self._wake.set)

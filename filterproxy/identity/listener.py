@@ -15,6 +15,7 @@ import logging
 import time
 from pathlib import Path
 
+from filterproxy.bounded import BoundedDict
 from filterproxy.config.types import split_host_port
 from filterproxy.errors import IdentityError
 from filterproxy.identity import radius
@@ -40,7 +41,8 @@ class RadiusListener(asyncio.DatagramProtocol):
         self.path = path
         self.port = 0
         self._clients = [(c.address, c.secret.get_secret_value().encode("utf-8")) for c in settings.clients]
-        self._secrets: dict[str, bytes | None] = {}  # source address text -> its NAS secret (or None)
+        # source address text -> its NAS secret (or None)
+        self._secrets: BoundedDict[str, bytes | None] = BoundedDict(SEEN_LIMIT)
         self._seen: dict[tuple[str, int, bytes], float] = {}
         self._logged: dict[str, float] = {}
         self._transport: asyncio.DatagramTransport | None = None
@@ -97,8 +99,6 @@ class RadiusListener(asyncio.DatagramProtocol):
     def _secret(self, source: str) -> bytes | None:
         if source in self._secrets:
             return self._secrets[source]
-        if len(self._secrets) >= SEEN_LIMIT:
-            self._secrets.clear()
         found = self._secrets[source] = self._match(source)
         return found
 

@@ -2,10 +2,11 @@
 
 Read from the source with ``ast`` (module-level, function-level and ``TYPE_CHECKING`` imports alike).
 Inside the package, classify may import only :data:`ALLOWED`: the shared data types
-(``filterproxy.model``), the error tree, and the two leaves its pydantic policy section is made of
-(``config.section``, the ``Section`` base; ``config.types``, the ``Network`` field type); those must
-stay leaves. Never lists, config loading, identity, files, categorise or an adapter: what comes from
-disk (the index, local lists, public suffix rules, the hostname model) is handed in by the wiring.
+(``filterproxy.model``), the error tree, the bounded map of its caches (``filterproxy.bounded``) and
+the two leaves its pydantic policy section is made of (``config.section``, the ``Section`` base;
+``config.types``, the ``Network`` field type); those must stay leaves. Never lists, config loading,
+identity, files, categorise or an adapter: what comes from disk (the index, local lists, public
+suffix rules, the hostname model) is handed in by the wiring.
 """
 
 from __future__ import annotations
@@ -22,12 +23,13 @@ CLASSIFY = PACKAGE / "classify"
 ALLOWED = frozenset({
     "filterproxy.model",
     "filterproxy.errors",
+    "filterproxy.bounded",
     "filterproxy.config.section",
     "filterproxy.config.types",
 })
 # what the standard library and third parties may give the core: data structures, time, text
 THIRD_PARTY_ALLOWED = frozenset({
-    "__future__", "array", "collections", "dataclasses", "datetime", "enum", "functools", "ipaddress",
+    "__future__", "array", "collections", "contextlib", "dataclasses", "datetime", "enum", "functools", "ipaddress",
     "itertools", "math", "operator", "re", "threading", "time", "typing", "zoneinfo", "idna", "pydantic",
 })
 IO_CALLS = frozenset({"open", "read_text", "read_bytes", "write_text", "write_bytes", "mkdir", "unlink",
