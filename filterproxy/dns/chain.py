@@ -71,7 +71,7 @@ def build_chain(
         # cache: answers what it can without the network; stale answers when the upstreams fail.
         CacheStage(cache, engine, metrics, settings.edns_payload, settings.fast_path),
         # upstream: last; ECH is stripped from replies here, before they are cached (bypass defence).
-        UpstreamStage(pool, settings, filters=[strip_ech]),
+        UpstreamStage(pool, settings, filters=[strip_ech], metrics=metrics),
     ]
     return compose(stages)
 

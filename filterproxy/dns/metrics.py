@@ -87,6 +87,12 @@ class DnsMetrics:
             ("upstream",),
             buckets=LATENCY_BUCKETS,
         )
+        self.upstream_overloaded: Counter = counter(
+            registry,
+            "filterproxy_dns_upstream_overloaded_total",
+            "Cache misses not forwarded because max_pending queries were already waiting upstream"
+            " (answered SERVFAIL, or stale data when the cache has some).",
+        )
         self.stage_exceptions: Counter = counter(
             registry,
             "filterproxy_dns_stage_exceptions_total",

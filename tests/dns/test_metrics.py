@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import ipaddress
+
+import dns.message
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
 from filterproxy.dns.hotmetrics import HotCollector, HotCounter, HotHistogram
 from filterproxy.dns.metrics import LATENCY_BUCKETS, DnsMetrics
+from filterproxy.dns.request import Answer, Reply, Request
+from filterproxy.dns.settings import DnsSettings
+from filterproxy.dns.stages.upstream import UpstreamStage
+from filterproxy.dns.wire import parse_query
 
 
 def test_hot_metrics_match_prometheus_client() -> None:
@@ -43,3 +50,32 @@ def test_no_client_or_name_labels() -> None:
     metrics.block("gambling", "pupils")
     labels = {name for family in registry.collect() for s in family.samples for name in s.labels}
     assert labels <= {"qtype", "protocol", "rcode", "outcome", "category", "group", "upstream", "stage", "le"}
+
+
+class _SilentPool:
+    """An upstream pool that takes queries and never answers, so they stay pending."""
+
+    def __init__(self) -> None:
+        self.asked = 0
+
+    def ask(self, question: bytes, options: bytes, done: object) -> None:
+        self.asked += 1
+
+
+def test_overloaded_upstream_misses_are_exported() -> None:
+    registry = CollectorRegistry()
+    metrics = DnsMetrics(registry)
+    pool = _SilentPool()
+    settings = DnsSettings(upstreams=["127.0.0.1:53"], max_pending=2)
+    stage = UpstreamStage(pool, settings, metrics=metrics)  # type: ignore[arg-type]
+    q = parse_query(dns.message.make_query("ok.example", "A").to_wire())
+    assert q is not None
+    replies = [stage(Request(q, ipaddress.ip_address("127.0.0.1"), "udp"), _unused) for _ in range(5)]
+    assert pool.asked == 2  # two wait upstream, the other three are turned away
+    assert [isinstance(r, Answer) and r.failed for r in replies] == [False, False, True, True, True]
+    assert stage.overloaded == 3
+    assert registry.get_sample_value("filterproxy_dns_upstream_overloaded_total") == 3.0
+
+
+def _unused(req: Request) -> Reply:
+    raise AssertionError("the upstream stage is last: it never calls next")

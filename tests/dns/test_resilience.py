@@ -241,3 +241,5 @@ def test_misses_beyond_max_pending_get_servfail_at_once(make_resolver: object) -
         last = dns.message.from_wire(sock.recv(4096))
     assert fast < 0.3  # the two beyond the limit did not wait for the silent upstream
     assert [m.rcode() for m in (*first_two, last)] == [dns.rcode.SERVFAIL] * 3
+    # the two turned away (not the one that timed out upstream) are counted for Prometheus
+    assert r.metric("filterproxy_dns_upstream_overloaded_total") == 2.0

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import pytest
-from prometheus_client import generate_latest
+from prometheus_client import REGISTRY, generate_latest
 
 from filterproxy.metrics.registry import counter, gauge, histogram, new_registry
 
@@ -37,5 +37,14 @@ def test_constructors_build_working_metrics() -> None:
 
 def test_registries_are_private() -> None:
     a, b = new_registry(process=False), new_registry(process=False)
-    counter(a, "filterproxy_x_y_total", "d")
-    counter(b, "filterproxy_x_y_total", "d")  # no clash: nothing goes to the global REGISTRY
+    in_a = counter(a, "filterproxy_x_y_total", "d")
+    counter(b, "filterproxy_x_y_total", "d")  # no clash: each registry is its own namespace
+    in_a.inc(3)
+    assert a.get_sample_value("filterproxy_x_y_total") == 3.0
+    assert b.get_sample_value("filterproxy_x_y_total") == 0.0  # b's counter is a different object
+    # Nothing reaches the process-wide default registry.
+    assert REGISTRY.get_sample_value("filterproxy_x_y_total") is None
+    assert "filterproxy_x_y_total" not in generate_latest(REGISTRY).decode()
+    # The "no clash" above is real isolation, not a registry that accepts duplicates.
+    with pytest.raises(ValueError, match="Duplicated timeseries"):
+        counter(a, "filterproxy_x_y_total", "d")

@@ -20,6 +20,7 @@ from dnslib import DNSError, DNSHeader, DNSQuestion, DNSRecord
 from filterproxy.dns import relay, wire
 from filterproxy.dns.answers import question_label, servfail
 from filterproxy.dns.cache import Entry
+from filterproxy.dns.metrics import DnsMetrics
 from filterproxy.dns.request import Answer, Handler, Pending, Reply, Request
 from filterproxy.dns.settings import DnsSettings
 from filterproxy.dns.upstream import UpstreamPool
@@ -30,16 +31,25 @@ Filter = Callable[[DNSRecord], object]
 
 
 class UpstreamStage:
-    def __init__(self, pool: UpstreamPool, settings: DnsSettings, filters: Sequence[Filter] = ()) -> None:
+    def __init__(
+        self,
+        pool: UpstreamPool,
+        settings: DnsSettings,
+        filters: Sequence[Filter] = (),
+        metrics: DnsMetrics | None = None,
+    ) -> None:
         self.pool = pool
         self.settings = settings
         self.filters = tuple(filters)
+        self.metrics = metrics
         self.pending = 0  # queries waiting on the upstreams now
         self.overloaded = 0  # misses answered SERVFAIL because too many were waiting
 
     def __call__(self, req: Request, next: Handler) -> Reply:
         if self.pending >= self.settings.max_pending:  # a flood of misses must not grow memory without bound
             self.overloaded += 1
+            if self.metrics is not None:  # rare (only under a flood), so a locked prometheus Counter is fine
+                self.metrics.upstream_overloaded.inc()
             return Answer(servfail(req, self.settings.edns_payload), failed=True, source="error")
         self.pending += 1
         pending = Pending()

@@ -94,8 +94,13 @@ _OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 _CANONICAL_IPV4 = re.compile(rf"{_OCTET}(?:\.{_OCTET}){{3}}")
 
 
-def parse_ip(text: str) -> str | None:
-    """Canonical text of an IP address or CIDR network, None when ``text`` is not one."""
+def ip_text(text: str) -> str | None:
+    """Canonical text of an IP address or CIDR network, None when ``text`` is not one.
+
+    This is the list parsers' check, not :func:`filterproxy.classify.normalise.parse_ip`: it also
+    accepts networks (``10.0.0.0/8``), refuses bracketed IPv6, returns the text the index stores
+    and skips the ipaddress module for canonical dotted quads (the hot path of a list load).
+    """
     if not text or not (text[0].isdigit() or ":" in text):
         return None
     if _CANONICAL_IPV4.fullmatch(text):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 
-from filterproxy.lists.parsers.base import FAST_NAME, BadLine, Entry, Parsed, check_name, parse_ip
+from filterproxy.lists.parsers.base import FAST_NAME, BadLine, Entry, Parsed, check_name, ip_text
 
 #: Names hosts files map to themselves; never list entries.
 HOSTS_IGNORED = frozenset(
@@ -52,7 +52,7 @@ def _slow_line(text: str, number: int, path: str, raw: str) -> Iterator[Parsed]:
 
 def _one(text: str, number: int, path: str, raw: str) -> Parsed:
     if text[-1].isdigit():  # IPv4 entries are common in UT1 lists: try them first
-        ip = parse_ip(text)
+        ip = ip_text(text)
         if ip is not None:
             return Entry("ip", ip, number)
     if text in HOSTS_IGNORED:
@@ -66,7 +66,7 @@ def _one(text: str, number: int, path: str, raw: str) -> Parsed:
 
 def _hosts_line(text: str, number: int, path: str, raw: str) -> Iterator[Parsed]:
     tokens = text.split()
-    if parse_ip(tokens[0]) is None:
+    if ip_text(tokens[0]) is None:
         yield BadLine(path, number, f"hosts line must start with an IP address, not {tokens[0][:40]!r}", raw)
         return
     for name in tokens[1:]:
@@ -84,7 +84,7 @@ def _name_or_ip(text: str, number: int) -> Entry:
     try:
         return Entry("domain", check_name(text), number)
     except ValueError:
-        ip = parse_ip(text)
+        ip = ip_text(text)
         if ip is None:
             raise
         return Entry("ip", ip, number)
@@ -114,7 +114,7 @@ def url_entry(text: str, number: int) -> Entry:
     host = _url_host(host)
     path = tail.split("#", 1)[0].rstrip("/")
     if not slash or path in ("", "."):
-        return Entry("ip" if parse_ip(host) else "domain", host, number)
+        return Entry("ip" if ip_text(host) else "domain", host, number)
     return Entry("url", f"{host}/{path}", number)
 
 
@@ -126,7 +126,7 @@ def _url_host(hostport: str) -> str:
             raise ValueError("unclosed '[' in the host")
     else:
         host = hostport.rsplit(":", 1)[0] if hostport.count(":") == 1 else hostport
-    ip = parse_ip(host)
+    ip = ip_text(host)
     if ip is not None and "/" not in ip:
         return ip
     name = check_name(host)
