@@ -14,12 +14,12 @@ import dns.query
 import dns.rcode
 import pytest
 
-from filterproxy.dns import mmsg as mmsg_module
-from filterproxy.dns.mmsg import MmsgSocket, decode_sockaddr, open_mmsg
+from filterproxy.dns.mmsg import MmsgSocket, open_mmsg
+from filterproxy.dns.mmsgabi import decode_sockaddr, load_libc
 from filterproxy.dns.udp import UdpEndpoint
 from tests.dns.conftest import Loop, Resolver
 
-pytestmark = pytest.mark.skipif(mmsg_module._libc() is None, reason="recvmmsg/sendmmsg need Linux and its libc")
+pytestmark = pytest.mark.skipif(load_libc() is None, reason="recvmmsg/sendmmsg need Linux and its libc")
 HOSTS = ["127.0.0.1", "::1"]
 
 
@@ -97,7 +97,7 @@ class FlakySend:
     calls numbered in ``eagain_on`` (as when the socket's send buffer is full)."""
 
     def __init__(self, per_call: int, eagain_on: frozenset[int] = frozenset()) -> None:
-        libc = mmsg_module._libc()
+        libc = load_libc()
         assert libc is not None
         self.recvmmsg, self._send = libc.recvmmsg, libc.sendmmsg
         self.per_call, self.eagain_on, self.calls = per_call, eagain_on, 0
@@ -262,9 +262,7 @@ class NoRecvmmsg(FlakySend):
         return -1
 
 
-def test_failing_calls_fall_back_to_plain_reads_logged_once(
-    mmsg_loop: Loop, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_failing_calls_fall_back_to_plain_reads_logged_once(mmsg_loop: Loop, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.WARNING, logger="filterproxy.dns.udp")
     endpoint = Endpoint(mmsg_loop, "127.0.0.1", True, libc=NoRecvmmsg())
     try:
