@@ -18,7 +18,8 @@ are translated at one boundary with ``raise ... from exc``::
     ├── LifecycleError           a status transition the incident lifecycle does not allow
     ├── GatewayError             gateway mode cannot be set up (nft failed, interfaces not configured)
     ├── DnsError                 the resolver cannot start (address in use, bad user to drop to)
-    │   └── UpstreamError        no usable answer from an upstream (timeout, refused, lost connection)
+    ├── UpstreamError            one query got no usable answer from an upstream (timeout, refused,
+    │                            lost connection); a per-query failure, not a DnsError
     ├── ProxyError               the HTTP(S) proxy cannot start (address in use, bad mode)
     │   └── CaError              the school CA is missing, exists already, or cannot be read
     ├── ContentError             a phrase list is malformed (names file:line) or missing
@@ -104,8 +105,12 @@ class DnsError(FilterproxyError):
     """The DNS resolver cannot start: address in use, or no such user to drop privileges to."""
 
 
-class UpstreamError(DnsError):
-    """An upstream resolver gave no usable answer (timeout, refused, connection lost)."""
+class UpstreamError(FilterproxyError):
+    """An upstream resolver gave no usable answer to one query (timeout, refused, connection lost).
+
+    A per-query failure the resolver answers with SERVFAIL, not :class:`DnsError` (which means the
+    resolver cannot start), so ``except DnsError`` does not catch it.
+    """
 
 
 class ContentError(FilterproxyError):

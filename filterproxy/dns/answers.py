@@ -50,7 +50,7 @@ def question_label(q: Question, lower: bool = False) -> DNSLabel:
     return DNSBuffer(wire.lower_question(q.question) if lower else q.question).decode_name()
 
 
-class Responder:
+class DnsAnswers:
     """Packs local answers with dnslib, and from templates once a kind has been seen."""
 
     def __init__(self, payload: int, fast: bool = True, limit: int = 4096) -> None:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from filterproxy.config.block import BlockSettings
-from filterproxy.dns.answers import Responder
+from filterproxy.dns.answers import DnsAnswers
 from filterproxy.dns.cache import Cache
 from filterproxy.dns.metrics import DnsMetrics
 from filterproxy.dns.ports import EngineLike
@@ -40,7 +40,7 @@ def build_chain(
     engine: EngineLike,
     sink: IncidentSink,
     metrics: DnsMetrics,
-    responder: Responder,
+    responder: DnsAnswers,
     cache: Cache,
     pool: UpstreamPool,
     observer: AnswerObserver | None = None,

@@ -8,69 +8,37 @@ replies that go out together with one ``sendmmsg``. Each receive slot holds
 the plain path sees it. Client addresses are decoded once per raw ``sockaddr`` and cached.
 
 :func:`open_mmsg` returns None where the calls do not exist (not Linux, no libc symbol, an
-unexpected ABI); callers then use the plain socket calls.
+unexpected ABI); callers then use the plain socket calls. The ctypes structures, libc loading
+and sockaddr codecs live in :mod:`filterproxy.dns.mmsgabi`.
 """
 
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import errno
 import logging
 import mmap
 import socket
-import sys
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
+
+from filterproxy.dns.mmsgabi import (
+    MMSGHDR_BYTES,
+    MSG_DONTWAIT,
+    Iovec,
+    MmsgError,
+    Mmsghdr,
+    decode_sockaddr,
+    load_libc,
+)
 
 log = logging.getLogger(__name__)
 
 SLOTS = 64
 MAX_DATAGRAM = 65535
 SLOT_BYTES = 65536
-MSG_DONTWAIT = 0x40
-MSG_TRUNC = 0x20
-MMSGHDR_BYTES = 64  # struct mmsghdr on 64-bit Linux: msghdr (56) + msg_len + padding
 ADDRESS_CACHE = 65536
-
-
-class _Iovec(ctypes.Structure):
-    _fields_ = [("iov_base", ctypes.c_void_p), ("iov_len", ctypes.c_size_t)]
-
-
-class _Msghdr(ctypes.Structure):
-    _fields_ = [
-        ("msg_name", ctypes.c_void_p),
-        ("msg_namelen", ctypes.c_uint32),
-        ("msg_iov", ctypes.POINTER(_Iovec)),
-        ("msg_iovlen", ctypes.c_size_t),
-        ("msg_control", ctypes.c_void_p),
-        ("msg_controllen", ctypes.c_size_t),
-        ("msg_flags", ctypes.c_int),
-    ]
-
-
-class _Mmsghdr(ctypes.Structure):
-    _fields_ = [("hdr", _Msghdr), ("msg_len", ctypes.c_uint)]
-
-
-class MmsgError(OSError):
-    """A ``recvmmsg``/``sendmmsg`` failure other than "would block" or a client's own error."""
-
-
-def _libc() -> Any | None:
-    if not sys.platform.startswith("linux") or ctypes.sizeof(_Mmsghdr) != MMSGHDR_BYTES:
-        return None
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-        recv, send = libc.recvmmsg, libc.sendmmsg
-    except (OSError, AttributeError):
-        return None
-    recv.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_uint, ctypes.c_int, ctypes.c_void_p]
-    send.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_uint, ctypes.c_int]
-    recv.restype = send.restype = ctypes.c_int
-    return libc
 
 
 class _Slots:
@@ -79,8 +47,8 @@ class _Slots:
     def __init__(self, count: int, namelen: int) -> None:
         self.data = mmap.mmap(-1, count * SLOT_BYTES)
         self.names = mmap.mmap(-1, max(count * namelen, 1))
-        self.headers = (_Mmsghdr * count)()
-        self.iovecs = (_Iovec * count)()
+        self.headers = (Mmsghdr * count)()
+        self.iovecs = (Iovec * count)()
         data_base = ctypes.addressof(ctypes.c_char.from_buffer(self.data))
         name_base = ctypes.addressof(ctypes.c_char.from_buffer(self.names))
         for i in range(count):
@@ -270,36 +238,9 @@ class MmsgSocket:
         self.first, self.count = 0, n
 
 
-def encode_sockaddr(family: int, address: tuple[Any, ...]) -> bytes:
-    """The ``sockaddr_in`` / ``sockaddr_in6`` for a numeric (host, port) address (no scope id)."""
-    host, port = address[0], address[1]
-    head = family.to_bytes(2, sys.byteorder) + int(port).to_bytes(2, "big")
-    if family == socket.AF_INET:
-        return head + socket.inet_pton(socket.AF_INET, host) + bytes(8)
-    return head + bytes(4) + socket.inet_pton(socket.AF_INET6, host) + bytes(4)
-
-
-def decode_sockaddr(raw: bytes) -> tuple[Any, ...]:
-    """A ``sockaddr_in`` / ``sockaddr_in6`` as the socket module's address tuple."""
-    family = int.from_bytes(raw[0:2], sys.byteorder)
-    port = int.from_bytes(raw[2:4], "big")
-    if family == socket.AF_INET:
-        return socket.inet_ntop(socket.AF_INET, raw[4:8]), port
-    if family != socket.AF_INET6:
-        raise MmsgError(errno.EAFNOSUPPORT, f"unexpected address family {family}")
-    host = socket.inet_ntop(socket.AF_INET6, raw[8:24])
-    scope = int.from_bytes(raw[24:28], sys.byteorder)
-    if scope:
-        try:
-            host = f"{host}%{socket.if_indextoname(scope)}"
-        except OSError:
-            host = f"{host}%{scope}"
-    return host, port, int.from_bytes(raw[4:8], "big"), scope
-
-
 def open_mmsg(sock: socket.socket) -> MmsgSocket | None:
     """A :class:`MmsgSocket` for ``sock``, or None where batching is not available."""
-    libc = _libc()
+    libc = load_libc()
     if libc is None or sock.family not in (socket.AF_INET, socket.AF_INET6):
         return None
     return MmsgSocket(sock, libc)

@@ -23,7 +23,7 @@ from filterproxy.config.model import Config
 from filterproxy.config.types import split_host_port
 from filterproxy.dns import wire
 from filterproxy.dns.access import ClientAccess, LimitedQuick, RateLimiter, allowed_networks
-from filterproxy.dns.answers import Responder, servfail
+from filterproxy.dns.answers import DnsAnswers, servfail
 from filterproxy.dns.cache import Cache
 from filterproxy.dns.chain import build_chain
 from filterproxy.dns.hotlane import HotLane
@@ -67,7 +67,7 @@ class DnsServer:
         self.metrics = DnsMetrics(registry)
         self.pool = UpstreamPool(self.settings, self.metrics)
         self.cache = Cache(self.settings.cache_size, self.settings.serve_stale)
-        self.responder = Responder(self.settings.edns_payload, self.settings.fast_path)
+        self.responder = DnsAnswers(self.settings.edns_payload, self.settings.fast_path)
         self.handler = build_chain(
             settings=self.settings,
             block=config.block,

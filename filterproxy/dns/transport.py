@@ -16,7 +16,8 @@ import ssl
 from collections.abc import Callable
 from typing import Any
 
-from filterproxy.dns.mmsg import MmsgError, encode_sockaddr, open_mmsg
+from filterproxy.dns.mmsg import open_mmsg
+from filterproxy.dns.mmsgabi import MmsgError, encode_sockaddr
 from filterproxy.dns.udp import enlarge_buffers, mmsg_default
 from filterproxy.dns.wire import LENGTH, frame, lower_question
 from filterproxy.errors import UpstreamError

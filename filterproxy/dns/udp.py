@@ -22,7 +22,8 @@ import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from filterproxy.dns.mmsg import MAX_DATAGRAM, MmsgError, MmsgSocket, open_mmsg
+from filterproxy.dns.mmsg import MAX_DATAGRAM, MmsgSocket, open_mmsg
+from filterproxy.dns.mmsgabi import MmsgError
 
 log = logging.getLogger(__name__)
 

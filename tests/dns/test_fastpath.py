@@ -10,7 +10,7 @@ from dnslib import DNSRecord
 from prometheus_client import CollectorRegistry
 
 from filterproxy.config.block import BlockSettings
-from filterproxy.dns.answers import Responder, block_maker
+from filterproxy.dns.answers import DnsAnswers, block_maker
 from filterproxy.dns.cache import Entry
 from filterproxy.dns.metrics import DnsMetrics
 from filterproxy.dns.request import Answer, Request
@@ -46,12 +46,12 @@ class Recorder:
 def test_block_template_equals_dnslib(mode: str, rdtype: str, edns: int) -> None:
     settings = BlockSettings(dns_answer=mode, blockpage_ipv6="2001:db8::b")  # type: ignore[arg-type]
     verdict = engine_for_tests().classify(_query("bet.example"))
-    fast = Responder(1232, fast=True)
+    fast = DnsAnswers(1232, fast=True)
     for name in ("bet.example", "BeT.Example", "www.bet.example", "WWW.BET.EXAMPLE"):
         req = request(name, rdtype, edns)
         key, maker = block_maker(settings, req.qtype, verdict)
         got = fast.respond(req, key, maker)
-        assert got == Responder(1232, fast=False).dnslib(req.q, maker)
+        assert got == DnsAnswers(1232, fast=False).dnslib(req.q, maker)
         assert dns.message.from_wire(got).question[0].name.to_text() == name + "."
 
 
@@ -93,7 +93,7 @@ def _query(name: str) -> object:
 
 
 def test_blocking_stage_stops_blocked_and_passes_allowed() -> None:
-    stage = BlockingStage(engine_for_tests(), BlockSettings(), Responder(1232), DnsMetrics(CollectorRegistry()))
+    stage = BlockingStage(engine_for_tests(), BlockSettings(), DnsAnswers(1232), DnsMetrics(CollectorRegistry()))
     nxt = Recorder()
     blocked = request("sub.bet.example")
     answer = stage(blocked, nxt)
@@ -104,7 +104,7 @@ def test_blocking_stage_stops_blocked_and_passes_allowed() -> None:
 
 
 def test_blocking_stage_rechecks_cname_targets() -> None:
-    stage = BlockingStage(engine_for_tests(), BlockSettings(), Responder(1232), DnsMetrics(CollectorRegistry()))
+    stage = BlockingStage(engine_for_tests(), BlockSettings(), DnsAnswers(1232), DnsMetrics(CollectorRegistry()))
 
     def via_alias(req: Request) -> Answer:
         return Answer(b"\x00" * 12, aliases=("hop.example", "bet.example"), source="upstream")
@@ -114,7 +114,7 @@ def test_blocking_stage_rechecks_cname_targets() -> None:
 
 
 def test_bypass_stage_answers_canaries_itself() -> None:
-    stage = BypassStage(Responder(1232), 60)
+    stage = BypassStage(DnsAnswers(1232), 60)
     nxt = Recorder()
     for name in ("use-application-dns.net", "mask.icloud.com", "_dns.resolver.arpa", "ok.example"):
         stage(request(name), nxt)

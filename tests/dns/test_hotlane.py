@@ -159,7 +159,7 @@ def test_verdicts_are_kept_for_the_minute_only_when_the_group_has_windows() -> N
 
     from filterproxy.classify.settings import PolicySettings
     from filterproxy.config.block import BlockSettings
-    from filterproxy.dns.answers import Responder
+    from filterproxy.dns.answers import DnsAnswers
     from filterproxy.dns.metrics import DnsMetrics
     from filterproxy.dns.stages.blocking import BlockingStage
     from tests.dns.test_fastpath import request
@@ -170,7 +170,7 @@ def test_verdicts_are_kept_for_the_minute_only_when_the_group_has_windows() -> N
             {"default_group": "pupils", "groups": {"pupils": {"categories": categories}}}
         )
         engine = make_engine(deny={"gambling": ["bet.example"]}, policy=settings)
-        stage = BlockingStage(engine, BlockSettings(), Responder(1232), DnsMetrics(CollectorRegistry()))
+        stage = BlockingStage(engine, BlockSettings(), DnsAnswers(1232), DnsMetrics(CollectorRegistry()))
         for name in ("bet.example", "ok.example"):
             req = request(name)
             stage(req, lambda r: Answer(b"\x00" * 12, source="cache"))

@@ -14,12 +14,12 @@ import dns.query
 import dns.rcode
 import pytest
 
-from filterproxy.dns import mmsg as mmsg_module
-from filterproxy.dns.mmsg import MmsgSocket, decode_sockaddr, open_mmsg
+from filterproxy.dns.mmsg import MmsgSocket, open_mmsg
+from filterproxy.dns.mmsgabi import decode_sockaddr, load_libc
 from filterproxy.dns.udp import UdpEndpoint
 from tests.dns.conftest import Loop, Resolver
 
-pytestmark = pytest.mark.skipif(mmsg_module._libc() is None, reason="recvmmsg/sendmmsg need Linux and its libc")
+pytestmark = pytest.mark.skipif(load_libc() is None, reason="recvmmsg/sendmmsg need Linux and its libc")
 HOSTS = ["127.0.0.1", "::1"]
 
 
@@ -97,7 +97,7 @@ class FlakySend:
     calls numbered in ``eagain_on`` (as when the socket's send buffer is full)."""
 
     def __init__(self, per_call: int, eagain_on: frozenset[int] = frozenset()) -> None:
-        libc = mmsg_module._libc()
+        libc = load_libc()
         assert libc is not None
         self.recvmmsg, self._send = libc.recvmmsg, libc.sendmmsg
         self.per_call, self.eagain_on, self.calls = per_call, eagain_on, 0
@@ -217,7 +217,7 @@ class Endpoint:
 
 
 @pytest.fixture(scope="module")
-def test_loop() -> Iterator[Loop]:
+def mmsg_loop() -> Iterator[Loop]:
     running = Loop()
     yield running
     running.close()
@@ -225,8 +225,8 @@ def test_loop() -> Iterator[Loop]:
 
 @pytest.mark.parametrize("host", HOSTS)
 @pytest.mark.parametrize("batching", [True, False])
-def test_endpoint_answers_every_client_with_and_without_batching(test_loop: Loop, host: str, batching: bool) -> None:
-    endpoint = Endpoint(test_loop, host, batching)
+def test_endpoint_answers_every_client_with_and_without_batching(mmsg_loop: Loop, host: str, batching: bool) -> None:
+    endpoint = Endpoint(mmsg_loop, host, batching)
     try:
         assert (endpoint.endpoint.mmsg is not None) is batching
         endpoint.exchange(host)
@@ -235,16 +235,16 @@ def test_endpoint_answers_every_client_with_and_without_batching(test_loop: Loop
         endpoint.close()
 
 
-def test_environment_switch_turns_batching_off(test_loop: Loop, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_environment_switch_turns_batching_off(mmsg_loop: Loop, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FILTERPROXY_DNS_MMSG", "0")
-    endpoint = Endpoint(test_loop, "127.0.0.1", None)
+    endpoint = Endpoint(mmsg_loop, "127.0.0.1", None)
     try:
         assert endpoint.endpoint.mmsg is None
         endpoint.exchange("127.0.0.1", rounds=3)
     finally:
         endpoint.close()
     monkeypatch.setenv("FILTERPROXY_DNS_MMSG", "1")
-    endpoint = Endpoint(test_loop, "127.0.0.1", None)
+    endpoint = Endpoint(mmsg_loop, "127.0.0.1", None)
     assert endpoint.endpoint.mmsg is not None
     endpoint.close()
 
@@ -262,11 +262,9 @@ class NoRecvmmsg(FlakySend):
         return -1
 
 
-def test_failing_calls_fall_back_to_plain_reads_logged_once(
-    test_loop: Loop, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_failing_calls_fall_back_to_plain_reads_logged_once(mmsg_loop: Loop, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.WARNING, logger="filterproxy.dns.udp")
-    endpoint = Endpoint(test_loop, "127.0.0.1", True, libc=NoRecvmmsg())
+    endpoint = Endpoint(mmsg_loop, "127.0.0.1", True, libc=NoRecvmmsg())
     try:
         endpoint.exchange("127.0.0.1", rounds=5)
         endpoint.exchange("127.0.0.1", rounds=5)

@@ -14,7 +14,7 @@ from collections.abc import Hashable
 from datetime import UTC, datetime
 
 from filterproxy.config.block import BlockSettings
-from filterproxy.dns.answers import Maker, Responder, block_maker
+from filterproxy.dns.answers import DnsAnswers, Maker, block_maker
 from filterproxy.dns.metrics import DnsMetrics
 from filterproxy.dns.ports import EngineLike
 from filterproxy.dns.request import Answer, Handler, Reply, Request, then
@@ -24,7 +24,7 @@ MEMO_SIZE = 16384
 
 
 class BlockingStage:
-    def __init__(self, engine: EngineLike, settings: BlockSettings, responder: Responder, metrics: DnsMetrics):
+    def __init__(self, engine: EngineLike, settings: BlockSettings, responder: DnsAnswers, metrics: DnsMetrics):
         self.engine = engine
         self.settings = settings
         self.responder = responder

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dnslib import HTTPS, RR, DNSBuffer, DNSRecord
 
 from filterproxy.dns import wire
-from filterproxy.dns.answers import Responder, negative
+from filterproxy.dns.answers import DnsAnswers, negative
 from filterproxy.dns.request import Answer, Handler, Reply, Request
 
 CANARIES = frozenset({"use-application-dns.net", "mask.icloud.com", "mask-h2.icloud.com"})
@@ -21,7 +21,7 @@ KEY_MANDATORY, KEY_ECH = 0, 5
 
 
 class BypassStage:
-    def __init__(self, responder: Responder, ttl: int) -> None:
+    def __init__(self, responder: DnsAnswers, ttl: int) -> None:
         self.responder = responder
         self._nxdomain = negative(wire.NXDOMAIN, ttl)
         self._nodata = negative(wire.NOERROR, ttl)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dnslib import RD, RR, DNSLabel, EDNSOption
 
 from filterproxy.dns import wire
-from filterproxy.dns.answers import Maker, Responder, rcode_only
+from filterproxy.dns.answers import DnsAnswers, Maker, rcode_only
 from filterproxy.dns.request import Answer, Handler, Reply, Request
 
 AXFR, IXFR, MAILB, MAILA, TKEY, TSIG = 252, 251, 253, 254, 249, 250
@@ -28,7 +28,7 @@ def _minimal_any(label: DNSLabel) -> tuple[int, list[RR], list[RR], list[EDNSOpt
 
 
 class QtypeStage:
-    def __init__(self, responder: Responder) -> None:
+    def __init__(self, responder: DnsAnswers) -> None:
         self.responder = responder
         self._makers: dict[int, Maker] = {t: rcode_only(r) for t, r in _RCODE_FOR.items()}
 

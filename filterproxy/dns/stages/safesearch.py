@@ -10,7 +10,7 @@ from __future__ import annotations
 from dnslib import DNSRecord
 
 from filterproxy.classify.safesearch import mode_for, provider_of
-from filterproxy.dns.answers import Responder, cname_maker
+from filterproxy.dns.answers import DnsAnswers, cname_maker
 from filterproxy.dns.ports import EngineLike
 from filterproxy.dns.request import Answer, Handler, Reply, Request, then
 
@@ -23,7 +23,7 @@ def encode_question(name: str, qtype: int, qclass: int) -> bytes:
 
 
 class SafeSearchStage:
-    def __init__(self, engine: EngineLike, responder: Responder) -> None:
+    def __init__(self, engine: EngineLike, responder: DnsAnswers) -> None:
         self.engine = engine
         self.responder = responder
 

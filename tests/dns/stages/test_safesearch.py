@@ -9,7 +9,7 @@ from dnslib import QTYPE, RR, A, DNSRecord
 
 from filterproxy.classify.safesearch import hosts, mode_for
 from filterproxy.classify.settings import PolicySettings
-from filterproxy.dns.answers import Responder
+from filterproxy.dns.answers import DnsAnswers
 from filterproxy.dns.request import Answer, Request
 from filterproxy.dns.stages.safesearch import CNAME_TTL, SafeSearchStage
 from filterproxy.dns.wire import parse_query
@@ -51,7 +51,7 @@ def request(name: str, client: IPAddress = PUPIL) -> Request:
 
 @pytest.fixture
 def stage() -> SafeSearchStage:
-    return SafeSearchStage(make_engine(policy=POLICY), Responder(1232))
+    return SafeSearchStage(make_engine(policy=POLICY), DnsAnswers(1232))
 
 
 def test_a_provider_host_is_answered_with_a_cname_and_the_targets_records(stage: SafeSearchStage) -> None:
