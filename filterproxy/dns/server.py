@@ -13,12 +13,12 @@ import asyncio
 import ipaddress
 import logging
 import time
-from collections import OrderedDict
 from collections.abc import Awaitable
 from typing import Any
 
 from prometheus_client import CollectorRegistry
 
+from filterproxy.bounded import BoundedDict
 from filterproxy.config.model import Config
 from filterproxy.config.types import split_host_port
 from filterproxy.dns import wire
@@ -96,8 +96,8 @@ class DnsServer:
         self._udp: UdpEndpoint | None = None
         self._tcp: TcpListener | None = None
         self._tasks: set[asyncio.Task[None]] = set()
-        self._clients: OrderedDict[str, IPAddress] = OrderedDict()
-        self._client_texts: OrderedDict[str, str] = OrderedDict()
+        self._clients: BoundedDict[str, IPAddress] = BoundedDict(CLIENTS_LIMIT)
+        self._client_texts: BoundedDict[str, str] = BoundedDict(CLIENTS_LIMIT)
         self.marker = ProbeMarker(config.data_dir)
 
     @property
@@ -147,8 +147,6 @@ class DnsServer:
     def client(self, host: str) -> IPAddress:
         found = self._clients.get(host)
         if found is None:
-            if len(self._clients) > CLIENTS_LIMIT:
-                self._clients.popitem(last=False)
             found = self._clients[host] = ipaddress.ip_address(host.partition("%")[0])
         return found
 
@@ -156,8 +154,6 @@ class DnsServer:
         """The client address as incidents record it (``str`` of the parsed address), cached per host."""
         found = self._client_texts.get(host)
         if found is None:
-            if len(self._client_texts) > CLIENTS_LIMIT:
-                self._client_texts.popitem(last=False)
             found = self._client_texts[host] = str(self.client(host))
         return found
 
