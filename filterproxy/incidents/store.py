@@ -27,8 +27,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import filterproxy.incidents.queries as q
 from filterproxy.errors import IncidentError, IncidentNotFound
-from filterproxy.incidents import queries as q
 from filterproxy.incidents.backends import Backend, backend_for
 from filterproxy.incidents.codec import stamp
 from filterproxy.incidents.fold import Group, insert_args, match_open
