@@ -22,7 +22,7 @@ from email.message import EmailMessage
 from typing import Any
 
 from filterproxy.incidents.codec import stamp
-from filterproxy.incidents.fold import Group
+from filterproxy.incidents.fold import Folded
 from filterproxy.incidents.metrics import IncidentMetrics
 from filterproxy.incidents.settings import SEVERITIES, AlertSettings
 from filterproxy.incidents.who import age
@@ -149,7 +149,7 @@ class Notifier:
         return False
 
 
-def alert_of(incident_id: int, group: Group, node: str) -> dict[str, Any]:
+def alert_of(incident_id: int, group: Folded, node: str) -> dict[str, Any]:
     """The JSON body of an immediate alert."""
     e, v = group.event, group.event.verdict
     return {

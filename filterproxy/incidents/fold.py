@@ -25,7 +25,7 @@ def dedup_key(event: BlockEvent) -> str:
 
 
 @dataclass(slots=True)
-class Group:
+class Folded:
     """Events folding into one incident: the first event gives the fields, the rest add counts."""
 
     key: str
@@ -49,18 +49,18 @@ def fold(
     window: float,
     severity: Callable[[BlockEvent], str],
     device: Callable[[str], str | None],
-) -> list[Group]:
+) -> list[Folded]:
     """Fold a batch into groups, in order of first appearance."""
     span = timedelta(seconds=window)
-    open_groups: dict[str, Group] = {}
-    groups: list[Group] = []
+    open_groups: dict[str, Folded] = {}
+    groups: list[Folded] = []
     for _seq, event in events:
         key = dedup_key(event)
         group = open_groups.get(key)
         if group is not None and event.at - group.last_at <= span:
             group.add(event)
             continue
-        group = Group(
+        group = Folded(
             key,
             event,
             severity(event),
@@ -75,7 +75,7 @@ def fold(
 
 
 def match_open(
-    groups: list[Group], found: dict[str, tuple[Any, ...]]
+    groups: list[Folded], found: dict[str, tuple[Any, ...]]
 ) -> tuple[list[tuple[Any, ...]], dict[int, int], list[int]]:
     """Given the stored open incident per key ``(id, last_seen, first_seen, key)``, found within the window
     of the key's first group: fold updates for groups that continue one, their ids by group index, and
@@ -94,7 +94,7 @@ def match_open(
     return folds, ids, fresh
 
 
-def insert_args(group: Group, node: str) -> tuple[Any, ...]:
+def insert_args(group: Folded, node: str) -> tuple[Any, ...]:
     """Values for queries.INSERT_INCIDENT: the first event gives the fields."""
     e, v = group.event, group.event.verdict
     category = v.category.value if v.category else None

@@ -27,7 +27,7 @@ from typing import Any
 
 from filterproxy.errors import IncidentError, StoreUnavailable
 from filterproxy.incidents.backends import backend_for
-from filterproxy.incidents.fold import Group
+from filterproxy.incidents.fold import Folded
 from filterproxy.incidents.model import Incident, IncidentFilter, Status
 from filterproxy.incidents.settings import IncidentSettings
 from filterproxy.incidents.store import IncidentStore, NodeState, Written
@@ -147,7 +147,7 @@ class IsolatedStore(IncidentStore):
                     self._proc.join(5)
             self._proc = self._pipe = None
 
-    def write(self, groups: list[Group], node: str, submitted: int, stored: int) -> Written:
+    def write(self, groups: list[Folded], node: str, submitted: int, stored: int) -> Written:
         result: Written = self._call("write", groups, node, submitted, stored)
         return result
 

@@ -31,7 +31,7 @@ import filterproxy.incidents.queries as q
 from filterproxy.errors import IncidentError, IncidentNotFound
 from filterproxy.incidents.backends import Backend, backend_for
 from filterproxy.incidents.codec import stamp
-from filterproxy.incidents.fold import Group, insert_args, match_open
+from filterproxy.incidents.fold import Folded, insert_args, match_open
 from filterproxy.incidents.model import Incident, IncidentFilter, Status, check_transition
 from filterproxy.incidents.schema import MIGRATIONS
 from filterproxy.incidents.settings import IncidentSettings
@@ -54,7 +54,7 @@ class NodeState:
 class Written:
     """What one batch did: new incident ids with severity, and how many events folded."""
 
-    new: list[tuple[int, Group]]
+    new: list[tuple[int, Folded]]
     folded: int
 
 
@@ -117,7 +117,7 @@ class IncidentStore:
             log.info("incident store %s: applied migration %s", self.backend.describe(), version)
 
     # writing -----------------------------------------------------------------------------
-    def write(self, groups: list[Group], node: str, submitted: int, stored: int) -> Written:
+    def write(self, groups: list[Folded], node: str, submitted: int, stored: int) -> Written:
         """Fold groups into incidents in one transaction, with the node's sequence checkpoint."""
         with self._guard():
             conn = self._connection()
@@ -135,9 +135,9 @@ class IncidentStore:
             new = [(ids[i], groups[i]) for i in fresh]
             return Written(new, sum(g.count for g in groups) - len(new))
 
-    def _open_incidents(self, groups: list[Group], node: str) -> dict[str, tuple[Any, ...]]:
+    def _open_incidents(self, groups: list[Folded], node: str) -> dict[str, tuple[Any, ...]]:
         """The newest open incident of this node per dedup key that is still inside the window."""
-        first: dict[str, Group] = {}
+        first: dict[str, Folded] = {}
         for group in groups:
             first.setdefault(group.key, group)  # only the first group of a key may continue a stored one
         args = [(key, stamp(g.first_at - self.window), node) for key, g in first.items()]
