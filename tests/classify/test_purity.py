@@ -29,7 +29,7 @@ ALLOWED = frozenset({
 })
 # what the standard library and third parties may give the core: data structures, time, text
 THIRD_PARTY_ALLOWED = frozenset({
-    "__future__", "array", "collections", "contextlib", "dataclasses", "datetime", "enum", "functools", "ipaddress",
+    "__future__", "array", "collections", "dataclasses", "datetime", "enum", "functools", "ipaddress",
     "itertools", "math", "operator", "re", "threading", "time", "typing", "zoneinfo", "idna", "pydantic",
 })
 IO_CALLS = frozenset({"open", "read_text", "read_bytes", "write_text", "write_bytes", "mkdir", "unlink",
